@@ -1,0 +1,122 @@
+//! The command line: flag definitions (clap) and the dispatch to commands.
+//! Help, completions and the man page all come from these definitions.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::commands;
+use crate::error::Error;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "homectl",
+    version,
+    about = "Deploy docker compose stacks to homelab nodes over SSH",
+    long_about = "Deploy docker compose stacks to homelab LXC containers and VMs over SSH.\n\
+                  Agentless: the nodes need sshd, a POSIX shell, Docker and Compose.",
+    after_help = "Examples:\n  homectl check\n  homectl preflight\n  homectl -i inventory/lab.toml preflight workers node-b"
+)]
+pub struct Cli {
+    /// The inventory file [default: inventory/homelab.toml]
+    #[arg(short, long, global = true, env = "HOMECTL_INVENTORY", value_name = "PATH")]
+    pub inventory: Option<PathBuf>,
+
+    /// Print machine-readable JSON instead of tables and progress lines
+    #[arg(long, global = true)]
+    pub json: bool,
+
+    /// Say more (repeat for debug output)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Say only what failed
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Validate the inventory and the stacks locally, without network
+    #[command(after_help = "Examples:\n  homectl check\n  homectl -i inventory/lab.toml check")]
+    Check,
+    /// Check nodes, registry and secrets before a deploy
+    #[command(after_help = "Checks per node, in parallel: DNS, SSH (host key), Docker, Compose, curl/wget \
+        where a stack probes a url, registry login from the node, the image tag in the registry, \
+        stack files. Locally once: every secret reference resolves (values are never shown).\n\n\
+        Examples:\n  homectl preflight\n  homectl preflight workers node-b --tag 3f2c1d0")]
+    Preflight(TargetArgs),
+}
+
+/// TARGET [NAME...] [--tag T]: which nodes, stacks and services, at which tag.
+#[derive(Args, Debug, Clone, Default)]
+pub struct TargetArgs {
+    /// A group, a node, or `all` [default: all]
+    pub target: Option<String>,
+    /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
+    pub names: Vec<String>,
+    /// Image tag [default: git HEAD of the current folder]
+    #[arg(long, value_name = "T")]
+    pub tag: Option<String>,
+}
+
+/// Global options every command receives.
+#[derive(Debug, Clone)]
+pub struct GlobalOptions {
+    pub inventory: PathBuf,
+    pub json: bool,
+    pub verbose: u8,
+    pub quiet: bool,
+}
+
+/// Parses the command line, runs the command and returns the exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => {
+            let _ = err.print();
+            // clap: 0 for --help/--version, 2 for usage errors (product.md too).
+            return err.exit_code();
+        }
+    };
+    let global = GlobalOptions {
+        inventory: crate::inventory::inventory_path(cli.inventory.as_deref()),
+        json: cli.json,
+        verbose: cli.verbose,
+        quiet: cli.quiet,
+    };
+    init_tracing(global.verbose);
+    let result = match cli.command {
+        Command::Check => commands::check::run(&global),
+        Command::Preflight(args) => commands::preflight::run(&global, &args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            let code = err.exit_code();
+            report_error(err);
+            code
+        }
+    }
+}
+
+fn report_error(err: Error) {
+    match err {
+        Error::Config(diagnostic) => eprintln!("{:?}", miette::Report::new_boxed(diagnostic)),
+        other => eprintln!("error: {other}"),
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOMECTL_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("homectl={level}")));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+}

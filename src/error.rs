@@ -1,0 +1,47 @@
+//! One error type for the whole tool. Each variant knows its exit code
+//! (product.md, "Exit codes"): 2 for invalid input (nothing was touched),
+//! 1 for failures at run time, 130 for an interruption.
+
+use crate::inventory::ConfigError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The inventory, a stack file or a compose file is invalid.
+    #[error(transparent)]
+    Config(#[from] Box<ConfigError>),
+    /// The command line is invalid (a bad tag, an unknown name, a scale out of range).
+    #[error("{0}")]
+    Usage(String),
+    /// Something failed at run time: a node, the registry, a secret provider.
+    #[error("{0}")]
+    Runtime(String),
+    /// The operator pressed Ctrl-C.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) | Error::Usage(_) => 2,
+            Error::Runtime(_) => 1,
+            Error::Interrupted => 130,
+        }
+    }
+
+    pub fn usage(message: impl Into<String>) -> Self {
+        Error::Usage(message.into())
+    }
+
+    pub fn runtime(message: impl Into<String>) -> Self {
+        Error::Runtime(message.into())
+    }
+}
+
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Self {
+        Error::Config(Box::new(error))
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,134 @@
+//! The validated inventory and stacks: what every command works from.
+//! Built only by the loaders in this folder, so every value here has passed
+//! its checks (names are safe, references well-formed, scales in range).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::secrets::SecretRef;
+
+/// The inventory with the stacks its nodes use.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub inventory: Inventory,
+    pub stacks: BTreeMap<String, Stack>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub path: PathBuf,
+    /// The compose project of stack S is `<name>-<S>`.
+    pub name: String,
+    pub stacks_dir: PathBuf,
+    /// How many hex digits of git HEAD make the default tag.
+    pub tag_length: usize,
+    pub ssh: SshSettings,
+    pub registry: Registry,
+    /// The argv for `exec://` references, with `{}` for the argument.
+    pub secrets_exec: Option<Vec<String>>,
+    pub nodes: BTreeMap<String, Node>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SshSettings {
+    pub user: Option<String>,
+    pub config: Option<PathBuf>,
+    pub known_hosts: KnownHosts,
+    pub connect_timeout: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KnownHosts {
+    Strict,
+    AcceptNew,
+}
+
+#[derive(Debug, Clone)]
+pub struct Registry {
+    pub server: String,
+    pub namespace: String,
+    pub username: String,
+    pub password: SecretRef,
+}
+
+impl Registry {
+    /// What compose sees as `REGISTRY`: `server/namespace`.
+    pub fn prefix(&self) -> String {
+        if self.namespace.is_empty() {
+            self.server.clone()
+        } else {
+            format!("{}/{}", self.server, self.namespace)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub name: String,
+    pub host: String,
+    pub groups: Vec<String>,
+    pub stacks: Vec<String>,
+    pub scale: Option<u32>,
+    pub env: BTreeMap<String, String>,
+    pub state_dir: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Stack {
+    pub name: String,
+    pub dir: PathBuf,
+    /// App images tagged `IMAGE_TAG`, by name (`ktrdr-backend`).
+    pub images: Vec<String>,
+    pub max_scale: u32,
+    pub env: BTreeMap<String, String>,
+    pub secrets: BTreeMap<String, SecretRef>,
+    pub health: Health,
+    pub before_up: Vec<Hook>,
+    pub compose: Compose,
+}
+
+#[derive(Debug, Clone)]
+pub struct Health {
+    pub services: Vec<String>,
+    pub url: Option<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct Hook {
+    pub service: String,
+    pub command: Vec<String>,
+}
+
+/// What homectl needs to know of a compose file; the file itself is copied
+/// to the node as it is.
+#[derive(Debug, Clone)]
+pub struct Compose {
+    pub text: String,
+    pub services: BTreeMap<String, ComposeService>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ComposeService {
+    pub image: String,
+    pub profiles: Vec<String>,
+    pub has_healthcheck: bool,
+}
+
+impl Compose {
+    /// The services that run at a given scale: those without a profile, and
+    /// those whose `scale-N` profile is at most the scale.
+    pub fn services_at_scale(&self, scale: u32) -> Vec<&str> {
+        self.services
+            .iter()
+            .filter(|(_, s)| s.profiles.is_empty() || s.profiles.iter().any(|p| profile_scale(p).is_some_and(|n| n <= scale)))
+            .map(|(name, _)| name.as_str())
+            .collect()
+    }
+}
+
+/// `scale-3` → 3.
+pub fn profile_scale(profile: &str) -> Option<u32> {
+    profile.strip_prefix("scale-")?.parse().ok()
+}

@@ -1,0 +1,14 @@
+//! homectl: deploy docker compose stacks to homelab nodes over SSH.
+//!
+//! The flow, one folder a stage: `inventory` (files → checked model) →
+//! `plan` (selection, tags, what to run) → `remote` (the shell commands a
+//! plan becomes) → `execution` (SSH sessions that run them) → `report`
+//! (what the operator sees). `commands` wires them together per subcommand.
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod inventory;
+pub mod secrets;
+
+pub use cli::run;
