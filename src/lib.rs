@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod inventory;
+pub mod plan;
 pub mod secrets;
 
 pub use cli::run;

@@ -1,0 +1,8 @@
+//! Stage 2 of the flow: from the checked project and the command line to
+//! what should happen: which nodes, stacks and services, at which tag.
+
+pub mod selection;
+pub mod tag;
+
+pub use selection::{select, SelectedNode, SelectedStack, Selection};
+pub use tag::resolve_tag;
