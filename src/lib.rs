@@ -10,6 +10,9 @@ pub mod commands;
 pub mod error;
 pub mod inventory;
 pub mod plan;
+pub mod remote;
+pub mod execution;
+pub mod report;
 pub mod secrets;
 
 pub use cli::run;

@@ -3,3 +3,11 @@
 
 pub mod check;
 pub mod preflight;
+
+/// The async runtime for commands that talk to nodes.
+pub fn runtime() -> crate::error::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::runtime(format!("cannot start the async runtime: {e}")))
+}

@@ -1,7 +1,183 @@
-//! `homectl preflight`: placeholder while it is being built.
-use crate::cli::{GlobalOptions, TargetArgs};
-use crate::error::Result;
+//! `homectl preflight`: every check a deploy depends on, per node in
+//! parallel, and the secrets once, locally. Changes nothing anywhere but a
+//! throw-away registry login on each node's tmpfs.
 
-pub fn run(_global: &GlobalOptions, _args: &TargetArgs) -> Result<i32> {
-    todo!()
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::OnceCell;
+
+use crate::cli::{GlobalOptions, TargetArgs};
+use crate::error::{Error, Result};
+use crate::execution::{operator, ssh, RemoteShell, StartError};
+use crate::inventory::{self, Project};
+use crate::plan::{self, SelectedNode};
+use crate::remote::preflight_step::{parse_checks, preflight_step, PreflightInput};
+use crate::report::preflight_table::{render_table, CheckResult, NodeReport, PreflightReport};
+use crate::secrets::{resolve_all, ProviderSettings, SecretRef, SecretValue, Secrets};
+
+/// How long the remote checks of one node may take.
+const REMOTE_CHECKS_TIMEOUT: Duration = Duration::from_secs(120);
+
+type SharedSecrets = Arc<OnceCell<std::result::Result<Secrets, String>>>;
+
+pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
+    let project = inventory::load(&global.inventory)?;
+    let selection = plan::select(&project, args.target.as_deref(), &args.names)?;
+    let cwd = std::env::current_dir().map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
+    let (tag, warning) = plan::resolve_tag(args.tag.as_deref(), project.inventory.tag_length, &cwd)?;
+    if let Some(warning) = warning {
+        eprintln!("warning: {warning}");
+    }
+    let runtime = crate::commands::runtime()?;
+    let report = runtime.block_on(preflight(Arc::new(project), selection.nodes, tag));
+    if global.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("a report serializes"));
+    } else {
+        print!("{}", render_table(&report));
+    }
+    Ok(if report.ok { 0 } else { 1 })
+}
+
+async fn preflight(project: Arc<Project>, nodes: Vec<SelectedNode>, tag: String) -> PreflightReport {
+    let refs = references(&project, &nodes);
+    let secrets: SharedSecrets = Arc::new(OnceCell::new());
+    // Resolve the secrets once, while the nodes connect.
+    let resolver = {
+        let secrets = secrets.clone();
+        let settings = ProviderSettings { exec: project.inventory.secrets_exec.clone() };
+        let refs = refs.clone();
+        tokio::spawn(async move {
+            secrets
+                .get_or_init(|| async move {
+                    tokio::task::spawn_blocking(move || resolve_all(&refs, &settings).map_err(|e| e.to_string()))
+                        .await
+                        .unwrap_or_else(|e| Err(format!("the secret resolver failed: {e}")))
+                })
+                .await;
+        })
+    };
+    let tasks: Vec<_> = nodes
+        .into_iter()
+        .map(|selected| tokio::spawn(check_node(project.clone(), selected, tag.clone(), secrets.clone())))
+        .collect();
+    let mut reports = Vec::new();
+    for task in tasks {
+        reports.push(task.await.expect("a node's checks do not panic"));
+    }
+    let _ = resolver.await;
+    let secrets_result = match secrets.get() {
+        Some(Ok(s)) => CheckResult { ok: true, detail: format!("{} references resolved", s.len()) },
+        Some(Err(e)) => CheckResult { ok: false, detail: e.clone() },
+        None => CheckResult { ok: false, detail: "not resolved".into() },
+    };
+    let ok = secrets_result.ok && reports.iter().all(NodeReport::ok);
+    PreflightReport { tag, secrets: secrets_result, nodes: reports, ok }
+}
+
+/// Every reference the selected nodes need, and the registry password.
+fn references(project: &Project, nodes: &[SelectedNode]) -> BTreeSet<SecretRef> {
+    let mut refs = BTreeSet::from([project.inventory.registry.password.clone()]);
+    for node in nodes {
+        for stack in &node.stacks {
+            refs.extend(project.stacks[&stack.stack].secrets.values().cloned());
+        }
+    }
+    refs
+}
+
+async fn check_node(project: Arc<Project>, selected: SelectedNode, tag: String, secrets: SharedSecrets) -> NodeReport {
+    let inv = &project.inventory;
+    let node = &inv.nodes[&selected.node];
+    let mut report = NodeReport { node: node.name.clone(), host: node.host.clone(), ..Default::default() };
+
+    match ssh::resolve_host(&inv.ssh, node).await {
+        Ok(addr) => report.add("dns", true, format!("{} → {addr}", node.host)),
+        Err(e) => {
+            report.add("dns", false, e);
+            return report;
+        }
+    }
+    let session = match ssh::connect(&inv.ssh, node).await {
+        Ok(s) => {
+            report.add("ssh", true, "connected, host key checked");
+            s
+        }
+        Err(e) => {
+            report.add("ssh", false, e);
+            return report;
+        }
+    };
+    let who = operator::operator();
+    let dirs = operator::state_dir_candidates(node);
+    let mut shell = match RemoteShell::start(session.clone(), false, &who, &dirs, inv.ssh.connect_timeout * 2).await {
+        Ok(shell) => {
+            report.add("state", true, shell.state_dir.clone());
+            shell
+        }
+        Err(StartError::NoStateDir(tried)) => {
+            report.add("state", false, format!("no state folder can be created and written (tried {tried})"));
+            close(session).await;
+            return report;
+        }
+        Err(StartError::Locked(h)) | Err(StartError::Other(h)) => {
+            report.add("state", false, h);
+            close(session).await;
+            return report;
+        }
+    };
+
+    let password = match secrets.get_or_init(|| async { Err("not resolved".to_string()) }).await {
+        Ok(s) => s.get(&inv.registry.password).cloned(),
+        Err(_) => None,
+    };
+    let stacks: Vec<_> = selected.stacks.iter().map(|s| &project.stacks[&s.stack]).collect();
+    let mut env = BTreeMap::from([
+        ("REGISTRY".to_string(), inv.registry.prefix()),
+        ("IMAGE_TAG".to_string(), tag.clone()),
+        ("HOMECTL_NODE".to_string(), node.name.clone()),
+    ]);
+    for stack in &stacks {
+        env.extend(stack.env.clone());
+    }
+    env.extend(node.env.clone());
+    let input = PreflightInput {
+        server: &inv.registry.server,
+        username: &inv.registry.username,
+        password: password.clone().unwrap_or_else(|| SecretValue::new(String::new())),
+        image_refs: stacks
+            .iter()
+            .flat_map(|s| s.images.iter().map(|i| format!("{}/{i}:{tag}", inv.registry.prefix())))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+        stacks: stacks.iter().map(|s| (format!("{}-{}", inv.name, s.name), s.compose.text.clone())).collect(),
+        env,
+        probe: stacks.iter().any(|s| s.health.url.is_some()),
+    };
+    match shell.run(&preflight_step(&input), REMOTE_CHECKS_TIMEOUT).await {
+        Ok(out) => {
+            for (name, ok, detail) in parse_checks(&out.output) {
+                if name == "registry" && password.is_none() {
+                    report.add("registry", false, "skipped: the registry password did not resolve (see secrets)");
+                } else {
+                    report.add(&name, ok, detail);
+                }
+            }
+            if out.code != 0 {
+                report.add("docker", false, format!("the checks stopped early (exit {})", out.code));
+            }
+        }
+        Err(e) => report.add("docker", false, format!("the remote checks did not finish: {e:?}")),
+    }
+    shell.finish().await;
+    close(session).await;
+    report
+}
+
+async fn close(session: Arc<openssh::Session>) {
+    if let Ok(session) = Arc::try_unwrap(session) {
+        let _ = session.close().await;
+    }
 }

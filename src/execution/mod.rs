@@ -1,0 +1,7 @@
+//! Stage 4 of the flow: running steps on nodes over SSH.
+
+pub mod operator;
+pub mod remote_shell;
+pub mod ssh;
+
+pub use remote_shell::{RemoteShell, StartError, StepError, StepOutput};

@@ -1,0 +1,11 @@
+//! Stage 3 of the flow: the shell a plan becomes on a node. Pure text
+//! building, tested without SSH: `holder.sh` (the per-node remote shell)
+//! and the steps it runs.
+
+pub mod preflight_step;
+pub mod step;
+
+pub use step::{quote, Payload, Step};
+
+/// The remote shell that runs steps (see the comments in the file).
+pub const HOLDER_SCRIPT: &str = include_str!("holder.sh");

@@ -1,0 +1,49 @@
+# Shell functions shared by homectl's remote steps (POSIX sh; dash, bash and
+# busybox ash). Prepended to every step that needs them.
+
+# Picks the node's Compose: v2 (`docker compose`) if present, else v1.
+# Sets COMPOSE and COMPOSE_VERSION; returns 1 if neither exists.
+hc_find_compose() {
+    if COMPOSE_VERSION=$(docker compose version --short 2>/dev/null) && [ -n "$COMPOSE_VERSION" ]; then
+        COMPOSE="docker compose" COMPOSE_MAJOR=2
+    elif COMPOSE_VERSION=$(docker-compose version --short 2>/dev/null) && [ -n "$COMPOSE_VERSION" ]; then
+        COMPOSE=docker-compose COMPOSE_MAJOR=1
+    else
+        return 1
+    fi
+}
+
+# A throw-away Docker config folder on a tmpfs, for registry credentials
+# that must never reach a disk. Sets HC_DOCKER_CONFIG (or HC_WHY on
+# failure); the caller removes it (hc_drop_docker_config, also on EXIT).
+hc_tmpfs_docker_config() {
+    for hc_base in "${XDG_RUNTIME_DIR:-}" /dev/shm "/run/user/$(id -u)"; do
+        [ -n "$hc_base" ] && [ -d "$hc_base" ] && [ -w "$hc_base" ] || continue
+        [ "$(stat -f -c %T "$hc_base" 2>/dev/null)" = tmpfs ] || continue
+        HC_DOCKER_CONFIG=$(mktemp -d "$hc_base/homectl-docker.XXXXXX") || continue
+        # A per-user Compose plugin lives in ~/.docker/cli-plugins: keep it visible.
+        [ -d "$HOME/.docker/cli-plugins" ] && ln -s "$HOME/.docker/cli-plugins" "$HC_DOCKER_CONFIG/cli-plugins"
+        return 0
+    done
+    HC_WHY="no writable tmpfs for the registry login (tried \$XDG_RUNTIME_DIR, /dev/shm, /run/user/$(id -u))"
+    return 1
+}
+
+hc_drop_docker_config() {
+    [ -n "${HC_DOCKER_CONFIG:-}" ] && rm -rf "$HC_DOCKER_CONFIG"
+    HC_DOCKER_CONFIG=
+}
+
+# Logs in to the registry with the password on stdin (printf is a shell
+# builtin: the password is in no argv). Needs HC_DOCKER_CONFIG.
+hc_login() { # SERVER USER PASSWORD
+    printf '%s' "$3" | DOCKER_CONFIG=$HC_DOCKER_CONFIG docker login --username "$2" --password-stdin "$1" 2>&1 >/dev/null | tail -n 3
+}
+
+# `--insecure` when the engine treats the registry as insecure (plain
+# HTTP), as `docker pull` would; the manifest commands do not ask it.
+hc_insecure_flag() { # SERVER
+    case " $(docker info --format '{{range $k, $v := .RegistryConfig.IndexConfigs}}{{if not $v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null) " in
+        *" $1 "*) echo --insecure ;;
+    esac
+}

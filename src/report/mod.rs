@@ -1,0 +1,3 @@
+//! Stage 5 of the flow: what the operator sees (tables, progress, JSON).
+
+pub mod preflight_table;
