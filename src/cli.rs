@@ -72,11 +72,18 @@ pub struct GlobalOptions {
     pub quiet: bool,
 }
 
+impl GlobalOptions {
+    pub fn printer(&self) -> crate::report::Printer {
+        crate::report::Printer { json: self.json, quiet: self.quiet }
+    }
+}
+
 /// Parses the command line, runs the command and returns the exit code.
 pub fn run() -> i32 {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {
+            // --help and --version go to stdout; a closed pipe is not an error.
             let _ = err.print();
             // clap: 0 for --help/--version, 2 for usage errors (product.md too).
             return err.exit_code();
@@ -97,16 +104,16 @@ pub fn run() -> i32 {
         Ok(code) => code,
         Err(err) => {
             let code = err.exit_code();
-            report_error(err);
+            report_error(global.printer(), err);
             code
         }
     }
 }
 
-fn report_error(err: Error) {
+fn report_error(printer: crate::report::Printer, err: Error) {
     match err {
-        Error::Config(diagnostic) => eprintln!("{:?}", miette::Report::new_boxed(diagnostic)),
-        other => eprintln!("error: {other}"),
+        Error::Config(diagnostic) => printer.warn(&format!("{:?}", miette::Report::new_boxed(diagnostic))),
+        other => printer.warn(&format!("error: {other}")),
     }
 }
 

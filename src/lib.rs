@@ -1,3 +1,4 @@
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 //! homectl: deploy docker compose stacks to homelab nodes over SSH.
 //!
 //! The flow, one folder a stage: `inventory` (files → checked model) →

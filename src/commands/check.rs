@@ -13,15 +13,15 @@ pub fn run(global: &GlobalOptions) -> Result<i32> {
             "nodes": project.inventory.nodes.keys().collect::<Vec<_>>(),
             "stacks": project.stacks.keys().collect::<Vec<_>>(),
         });
-        println!("{summary}");
+        global.printer().out(&summary.to_string());
     } else if !global.quiet {
-        println!(
+        global.printer().out(&format!(
             "{}: ok ({} nodes, {} stacks: {})",
             global.inventory.display(),
             project.inventory.nodes.len(),
             project.stacks.len(),
             project.stacks.keys().cloned().collect::<Vec<_>>().join(", ")
-        );
+        ));
     }
     Ok(0)
 }

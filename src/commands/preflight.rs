@@ -28,14 +28,14 @@ pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
     let cwd = std::env::current_dir().map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
     let (tag, warning) = plan::resolve_tag(args.tag.as_deref(), project.inventory.tag_length, &cwd)?;
     if let Some(warning) = warning {
-        eprintln!("warning: {warning}");
+        global.printer().warn(&format!("warning: {warning}"));
     }
     let runtime = crate::commands::runtime()?;
     let report = runtime.block_on(preflight(Arc::new(project), selection.nodes, tag));
     if global.json {
-        println!("{}", serde_json::to_string_pretty(&report).expect("a report serializes"));
+        global.printer().out(&serde_json::to_string_pretty(&report).expect("a report serializes"));
     } else {
-        print!("{}", render_table(&report));
+        global.printer().out(&render_table(&report));
     }
     Ok(if report.ok { 0 } else { 1 })
 }

@@ -1,3 +1,6 @@
 //! Stage 5 of the flow: what the operator sees (tables, progress, JSON).
 
 pub mod preflight_table;
+pub mod printer;
+
+pub use printer::Printer;

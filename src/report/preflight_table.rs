@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use console::style;
 use serde::Serialize;
 
@@ -42,25 +43,23 @@ pub struct PreflightReport {
 
 pub fn render_table(report: &PreflightReport) -> String {
     let used: Vec<&str> = CHECKS.iter().copied().filter(|c| report.nodes.iter().any(|n| n.checks.contains_key(*c))).collect();
-    let width = report.nodes.iter().map(|n| n.node.len()).max().unwrap_or(4).max(4);
-    let mut out = String::new();
-    out.push_str(&format!("{:width$}", "node"));
-    for check in &used {
-        out.push_str(&format!("  {check:^8}"));
-    }
-    out.push('\n');
+    let mut table = Table::new();
+    table.load_style(presets::NOTHING);
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(std::iter::once("node").chain(used.iter().copied()).map(|h| Cell::new(h).add_attribute(Attribute::Bold)));
     for node in &report.nodes {
-        out.push_str(&format!("{:width$}", node.node));
+        let mut row = vec![Cell::new(&node.node)];
         for check in &used {
-            let cell = match node.checks.get(*check) {
-                Some(c) if c.ok => style(format!("{:^8}", "✓")).green().to_string(),
-                Some(_) => style(format!("{:^8}", "✗")).red().bold().to_string(),
-                None => format!("{:^8}", "-"),
-            };
-            out.push_str(&format!("  {cell}"));
+            row.push(match node.checks.get(*check) {
+                Some(c) if c.ok => Cell::new(format!("✓ {}", short_detail(check, &c.detail))).fg(Color::Green),
+                Some(_) => Cell::new("✗").fg(Color::Red).add_attribute(Attribute::Bold),
+                None => Cell::new("-"),
+            });
         }
-        out.push('\n');
+        table.add_row(row);
     }
+    let mut out = table.trim_fmt();
+    out.push('\n');
     let mut failures = Vec::new();
     if !report.secrets.ok {
         failures.push(format!("secrets: {}", report.secrets.detail));
@@ -81,11 +80,20 @@ pub fn render_table(report: &PreflightReport) -> String {
         }
     }
     let passed = report.nodes.iter().filter(|n| n.ok()).count();
-    let secrets = if report.secrets.ok { style(format!("✓ {}", report.secrets.detail)).green().to_string() } else { style("✗ failed".to_string()).red().to_string() };
-    out.push_str(&format!(
-        "\ntag {}: {passed}/{} nodes passed; secrets {secrets}\n",
-        report.tag,
-        report.nodes.len()
-    ));
+    let secrets = if report.secrets.ok {
+        style(format!("✓ ({})", report.secrets.detail)).green().to_string()
+    } else {
+        style("✗".to_string()).red().bold().to_string()
+    };
+    out.push_str(&format!("\ntag {}: {passed}/{} nodes passed; secrets {secrets}\n", report.tag, report.nodes.len()));
     out
+}
+
+/// The part of a passed check worth a glance in the table: versions.
+fn short_detail(check: &str, detail: &str) -> String {
+    match check {
+        "docker" => detail.trim_start_matches("engine ").split('+').next().unwrap_or("").to_string(),
+        "compose" | "probe" => detail.to_string(),
+        _ => String::new(),
+    }
 }
