@@ -10,34 +10,68 @@ use serde_yaml_ng::Value;
 use super::config_error::{ConfigError, SourceFile};
 use super::model::{Compose, ComposeService};
 use super::names;
+use super::yaml_locate::{locate, repeated_key};
+
+/// Merge keys inside an anchor that is itself merged (`<<: *base` in
+/// `x-app`, `<<: *app` in a service) need one pass per level.
+const MERGE_DEPTH: usize = 8;
 
 pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
     let mut doc: Value = serde_yaml_ng::from_str(&file.text).map_err(|e| yaml_error(file, &e))?;
-    doc.apply_merge().map_err(|e| yaml_error(file, &e))?;
-
-    let Some(services) = doc.get("services").and_then(Value::as_mapping) else {
-        return Err(file.error("no `services:` mapping", Some("a compose file lists its containers under `services:`".into())));
+    for _ in 0..MERGE_DEPTH {
+        doc.apply_merge().map_err(|e| yaml_error(file, &e))?;
+    }
+    // An error at the key path, or at its closest parent written in the file.
+    let at = |path: &[&str], message: String, help: Option<&str>| {
+        let help = help.map(str::to_string);
+        match locate(&file.text, path) {
+            Some(span) => file.error_at(span, message, help),
+            None => file.error(message, help),
+        }
     };
+
+    let services = match doc.get("services") {
+        None => {
+            return Err(file.error(
+                "no `services:` in the compose file",
+                Some("a compose file lists its containers under `services:`".into()),
+            ))
+        }
+        Some(Value::Mapping(services)) if !services.is_empty() => services,
+        Some(Value::Mapping(_) | Value::Null) => {
+            return Err(at(&["services"], "services: no services defined".into(), Some("add at least one service with an `image:`")))
+        }
+        Some(_) => {
+            return Err(at(&["services"], "services: must be a mapping of service names to services".into(), None))
+        }
+    };
+
     let mut out = BTreeMap::new();
     for (name, service) in services {
         let Some(name) = name.as_str() else {
-            return Err(file.error("services: a service name is not a string", None));
+            return Err(at(&["services"], "services: a service name is not a string".into(), Some("quote the name")));
         };
-        let at = |msg: String, help: Option<String>| match file.find(&format!("{name}:")) {
-            Some(span) => file.error_at(span, msg, help),
-            None => file.error(msg, help),
-        };
-        names::check_service_name(name).map_err(|m| at(format!("services.{name}: {m}"), None))?;
+        let path = |key: &'static str| ["services", name, key];
+        names::check_service_name(name)
+            .map_err(|m| at(&["services", name], format!("services.{name}: {m}"), Some("use letters, digits, `.`, `_` and `-`")))?;
+        if !service.is_mapping() {
+            return Err(at(&["services", name], format!("services.{name}: must be a mapping (image, ports, ...)"), None));
+        }
         let image = match service.get("image") {
-            Some(Value::String(image)) => image.clone(),
-            Some(_) => return Err(at(format!("services.{name}.image: not a string"), None)),
+            Some(Value::String(image)) if !image.trim().is_empty() => image.clone(),
+            Some(_) => {
+                return Err(at(&path("image"), format!("services.{name}.image: must be an image name"), Some("e.g. image: ${REGISTRY}/NAME:${IMAGE_TAG}")))
+            }
             None if service.get("build").is_some() => {
                 return Err(at(
-                    format!("services.{name}: has `build:` but no `image:`"),
-                    Some("homectl deploys images from the registry: build and push in CI, then set image: ${REGISTRY}/NAME:${IMAGE_TAG}".into()),
+                    &path("build"),
+                    format!("services.{name}: has `build:` but no `image:`; homectl deploys images, it does not build them"),
+                    Some("build and push the image in CI, then set image: ${REGISTRY}/NAME:${IMAGE_TAG}"),
                 ))
             }
-            None => return Err(at(format!("services.{name}: no `image:`"), None)),
+            None => {
+                return Err(at(&["services", name], format!("services.{name}: no `image:`"), Some("every service needs an image, e.g. image: ${REGISTRY}/NAME:${IMAGE_TAG}")))
+            }
         };
         let profiles = match service.get("profiles") {
             None => Vec::new(),
@@ -45,8 +79,10 @@ pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
                 .iter()
                 .map(|p| p.as_str().map(str::to_string))
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| at(format!("services.{name}.profiles: every profile must be a string"), None))?,
-            Some(_) => return Err(at(format!("services.{name}.profiles: must be a list"), None)),
+                .ok_or_else(|| at(&path("profiles"), format!("services.{name}.profiles: every profile must be a string"), None))?,
+            Some(_) => {
+                return Err(at(&path("profiles"), format!("services.{name}.profiles: must be a list"), Some("e.g. profiles: [\"scale-2\"]")))
+            }
         };
         let has_healthcheck = match service.get("healthcheck") {
             None => false,
@@ -54,16 +90,21 @@ pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
         };
         out.insert(name.to_string(), ComposeService { image, profiles, has_healthcheck });
     }
-    if out.is_empty() {
-        return Err(file.error("`services:` is empty", None));
-    }
     Ok(Compose { text: file.text.clone(), services: out })
 }
 
 fn yaml_error(file: &SourceFile, error: &serde_yaml_ng::Error) -> ConfigError {
-    let message = format!("invalid YAML: {error}");
-    match error.location() {
-        Some(loc) => file.error_at(loc.index()..loc.index() + 1, message, None),
-        None => file.error(message, None),
+    // The position is in the diagnostic's location already.
+    let text = error.to_string();
+    let text = text.split(" at line ").next().unwrap_or(&text);
+    let message = format!("invalid YAML: {text}");
+    let help = Some("check the indentation and quoting here (YAML indents with spaces, never tabs)".to_string());
+    let Some(loc) = error.location() else {
+        return file.error(message, help);
+    };
+    let duplicate = text.split_once("duplicate entry with key \"").and_then(|(_, rest)| rest.strip_suffix('"'));
+    match duplicate.and_then(|key| repeated_key(&file.text, loc.index(), key)) {
+        Some(span) => file.error_at(span, message, Some("remove or rename the second one".into())),
+        None => file.error_at(loc.index()..loc.index() + 1, message, help),
     }
 }

@@ -50,7 +50,7 @@ impl SourceFile {
         help: Option<String>,
     ) -> ConfigError {
         let message = message.into();
-        let span = clamp(span, self.text.len());
+        let span = clamp(span, &self.text);
         let (line, column) = line_column(&self.text, span.start);
         ConfigError {
             location: format!("{}:{}:{}", self.path, line, column),
@@ -62,15 +62,39 @@ impl SourceFile {
         }
     }
 
-    /// An error about the file as a whole (a missing key, say).
-    pub fn error(&self, message: impl Into<String>, help: Option<String>) -> ConfigError {
-        ConfigError::whole_file(&self.path, message.into(), help)
+    /// An error at a value that may be a secret typed by mistake: the
+    /// snippet shows `***` instead of the value (and anything after it on
+    /// its line), so the error never echoes a password to a terminal or log.
+    pub fn secret_error_at(
+        &self,
+        span: Range<usize>,
+        message: impl Into<String>,
+        help: Option<String>,
+    ) -> ConfigError {
+        let span = clamp(span, &self.text);
+        let line_start = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[span.start..].find('\n').map_or(self.text.len(), |i| span.start + i);
+        // From just after the `=` of the key (or the span's start) to the end
+        // of the line, or of the span if the value runs over several lines.
+        let value_start = match self.text[line_start..span.start].rfind('=') {
+            Some(eq) => {
+                let after = line_start + eq + 1;
+                after + (self.text[after..span.start].len() - self.text[after..span.start].trim_start().len())
+            }
+            None => span.start,
+        };
+        let value_end = line_end.max(span.end);
+        // Keep the line breaks, so that line numbers in the snippet stay right.
+        let breaks = self.text[value_start..value_end].matches('\n').count();
+        let mut text = self.text.clone();
+        text.replace_range(value_start..value_end, &format!("***{}", "\n".repeat(breaks)));
+        let redacted = SourceFile { path: self.path.clone(), text };
+        redacted.error_at(value_start..value_start + 3, message, help)
     }
 
-    /// The byte offset of the first line mentioning `needle`, for errors about
-    /// values that carry no span of their own (compose files).
-    pub fn find(&self, needle: &str) -> Option<Range<usize>> {
-        self.text.find(needle).map(|start| start..start + needle.len())
+    /// An error about the file as a whole (a missing table, say).
+    pub fn error(&self, message: impl Into<String>, help: Option<String>) -> ConfigError {
+        ConfigError::whole_file(&self.path, message.into(), help)
     }
 }
 
@@ -80,17 +104,25 @@ impl ConfigError {
             location: path.to_string(),
             label: String::new(),
             message,
-            source_code: NamedSource::new(path.to_string(), String::new()),
+            source_code: NamedSource::new(path, String::new()),
             span: None,
             help,
         }
     }
 }
 
-fn clamp(span: Range<usize>, len: usize) -> Range<usize> {
-    let start = span.start.min(len);
-    let end = span.end.clamp(start, len);
-    start..end
+/// The span within the text, on character boundaries (slicing elsewhere
+/// must never panic on a stray offset).
+fn clamp(span: Range<usize>, text: &str) -> Range<usize> {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let start = floor(span.start);
+    start..floor(span.end).max(start)
 }
 
 /// 1-based line and column of a byte offset.

@@ -3,6 +3,7 @@
 //! the message can point at the line.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -12,7 +13,9 @@ use toml::Spanned;
 use super::config_error::{ConfigError, SourceFile};
 use super::model::{Inventory, KnownHosts, Node, Registry, SshSettings};
 use super::names;
-use crate::secrets::{is_env_name, SecretRef};
+use super::references::secret_reference;
+use super::toml_error::toml_error;
+use super::values::{parse_duration, parse_env};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -44,7 +47,9 @@ struct RawRegistry {
     #[serde(default)]
     namespace: Option<Spanned<String>>,
     username: Spanned<String>,
-    password: Spanned<String>,
+    /// Any TOML value, so that a literal of the wrong type is not echoed
+    /// by toml's "invalid type" message.
+    password: Spanned<toml::Value>,
 }
 
 #[derive(Deserialize, Default)]
@@ -71,13 +76,11 @@ struct RawNode {
 /// the caller, which knows them). Returns the inventory and the spans of
 /// each node's stack names and scale, for the cross-checks.
 pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), ConfigError> {
-    let raw: RawInventory = toml::from_str(&file.text).map_err(|e| toml_error(file, &e))?;
-    let at = |span: std::ops::Range<usize>, msg: String, help: Option<&str>| {
-        file.error_at(span, msg, help.map(str::to_string))
-    };
+    let raw: RawInventory = toml::from_str(&file.text).map_err(|e| toml_error(file, &e, |key| key == "registry.password"))?;
+    let at = |span: Range<usize>, msg: String, help: &str| file.error_at(span, msg, Some(help.to_string()));
 
     names::check_name(raw.name.get_ref())
-        .map_err(|m| at(raw.name.span(), format!("name: {m}"), Some("the compose project of stack S is \"<name>-S\"")))?;
+        .map_err(|m| at(raw.name.span(), format!("name: {m}"), "the compose project of stack S is \"<name>-S\", so the name follows compose's rules"))?;
 
     let inventory_dir = Path::new(&file.path).parent().unwrap_or(Path::new(".")).to_path_buf();
     let stacks_dir = match &raw.stacks_dir {
@@ -89,10 +92,22 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
     let tag_length = match &raw.tag_length {
         None => 40,
         Some(n) if (4..=40).contains(n.get_ref()) => *n.get_ref() as usize,
-        Some(n) => return Err(at(n.span(), format!("tag_length: {} is out of range", n.get_ref()), Some("use 4 to 40 hex digits of the git SHA"))),
+        Some(n) => return Err(at(n.span(), format!("tag_length: {} is out of range", n.get_ref()), "use 4 to 40 hex digits of the git SHA (7 is common; 40, the default, is the full SHA)")),
     };
 
     let ssh = parse_ssh(file, &raw.ssh, &inventory_dir)?;
+
+    // Before the registry: its password may be an exec:// reference.
+    let secrets_exec = match &raw.secrets.exec {
+        None => None,
+        Some(argv) => {
+            if argv.get_ref().is_empty() || !argv.get_ref().iter().any(|a| a.contains("{}")) {
+                return Err(at(argv.span(), "secrets.exec: the command must be non-empty and contain `{}` for the reference".into(),
+                    "e.g. exec = [\"vault\", \"kv\", \"get\", \"-field=value\", \"{}\"]"));
+            }
+            Some(argv.get_ref().clone())
+        }
+    };
 
     let Some(registry) = &raw.registry else {
         return Err(file.error(
@@ -100,85 +115,30 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
             Some("add [registry] with server, namespace, username and password (a secret reference)".into()),
         ));
     };
-    let registry = parse_registry(file, registry)?;
+    let registry = parse_registry(file, registry.get_ref(), secrets_exec.is_some())?;
 
-    let secrets_exec = match &raw.secrets.exec {
-        None => None,
-        Some(argv) => {
-            if argv.get_ref().is_empty() || !argv.get_ref().iter().any(|a| a.contains("{}")) {
-                return Err(at(argv.span(), "secrets.exec: the command must be non-empty and contain `{}` for the reference".into(),
-                    Some("e.g. exec = [\"vault\", \"kv\", \"get\", \"-field=value\", \"{}\"]")));
-            }
-            Some(argv.get_ref().clone())
-        }
+    let raw_nodes = match &raw.nodes {
+        Some(nodes) if !nodes.is_empty() => nodes,
+        _ => return Err(file.error("no nodes: the inventory defines no [nodes.NAME] table", Some("add a [nodes.NAME] table with host and stacks".into()))),
     };
-
-    let Some(raw_nodes) = &raw.nodes else {
-        return Err(file.error("no nodes: add at least one [nodes.NAME] table", None));
-    };
-    if raw_nodes.is_empty() {
-        return Err(file.error("nodes: no nodes defined", Some("add a [nodes.NAME] table with host and stacks".into())));
-    }
 
     let mut nodes = BTreeMap::new();
     let mut spans = NodeSpans::default();
     for (name, node) in raw_nodes {
-        let key = format!("nodes.{name}");
-        // toml keeps no span for keys: point at the node's table instead.
-        names::check_name(name).map_err(|m| at(node.span(), format!("{key}: {m}"), None))?;
-        if name == "all" {
-            return Err(at(node.span(), format!("{key}: `all` is reserved: it selects every node"), Some("rename the node")));
-        }
-        let node_ref = node.get_ref();
-        names::check_host(node_ref.host.get_ref()).map_err(|m| at(node_ref.host.span(), format!("{key}.host: {m}"), None))?;
-        for group in &node_ref.groups {
-            names::check_name(group.get_ref()).map_err(|m| at(group.span(), format!("{key}.groups: {m}"), None))?;
-            if group.get_ref() == "all" {
-                return Err(at(group.span(), format!("{key}.groups: `all` is reserved: it selects every node"), None));
+        nodes.insert(name.clone(), parse_node(file, name, node, &mut spans)?);
+    }
+
+    // TARGET is a group, a node or `all`: a name that is both is ambiguous.
+    for (name, node) in raw_nodes {
+        for group in &node.get_ref().groups {
+            if nodes.contains_key(group.get_ref()) {
+                return Err(at(
+                    group.span(),
+                    format!("nodes.{name}.groups: `{}` is also the name of a node", group.get_ref()),
+                    "rename the group or the node: a TARGET must name either a group or a node",
+                ));
             }
         }
-        if node_ref.stacks.is_empty() {
-            return Err(at(node.span(), format!("{key}: no stacks"), Some("add stacks = [\"NAME\"] naming folders under the stacks directory")));
-        }
-        let mut seen = Vec::new();
-        for stack in &node_ref.stacks {
-            names::check_name(stack.get_ref()).map_err(|m| at(stack.span(), format!("{key}.stacks: {m}"), None))?;
-            if seen.contains(stack.get_ref()) {
-                return Err(at(stack.span(), format!("{key}.stacks: `{}` is listed twice", stack.get_ref()), None));
-            }
-            seen.push(stack.get_ref().clone());
-            spans.stacks.push((name.clone(), stack.get_ref().clone(), stack.span()));
-        }
-        let scale = match &node_ref.scale {
-            None => None,
-            Some(s) if (1..=u32::MAX as i64).contains(s.get_ref()) => {
-                spans.scales.push((name.clone(), *s.get_ref() as u32, s.span()));
-                Some(*s.get_ref() as u32)
-            }
-            Some(s) => return Err(at(s.span(), format!("{key}.scale: {} is not a scale", s.get_ref()), Some("a scale is 1 or more"))),
-        };
-        let mut env = BTreeMap::new();
-        for (k, v) in &node_ref.env {
-            check_env_key(file, &format!("{key}.env"), k, v.span())?;
-            env.insert(k.clone(), v.get_ref().clone());
-        }
-        let state_dir = match &node_ref.state_dir {
-            None => None,
-            Some(dir) if dir.get_ref().starts_with('/') && !dir.get_ref().contains(['\n', '\0']) => Some(dir.get_ref().clone()),
-            Some(dir) => return Err(at(dir.span(), format!("{key}.state_dir: `{}` is not an absolute path", dir.get_ref().escape_debug()), None)),
-        };
-        nodes.insert(
-            name.clone(),
-            Node {
-                name: name.clone(),
-                host: node_ref.host.get_ref().clone(),
-                groups: node_ref.groups.iter().map(|g| g.get_ref().clone()).collect(),
-                stacks: seen,
-                scale,
-                env,
-                state_dir,
-            },
-        );
     }
 
     let inventory = Inventory {
@@ -194,11 +154,72 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
     Ok((inventory, spans))
 }
 
+fn parse_node(file: &SourceFile, name: &str, node: &Spanned<RawNode>, spans: &mut NodeSpans) -> Result<Node, ConfigError> {
+    let at = |span: Range<usize>, msg: String, help: &str| file.error_at(span, msg, Some(help.to_string()));
+    let key = format!("nodes.{name}");
+    // toml keeps no span for keys: point at the node's table instead.
+    names::check_name(name).map_err(|m| at(node.span(), format!("{key}: {m}"), "rename the node: names end up in shell commands and paths"))?;
+    if name == "all" {
+        return Err(at(node.span(), format!("{key}: `all` is reserved: it selects every node"), "rename the node"));
+    }
+    let raw = node.get_ref();
+    names::check_host(raw.host.get_ref())
+        .map_err(|m| at(raw.host.span(), format!("{key}.host: {m}"), "write a DNS name or an IP address; ssh options belong in the ssh config ([ssh].config)"))?;
+    for group in &raw.groups {
+        names::check_name(group.get_ref()).map_err(|m| at(group.span(), format!("{key}.groups: {m}"), "rename the group"))?;
+        if group.get_ref() == "all" {
+            return Err(at(group.span(), format!("{key}.groups: `all` is reserved: it selects every node"), "rename the group; `all` needs no definition"));
+        }
+    }
+    if raw.stacks.is_empty() {
+        return Err(at(node.span(), format!("{key}.stacks: the node has no stacks"), "add stacks = [\"NAME\"] naming folders of the stacks directory"));
+    }
+    let mut stacks: Vec<String> = Vec::new();
+    for stack in &raw.stacks {
+        names::check_name(stack.get_ref()).map_err(|m| at(stack.span(), format!("{key}.stacks: {m}"), "a stack is named after its folder"))?;
+        if stacks.contains(stack.get_ref()) {
+            return Err(at(stack.span(), format!("{key}.stacks: `{}` is listed twice", stack.get_ref()), "remove the second one"));
+        }
+        stacks.push(stack.get_ref().clone());
+        spans.stacks.push((name.to_string(), stack.get_ref().clone(), stack.span()));
+    }
+    let scale = match &raw.scale {
+        None => None,
+        Some(s) if (1..=u32::MAX as i64).contains(s.get_ref()) => {
+            spans.scales.push((name.to_string(), *s.get_ref() as u32, s.span()));
+            Some(*s.get_ref() as u32)
+        }
+        Some(s) => return Err(at(s.span(), format!("{key}.scale: {} is not a scale", s.get_ref()), "a scale is 1 or more, up to the max_scale of the node's stacks")),
+    };
+    let env = parse_env(file, &format!("{key}.env"), &raw.env)?;
+    for (var, value) in &raw.env {
+        spans.env.insert((name.to_string(), var.clone()), value.span());
+    }
+    let state_dir = match &raw.state_dir {
+        None => None,
+        Some(dir) if dir.get_ref().starts_with('/') && !dir.get_ref().contains(['\n', '\0']) => Some(dir.get_ref().clone()),
+        Some(dir) => {
+            return Err(at(dir.span(), format!("{key}.state_dir: `{}` is not an absolute path", dir.get_ref().escape_debug()), "e.g. state_dir = \"/srv/homectl\", or leave it out for the default"))
+        }
+    };
+    Ok(Node {
+        name: name.to_string(),
+        host: raw.host.get_ref().clone(),
+        groups: raw.groups.iter().map(|g| g.get_ref().clone()).collect(),
+        stacks,
+        scale,
+        env,
+        state_dir,
+    })
+}
+
 /// Where each node names a stack or sets a scale, for errors found later.
 #[derive(Default)]
 pub struct NodeSpans {
-    pub stacks: Vec<(String, String, std::ops::Range<usize>)>,
-    pub scales: Vec<(String, u32, std::ops::Range<usize>)>,
+    pub stacks: Vec<(String, String, Range<usize>)>,
+    pub scales: Vec<(String, u32, Range<usize>)>,
+    /// (node, variable) → span of the value.
+    pub env: BTreeMap<(String, String), Range<usize>>,
 }
 
 fn parse_ssh(file: &SourceFile, raw: &RawSsh, inventory_dir: &Path) -> Result<SshSettings, ConfigError> {
@@ -207,14 +228,14 @@ fn parse_ssh(file: &SourceFile, raw: &RawSsh, inventory_dir: &Path) -> Result<Ss
             && !user.get_ref().starts_with('-')
             && user.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !ok {
-            return Err(file.error_at(user.span(), format!("ssh.user: `{}` is not a user name", user.get_ref().escape_debug()), None));
+            return Err(file.error_at(user.span(), format!("ssh.user: `{}` is not a user name", user.get_ref().escape_debug()), Some("letters, digits, `-`, `_` and `.`; leave it out to use ~/.ssh/config".into())));
         }
     }
     let known_hosts = match raw.known_hosts.as_ref().map(|k| (k.get_ref().as_str(), k.span())) {
         None | Some(("strict", _)) => KnownHosts::Strict,
         Some(("accept-new", _)) => KnownHosts::AcceptNew,
         Some((other, span)) => {
-            return Err(file.error_at(span, format!("ssh.known_hosts: `{other}` is not a policy"), Some("use \"strict\" (the default) or \"accept-new\"".into())))
+            return Err(file.error_at(span, format!("ssh.known_hosts: `{}` is not a host key policy", other.escape_debug()), Some("use \"strict\" (the default) or \"accept-new\"".into())))
         }
     };
     let connect_timeout = match &raw.connect_timeout {
@@ -229,82 +250,25 @@ fn parse_ssh(file: &SourceFile, raw: &RawSsh, inventory_dir: &Path) -> Result<Ss
     })
 }
 
-fn parse_registry(file: &SourceFile, raw: &Spanned<RawRegistry>) -> Result<Registry, ConfigError> {
-    let r = raw.get_ref();
+fn parse_registry(file: &SourceFile, r: &RawRegistry, has_exec: bool) -> Result<Registry, ConfigError> {
     names::check_registry_part(r.server.get_ref(), false)
         .and_then(|_| if r.server.get_ref().is_empty() { Err("the server is empty".into()) } else { Ok(()) })
-        .map_err(|m| file.error_at(r.server.span(), format!("registry.server: {m}"), None))?;
+        .map_err(|m| file.error_at(r.server.span(), format!("registry.server: {m}"), Some("a host name with an optional port, e.g. \"ghcr.io\" or \"10.0.0.1:5000\"".into())))?;
     if let Some(ns) = &r.namespace {
         names::check_registry_part(ns.get_ref(), true)
-            .map_err(|m| file.error_at(ns.span(), format!("registry.namespace: {m}"), None))?;
+            .map_err(|m| file.error_at(ns.span(), format!("registry.namespace: {m}"), Some("e.g. \"acme\" or \"acme/team\"".into())))?;
     }
     if r.username.get_ref().is_empty() || r.username.get_ref().chars().any(|c| c.is_control()) {
-        return Err(file.error_at(r.username.span(), "registry.username: empty or has control characters", None));
+        return Err(file.error_at(r.username.span(), "registry.username: empty or has control characters", Some("the user that logs in to the registry".into())));
     }
-    let password = SecretRef::parse(r.password.get_ref()).map_err(|m| {
-        // Never echo what may be a literal password back to the terminal.
-        let shown = if r.password.get_ref().contains("://") { m } else { "a literal password is not allowed".to_string() };
-        file.error_at(
-            r.password.span(),
-            format!("registry.password: {shown}"),
-            Some("write a secret reference such as \"op://homelab/ghcr/token\", \"pass://ghcr/token\" or \"env://GHCR_TOKEN\"".into()),
-        )
-    })?;
+    let example = "\"op://homelab/ghcr/token\", \"pass://ghcr/token\" or \"env://GHCR_TOKEN\"";
+    let password = secret_reference(file, "registry.password", &r.password, has_exec, example)?;
     Ok(Registry {
         server: r.server.get_ref().clone(),
         namespace: r.namespace.as_ref().map(|n| n.get_ref().clone()).unwrap_or_default(),
         username: r.username.get_ref().clone(),
         password,
     })
-}
-
-/// Checks a variable name; `span` is its value's (toml keeps none for keys).
-pub(super) fn check_env_key(file: &SourceFile, table: &str, key: &str, span: std::ops::Range<usize>) -> Result<(), ConfigError> {
-    if !is_env_name(key) {
-        return Err(file.error_at(span, format!("{table}: `{}` is not a variable name", key.escape_debug()), Some("use letters, digits and `_`, not starting with a digit".into())));
-    }
-    if ["REGISTRY", "IMAGE_TAG", "HOMECTL_NODE"].contains(&key) {
-        return Err(file.error_at(span, format!("{table}: `{key}` is set by homectl itself"), Some("homectl sets REGISTRY, IMAGE_TAG and HOMECTL_NODE; pick another name".into())));
-    }
-    Ok(())
-}
-
-pub(super) fn parse_duration(file: &SourceFile, key: &str, value: &Spanned<String>) -> Result<Duration, ConfigError> {
-    match humantime::parse_duration(value.get_ref()) {
-        Ok(d) if !d.is_zero() => Ok(d),
-        _ => Err(file.error_at(value.span(), format!("{key}: `{}` is not a duration", value.get_ref().escape_debug()), Some("write it like \"10s\", \"90s\" or \"2m\"".into()))),
-    }
-}
-
-/// A TOML syntax or shape error (unknown key, wrong type), as a diagnostic.
-pub(super) fn toml_error(file: &SourceFile, error: &toml::de::Error) -> ConfigError {
-    let message = error.message().trim().to_string();
-    let help = if message.starts_with("unknown field") {
-        Some("check the spelling: unknown keys are refused so that a typo cannot be ignored".to_string())
-    } else {
-        None
-    };
-    match error.span() {
-        Some(span) => {
-            // toml's message does not say which table: name it, e.g. [nodes.node-a].
-            let message = match table_at(&file.text, span.start) {
-                Some(table) => format!("[{table}]: {message}"),
-                None => message,
-            };
-            file.error_at(span, message, help)
-        }
-        None => file.error(message, help),
-    }
-}
-
-/// The `[table]` header in force at a byte offset of a TOML text.
-fn table_at(text: &str, offset: usize) -> Option<String> {
-    text[..offset.min(text.len())]
-        .lines()
-        .rev()
-        .map(str::trim)
-        .find(|l| l.starts_with('['))
-        .map(|l| l.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_string())
 }
 
 fn resolve(base: &Path, path: &str) -> PathBuf {

@@ -1,12 +1,21 @@
 //! Stage 1 of the flow: the operator's files (inventory, stacks, compose
 //! files) read and checked into a `Project`. No network, no side effects.
 
+// A `ConfigError` carries the file's text for its snippet; it ends the
+// command, once, so its size on the error path does not matter.
+#![allow(clippy::result_large_err)]
+
 mod compose_file;
 mod config_error;
+mod cross_checks;
 mod inventory_file;
 mod model;
 pub mod names;
+mod references;
 mod stack_file;
+mod toml_error;
+mod values;
+mod yaml_locate;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -31,46 +40,18 @@ pub fn load(path: &Path) -> Result<Project, ConfigError> {
             continue;
         }
         let dir = inventory.stacks_dir.join(stack);
-        if !dir.join("stack.toml").is_file() || !dir.join("compose.yml").is_file() {
+        let missing: Vec<&str> = ["stack.toml", "compose.yml"].into_iter().filter(|f| !dir.join(f).is_file()).collect();
+        if !missing.is_empty() {
+            let what = if missing.len() == 2 { format!("{} does not exist", dir.display()) } else { format!("{} has no {}", dir.display(), missing[0]) };
             return Err(file.error_at(
                 span.clone(),
-                format!("nodes.{node}.stacks: stack `{stack}` not found: {} needs stack.toml and compose.yml", dir.display()),
-                Some(format!("create the folder, or fix the name (stacks are looked up in {})", inventory.stacks_dir.display())),
+                format!("nodes.{node}.stacks: stack `{stack}` not found: {what}"),
+                Some(format!("a stack is a folder with stack.toml and compose.yml in {}; fix the name or create it", inventory.stacks_dir.display())),
             ));
         }
         let loaded = stack_file::load_stack(stack, &dir, inventory.secrets_exec.is_some())?;
         stacks.insert(stack.clone(), loaded);
     }
-
-    for (node, scale, span) in &spans.scales {
-        for stack in &inventory.nodes[node].stacks {
-            let max = stacks[stack].max_scale;
-            if *scale > max {
-                return Err(file.error_at(
-                    span.clone(),
-                    format!("nodes.{node}.scale: {scale} is above max_scale {max} of stack `{stack}`"),
-                    Some(format!("use a scale within 1..{max}, or raise max_scale in stacks/{stack}/stack.toml")),
-                ));
-            }
-        }
-    }
-
-    // A service name that is also a node or stack name is fine (selection
-    // asks for the qualified form); but two stacks of one node must not
-    // define the same service, or `service:NAME` would be ambiguous there.
-    for node in inventory.nodes.values() {
-        let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
-        for stack in &node.stacks {
-            for service in stacks[stack].compose.services.keys() {
-                if let Some(first) = owner.insert(service, stack) {
-                    return Err(file.error(
-                        format!("nodes.{}: stacks `{first}` and `{stack}` both define the service `{service}`", node.name),
-                        Some("rename one of the services".into()),
-                    ));
-                }
-            }
-        }
-    }
-
+    cross_checks::check(&file, &inventory, &spans, &stacks)?;
     Ok(Project { inventory, stacks })
 }

@@ -128,7 +128,63 @@ impl Compose {
     }
 }
 
-/// `scale-3` → 3.
+/// `scale-3` → 3. Only the exact spelling counts (not `scale-03` or
+/// `scale-+3`): it is the profile name homectl activates.
 pub fn profile_scale(profile: &str) -> Option<u32> {
-    profile.strip_prefix("scale-")?.parse().ok()
+    let digits = profile.strip_prefix("scale-")?;
+    let n: u32 = digits.parse().ok()?;
+    (n.to_string() == digits).then_some(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn service(profiles: &[&str]) -> ComposeService {
+        ComposeService { image: "x".into(), profiles: profiles.iter().map(|p| p.to_string()).collect(), has_healthcheck: false }
+    }
+
+    fn workers() -> Compose {
+        let services = [
+            ("db", service(&[])),
+            ("worker-1", service(&[])),
+            ("worker-2", service(&["scale-2"])),
+            ("worker-3", service(&["scale-3"])),
+            ("debug", service(&["debug"])),
+            ("both", service(&["debug", "scale-3"])),
+        ];
+        Compose { text: String::new(), services: services.into_iter().map(|(n, s)| (n.to_string(), s)).collect() }
+    }
+
+    #[test]
+    fn services_at_scale_adds_replicas_by_profile() {
+        let compose = workers();
+        assert_eq!(compose.services_at_scale(1), ["db", "worker-1"]);
+        assert_eq!(compose.services_at_scale(2), ["db", "worker-1", "worker-2"]);
+        assert_eq!(compose.services_at_scale(3), ["both", "db", "worker-1", "worker-2", "worker-3"]);
+        // Above the highest profile nothing more runs.
+        assert_eq!(compose.services_at_scale(9), compose.services_at_scale(3));
+    }
+
+    #[test]
+    fn profile_scales() {
+        assert_eq!(profile_scale("scale-2"), Some(2));
+        assert_eq!(profile_scale("scale-12"), Some(12));
+        for other in ["scale-", "scale-x", "scale-02", "scale-+2", "scale--2", "scale2", "debug", "Scale-2"] {
+            assert_eq!(profile_scale(other), None, "{other}");
+        }
+    }
+
+    #[test]
+    fn registry_prefix() {
+        let mut registry = Registry {
+            server: "ghcr.io".into(),
+            namespace: "acme".into(),
+            username: "u".into(),
+            password: SecretRef::Env("T".into()),
+        };
+        assert_eq!(registry.prefix(), "ghcr.io/acme");
+        registry.namespace.clear();
+        assert_eq!(registry.prefix(), "ghcr.io");
+    }
 }

@@ -9,9 +9,11 @@ use toml::Spanned;
 
 use super::compose_file::parse_compose;
 use super::config_error::{ConfigError, SourceFile};
-use super::inventory_file::{check_env_key, parse_duration, toml_error};
 use super::model::{profile_scale, Health, Hook, Stack};
-use crate::secrets::SecretRef;
+use super::references::secret_reference;
+use super::toml_error::toml_error;
+use super::values::{check_env_key, parse_duration, parse_env};
+use super::yaml_locate::locate_value;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,8 +23,10 @@ struct RawStack {
     max_scale: Option<Spanned<i64>>,
     #[serde(default)]
     env: BTreeMap<String, Spanned<String>>,
+    /// Any TOML value, so that a literal of the wrong type is not echoed
+    /// by toml's "invalid type" message.
     #[serde(default)]
-    secrets: BTreeMap<String, Spanned<String>>,
+    secrets: BTreeMap<String, Spanned<toml::Value>>,
     health: Option<RawHealth>,
     #[serde(default)]
     hooks: RawHooks,
@@ -57,7 +61,7 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
     let stack_file = SourceFile::read(&dir.join("stack.toml"))?;
     let compose_file = SourceFile::read(&dir.join("compose.yml"))?;
     let compose = parse_compose(&compose_file)?;
-    let raw: RawStack = toml::from_str(&stack_file.text).map_err(|e| toml_error(&stack_file, &e))?;
+    let raw: RawStack = toml::from_str(&stack_file.text).map_err(|e| toml_error(&stack_file, &e, |key| key.starts_with("secrets.")))?;
     let at = |span: std::ops::Range<usize>, msg: String, help: Option<&str>| stack_file.error_at(span, msg, help.map(str::to_string));
 
     let mut images = Vec::new();
@@ -85,53 +89,58 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         let profile = format!("scale-{n}");
         if !compose.services.values().any(|s| s.profiles.contains(&profile)) {
             let span = raw.max_scale.as_ref().map(|m| m.span()).unwrap_or(0..0);
-            return Err(stack_file.error_at(span, format!("max_scale is {max_scale} but no service of {} has the profile `{profile}`", compose_file.path), Some(format!("give the replicas for scale {n} `profiles: [\"{profile}\"]`, or lower max_scale"))));
+            return Err(stack_file.error_at(
+                span,
+                format!("max_scale: {max_scale} needs the profile `{profile}`, but no service of compose.yml has it"),
+                Some(format!("give the replicas that run at scale {n} `profiles: [\"{profile}\"]` in compose.yml, or lower max_scale")),
+            ));
         }
     }
     for (service, s) in &compose.services {
         for p in &s.profiles {
             if let Some(n) = profile_scale(p) {
                 if n < 2 || n > max_scale {
-                    return Err(compose_file.error_at(compose_file.find(p).unwrap_or(0..0), format!("services.{service}.profiles: `{p}` is outside scale 2..{max_scale} (max_scale in stack.toml)"), Some("raise max_scale in stack.toml or remove the profile".into())));
+                    let span = locate_value(&compose_file.text, &["services", service, "profiles"], p).unwrap_or(0..0);
+                    let (problem, help) = if n < 2 {
+                        (format!("`{p}` is not a replica profile: scale 1 runs the services without a profile"), "remove this profile".to_string())
+                    } else {
+                        (format!("`{p}` is above max_scale {max_scale} of stack.toml: no scale would start this service"), format!("raise max_scale to {n} in stack.toml, or remove the profile"))
+                    };
+                    return Err(compose_file.error_at(span, format!("services.{service}.profiles: {problem}"), Some(help)));
                 }
             }
         }
     }
 
-    let mut env = BTreeMap::new();
-    for (k, v) in &raw.env {
-        check_env_key(&stack_file, "env", k, v.span())?;
-        env.insert(k.clone(), v.get_ref().clone());
-    }
+    let env = parse_env(&stack_file, "env", &raw.env)?;
     let mut secrets = BTreeMap::new();
     for (k, v) in &raw.secrets {
+        let key = format!("secrets.{k}");
+        // The value first: an error about the name would show the line, and
+        // so the value, if it were a literal.
+        let example = "\"op://vault/item/field\"; plain values go in [env]";
+        let reference = secret_reference(&stack_file, &key, v, has_exec, example)?;
         check_env_key(&stack_file, "secrets", k, v.span())?;
         if env.contains_key(k) {
-            return Err(at(v.span(), format!("secrets: `{k}` is also in [env]"), Some("a variable is either a plain value or a secret")));
-        }
-        let reference = SecretRef::parse(v.get_ref()).map_err(|m| {
-            let shown = if v.get_ref().contains("://") { m } else { "a literal value is not allowed here".to_string() };
-            at(v.span(), format!("secrets.{k}: {shown}"), Some("write a reference such as \"op://vault/item/field\"; plain values go in [env]"))
-        })?;
-        if matches!(reference, SecretRef::Exec(_)) && !has_exec {
-            return Err(at(v.span(), format!("secrets.{k}: exec:// needs [secrets].exec in the inventory"), Some("set exec = [\"cmd\", \"{}\"] under [secrets] in the inventory")));
+            return Err(at(v.span(), format!("{key}: `{k}` is also in [env]"), Some("a variable is either a plain value ([env]) or a secret ([secrets]): remove one")));
         }
         secrets.insert(k.clone(), reference);
     }
 
+    let known_services = format!("the services of compose.yml: {}", compose.services.keys().map(String::as_str).collect::<Vec<_>>().join(", "));
     let health = match &raw.health {
         None => Health { services: Vec::new(), url: None, timeout: Duration::from_secs(60) },
         Some(h) => {
             for s in &h.services {
                 if !compose.services.contains_key(s.get_ref()) {
-                    return Err(at(s.span(), format!("health.services: `{}` is not a service of compose.yml", s.get_ref()), None));
+                    return Err(at(s.span(), format!("health.services: `{}` is not a service of compose.yml", s.get_ref()), Some(&known_services)));
                 }
             }
             if let Some(url) = &h.url {
                 let u = url.get_ref();
                 let ok = (u.starts_with("http://") || u.starts_with("https://")) && !u.chars().any(|c| c.is_whitespace() || c.is_control());
                 if !ok {
-                    return Err(at(url.span(), format!("health.url: `{}` is not an http(s) URL", u.escape_debug()), None));
+                    return Err(at(url.span(), format!("health.url: `{}` is not an http(s) URL", u.escape_debug()), Some("a URL probed on the node, e.g. \"http://127.0.0.1:8000/health\"")));
                 }
             }
             Health {
@@ -148,7 +157,7 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
     let mut before_up = Vec::new();
     for hook in &raw.hooks.before_up {
         if !compose.services.contains_key(hook.service.get_ref()) {
-            return Err(at(hook.service.span(), format!("hooks.before_up.service: `{}` is not a service of compose.yml", hook.service.get_ref()), None));
+            return Err(at(hook.service.span(), format!("hooks.before_up.service: `{}` is not a service of compose.yml", hook.service.get_ref()), Some(&known_services)));
         }
         if hook.command.get_ref().is_empty() {
             return Err(at(hook.command.span(), "hooks.before_up.command: empty".into(), Some("e.g. command = [\"alembic\", \"upgrade\", \"head\"]")));
