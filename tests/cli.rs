@@ -1,0 +1,186 @@
+//! `homectl check` on the corpus of inputs in tests/corpus/, run as the
+//! built binary the way an operator runs it.
+//!
+//! - `broken/NN-name/`: an inventory.toml (and stacks/ when the case is
+//!   about a stack) with one mistake, and expected.txt (see the README
+//!   there). Exit code 2, the location and message in stderr, and the whole
+//!   rendered diagnostic pinned by an insta snapshot.
+//! - `valid/`: inputs that must load.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use homectl::inventory;
+
+/// Runs the binary from the package root, so paths in messages are the
+/// relative ones given here and snapshots are the same on every machine.
+/// Output is made deterministic: no colour, no hyperlinks, and no terminal
+/// (miette takes the width from stdout, stderr or stdin: all are pipes or
+/// null here, so it wraps at 80 columns).
+fn homectl(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_homectl"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE")
+        .env_remove("FORCE_HYPERLINK")
+        .env_remove("NO_GRAPHICS")
+        .env_remove("HOMECTL_INVENTORY")
+        .env_remove("HOMECTL_LOG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run homectl")
+}
+
+fn corpus(kind: &str) -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(kind);
+    let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// expected.txt: the location (relative to the case folder), the message
+/// (`{case}` stands for the case folder), then `absent: TEXT` lines for
+/// text that must not appear anywhere in the output (a secret typed in).
+struct Expected {
+    location: String,
+    message: String,
+    absent: Vec<String>,
+}
+
+fn expected(case: &Path, case_arg: &str) -> Expected {
+    let text = fs::read_to_string(case.join("expected.txt")).expect("expected.txt");
+    let mut lines = text.lines();
+    let (Some(location), Some(message)) = (lines.next(), lines.next()) else {
+        panic!("{}: expected.txt needs a location line and a message line", case.display());
+    };
+    Expected {
+        location: format!("{case_arg}/{location}"),
+        message: message.replace("{case}", case_arg),
+        absent: lines.filter_map(|l| l.strip_prefix("absent: ")).map(str::to_string).collect(),
+    }
+}
+
+/// miette wraps long lines and draws a frame: compare without either.
+fn flatten(text: &str) -> String {
+    text.chars().filter(|c| !c.is_whitespace() && !matches!(c, '│' | '×')).collect()
+}
+
+#[test]
+fn every_broken_input_is_refused_with_its_message() {
+    let cases = corpus("broken");
+    assert!(cases.len() >= 35, "the corpus has {} cases", cases.len());
+    let mut failures = Vec::new();
+    let mut rendered = Vec::new();
+    for case in &cases {
+        let name = case.file_name().unwrap().to_str().unwrap();
+        let case_arg = format!("tests/corpus/broken/{name}");
+        let expected = expected(case, &case_arg);
+        let output = homectl(&["-i", &format!("{case_arg}/inventory.toml"), "check"]);
+        let stderr = String::from_utf8(output.stderr).expect("utf-8 stderr");
+
+        let mut problems = Vec::new();
+        if output.status.code() != Some(2) {
+            problems.push(format!("exit code {:?}, not 2", output.status.code()));
+        }
+        if !output.stdout.is_empty() {
+            problems.push("printed on stdout".to_string());
+        }
+        if !flatten(&stderr).starts_with(&flatten(&format!("{}: {}", expected.location, expected.message))) {
+            problems.push(format!("does not start with `{}: {}`", expected.location, expected.message));
+        }
+        for secret in &expected.absent {
+            if stderr.contains(secret.as_str()) {
+                problems.push(format!("echoes `{secret}`"));
+            }
+        }
+        if stderr.contains("panicked") || stderr.contains("RUST_BACKTRACE") {
+            problems.push("panicked".to_string());
+        }
+        if !problems.is_empty() {
+            failures.push(format!("{name}: {}\n{stderr}", problems.join("; ")));
+        }
+        rendered.push((name.to_string(), stderr));
+    }
+    assert!(failures.is_empty(), "{} case(s) failed:\n\n{}", failures.len(), failures.join("\n"));
+    // The whole diagnostic, frame and hint included, pinned per case.
+    for (name, stderr) in rendered {
+        insta::assert_snapshot!(name, stderr);
+    }
+}
+
+#[test]
+fn the_reference_inventories_pass() {
+    for path in ["inventory/lab.toml", "inventory/homelab.toml"] {
+        let output = homectl(&["-i", path, "check"]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(0), "{path}: {}", String::from_utf8_lossy(&output.stderr));
+        assert_eq!(stdout.trim(), format!("{path}: ok (3 nodes, 2 stacks: core, workers)"));
+    }
+}
+
+#[test]
+fn check_json_reports_success() {
+    let output = homectl(&["-i", "inventory/lab.toml", "--json", "check"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(report["ok"], true);
+    assert_eq!(report["nodes"], serde_json::json!(["node-a", "node-b", "node-c"]));
+    assert_eq!(report["stacks"], serde_json::json!(["core", "workers"]));
+}
+
+#[test]
+fn every_valid_input_passes_check() {
+    for case in corpus("valid") {
+        let inventory = case.join("inventory.toml");
+        let output = homectl(&["-i", inventory.to_str().unwrap(), "check"]);
+        assert_eq!(output.status.code(), Some(0), "{}: {}", case.display(), String::from_utf8_lossy(&output.stderr));
+    }
+}
+
+/// Anchors, chained and listed merge keys, `x-` extensions, secrets,
+/// configs, long port syntax, networks, a disabled health check.
+#[test]
+fn a_rich_compose_file_loads_into_the_model() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/valid/rich-compose");
+    let project = inventory::load(&root.join("inventory.toml")).unwrap_or_else(|e| panic!("{e}"));
+    let shop = &project.stacks["shop"];
+    let compose = &shop.compose;
+
+    let names: Vec<&str> = compose.services.keys().map(String::as_str).collect();
+    assert_eq!(names, ["api", "db", "debug-shell", "worker-1", "worker-2", "worker-3"]);
+    // Images through one and two levels of merge keys.
+    assert_eq!(compose.services["api"].image, "${REGISTRY}/shop-api:${IMAGE_TAG}");
+    assert_eq!(compose.services["worker-3"].image, "${REGISTRY}/shop-api:${IMAGE_TAG}");
+    assert_eq!(compose.services["db"].image, "postgres:16-alpine");
+    // Health checks: merged in, written, or disabled (and that inherited).
+    assert!(compose.services["db"].has_healthcheck);
+    assert!(compose.services["api"].has_healthcheck);
+    assert!(!compose.services["worker-1"].has_healthcheck);
+    assert!(!compose.services["worker-2"].has_healthcheck);
+    assert!(!compose.services["debug-shell"].has_healthcheck);
+    // Scale by profiles; `debug` never runs through homectl.
+    assert_eq!(compose.services_at_scale(1), ["api", "db", "worker-1"]);
+    assert_eq!(compose.services_at_scale(3), ["api", "db", "worker-1", "worker-2", "worker-3"]);
+
+    assert_eq!(shop.max_scale, 3);
+    assert_eq!(shop.images, ["shop-api"]);
+    assert_eq!(shop.secrets.len(), 4);
+    assert_eq!(shop.before_up.len(), 2);
+    assert_eq!(shop.health.timeout, std::time::Duration::from_secs(120));
+
+    let inv = &project.inventory;
+    assert_eq!(inv.tag_length, 7);
+    assert_eq!(inv.registry.prefix(), "registry.home.arpa:5000/acme/shop");
+    assert_eq!(inv.ssh.known_hosts, inventory::KnownHosts::AcceptNew);
+    assert_eq!(inv.ssh.connect_timeout, std::time::Duration::from_secs(90));
+    assert_eq!(inv.nodes["node-a"].scale, Some(3));
+    assert_eq!(inv.nodes["node-a"].env["TZ"], "Europe/Paris");
+    assert_eq!(inv.nodes["node-b"].host, "fe80::2");
+}
