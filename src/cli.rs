@@ -96,6 +96,7 @@ pub fn run() -> i32 {
         quiet: cli.quiet,
     };
     init_tracing(global.verbose);
+    init_diagnostics();
     let result = match cli.command {
         Command::Check => commands::check::run(&global),
         Command::Preflight(args) => commands::preflight::run(&global, &args),
@@ -114,6 +115,15 @@ fn report_error(printer: crate::report::Printer, err: Error) {
     match err {
         Error::Config(diagnostic) => printer.warn(&format!("{:?}", miette::Report::new_boxed(diagnostic))),
         other => printer.warn(&format!("error: {other}")),
+    }
+}
+
+/// Diagnostics: unwrapped lines when stderr is not a terminal, so that
+/// `file:line:col: message` stays greppable in CI logs.
+fn init_diagnostics() {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        let _ = miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).color(false).build())));
     }
 }
 

@@ -5,7 +5,24 @@ use crate::error::Result;
 use crate::inventory;
 
 pub fn run(global: &GlobalOptions) -> Result<i32> {
-    let project = inventory::load(&global.inventory)?;
+    let project = match inventory::load(&global.inventory) {
+        Ok(project) => project,
+        Err(error) => {
+            if global.json {
+                global.printer().out(
+                    &serde_json::json!({
+                        "inventory": global.inventory.display().to_string(),
+                        "ok": false,
+                        "location": error.location,
+                        "message": error.message,
+                        "help": error.help,
+                    })
+                    .to_string(),
+                );
+            }
+            return Err(error.into());
+        }
+    };
     if global.json {
         let summary = serde_json::json!({
             "inventory": global.inventory.display().to_string(),
@@ -16,12 +33,16 @@ pub fn run(global: &GlobalOptions) -> Result<i32> {
         global.printer().out(&summary.to_string());
     } else if !global.quiet {
         global.printer().out(&format!(
-            "{}: ok ({} nodes, {} stacks: {})",
+            "{}: ok ({}, {}: {})",
             global.inventory.display(),
-            project.inventory.nodes.len(),
-            project.stacks.len(),
+            plural(project.inventory.nodes.len(), "node"),
+            plural(project.stacks.len(), "stack"),
             project.stacks.keys().cloned().collect::<Vec<_>>().join(", ")
         ));
     }
     Ok(0)
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
 }

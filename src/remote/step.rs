@@ -83,7 +83,7 @@ mod tests {
     #[test]
     fn frames_are_length_prefixed() {
         let step = Step::new("t", "echo hi").with_data("x", Payload::Plain("a\nb".into()));
-        assert_eq!(step.frames(), b"step 7\necho hi\ndata 3\na\nb".to_vec());
+        assert_eq!(step.frames(), b"step 7\necho hidata 3\na\nb".to_vec());
     }
 
     #[test]
@@ -91,6 +91,13 @@ mod tests {
         assert_eq!(quote("plain"), "plain");
         assert_eq!(quote("a b"), "'a b'");
         assert_eq!(quote("$(touch x)"), "'$(touch x)'");
-        assert_eq!(quote("it's"), "'it'\"'\"'s'");
+    }
+
+    #[test]
+    fn quoted_values_come_back_byte_exact_from_a_real_shell() {
+        for value in ["it's", "a\"b", "$(touch /tmp/x)", "`id`", "a;b", "a\nb", "-rf", "é ü", "$HOME", "\\", "x=y z"] {
+            let out = std::process::Command::new("sh").arg("-c").arg(format!("printf %s {}", quote(value))).output().unwrap();
+            assert_eq!(String::from_utf8(out.stdout).unwrap(), value);
+        }
     }
 }

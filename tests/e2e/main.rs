@@ -1,0 +1,8 @@
+//! End-to-end tests against the lab (`scripts/lab up`): real sshd, real
+//! Docker engines, real Compose v1 and v2, a real authenticated registry.
+//! They share the lab's nodes: run them one at a time
+//! (`cargo test --test e2e -- --test-threads=1`; scripts/test does).
+
+mod common;
+mod preflight;
+mod rig;
