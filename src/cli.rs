@@ -49,6 +49,32 @@ pub enum Command {
         stack files. Locally once: every secret reference resolves (values are never shown).\n\n\
         Examples:\n  homectl preflight\n  homectl preflight workers node-b --tag 3f2c1d0")]
     Preflight(TargetArgs),
+    /// Pull and start the selected stacks or services at a tag
+    #[command(after_help = "Two phases on all selected nodes in parallel. Prepare: connect, lock, stage \
+        the stack files, registry login on a tmpfs, pull; if any node fails here, nothing changes \
+        anywhere. Apply: before_up hooks, `up -d` with the profiles for the scale, wait for health \
+        (roll back to the previous images if it fails), record in the node's history.\n\n\
+        --dry-run prints each node's plan with its remote commands (secrets as ***) and contacts \
+        no node: without --scale it shows the inventory's scale.\n\n\
+        Examples:\n  homectl deploy core\n  homectl deploy core backend --tag 3f2c1d0\n  \
+        homectl deploy workers node-b --scale 2\n  homectl deploy all --dry-run")]
+    Deploy(DeployArgs),
+}
+
+/// `deploy TARGET [NAME...] [--tag T] [--scale N] [--dry-run] [--no-rollback]`
+#[derive(Args, Debug, Clone)]
+pub struct DeployArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Run N replicas (profiles scale-2..scale-N) [default: the current scale]
+    #[arg(long, value_name = "N")]
+    pub scale: Option<u32>,
+    /// Print each node's plan and remote commands; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Keep the new images even if the health check fails
+    #[arg(long)]
+    pub no_rollback: bool,
 }
 
 /// TARGET [NAME...] [--tag T]: which nodes, stacks and services, at which tag.
@@ -100,6 +126,7 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Check => commands::check::run(&global),
         Command::Preflight(args) => commands::preflight::run(&global, &args),
+        Command::Deploy(args) => commands::deploy::run(&global, &args),
     };
     match result {
         Ok(code) => code,

@@ -2,6 +2,7 @@
 //! → execution → report for its job.
 
 pub mod check;
+pub mod deploy;
 pub mod preflight;
 
 /// The async runtime for commands that talk to nodes.

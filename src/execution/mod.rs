@@ -1,5 +1,7 @@
 //! Stage 4 of the flow: running steps on nodes over SSH.
 
+pub mod interrupt;
+pub mod node_deploy;
 pub mod operator;
 pub mod remote_shell;
 pub mod ssh;

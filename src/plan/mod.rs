@@ -1,6 +1,8 @@
 //! Stage 2 of the flow: from the checked project and the command line to
 //! what should happen: which nodes, stacks and services, at which tag.
 
+pub mod deploy_plan;
+pub mod history;
 pub mod selection;
 pub mod tag;
 

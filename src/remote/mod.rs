@@ -2,6 +2,7 @@
 //! building, tested without SSH: `holder.sh` (the per-node remote shell)
 //! and the steps it runs.
 
+pub mod deploy_steps;
 pub mod preflight_step;
 pub mod step;
 

@@ -2,5 +2,6 @@
 
 pub mod preflight_table;
 pub mod printer;
+pub mod progress;
 
 pub use printer::Printer;

@@ -1,0 +1,171 @@
+//! `homectl deploy`: two phases over all selected nodes in parallel
+//! (product.md, "A deploy"). Phase 1 everywhere, then phase 2 only if every
+//! node passed phase 1.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::cli::{DeployArgs, GlobalOptions};
+use crate::error::{Error, Result};
+use crate::execution::interrupt::Interrupt;
+use crate::execution::node_deploy::{prepare, DeployContext, NodeFailure};
+use crate::execution::operator::operator;
+use crate::inventory::{self, Project};
+use crate::plan::deploy_plan::plan_stack;
+use crate::plan::{self, Selection};
+use crate::remote::deploy_steps::{self, Login};
+use crate::report::progress::Progress;
+use crate::secrets::{resolve_all, ProviderSettings, SecretRef, SecretValue, Secrets};
+
+pub fn run(global: &GlobalOptions, args: &DeployArgs) -> Result<i32> {
+    let project = inventory::load(&global.inventory)?;
+    let selection = plan::select(&project, args.target.target.as_deref(), &args.target.names)?;
+    let cwd = std::env::current_dir().map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
+    let (tag, warning) = plan::resolve_tag(args.target.tag.as_deref(), project.inventory.tag_length, &cwd)?;
+    let printer = global.printer();
+    if let Some(warning) = warning {
+        printer.warn(&format!("warning: {warning}"));
+    }
+    check_scale(&project, &selection, args.scale)?;
+
+    if args.dry_run {
+        printer.out(&dry_run(&project, &selection, &tag, args.scale));
+        return Ok(0);
+    }
+
+    // Every secret resolves before any node is touched (one `op` call).
+    let refs = references(&project, &selection);
+    let settings = ProviderSettings { exec: project.inventory.secrets_exec.clone() };
+    let secrets = resolve_all(&refs, &settings).map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
+
+    let nodes: Vec<String> = selection.nodes.iter().map(|n| n.node.clone()).collect();
+    let progress = Arc::new(Progress::new(printer, &nodes));
+    let runtime = crate::commands::runtime()?;
+    runtime.block_on(async move {
+        let note = progress.clone();
+        let interrupt = Interrupt::listen(move || note.note("interrupted: finishing the steps in flight (Ctrl-C again to stop waiting)"));
+        let ctx = Arc::new(DeployContext {
+            project: Arc::new(project),
+            tag: tag.clone(),
+            scale: args.scale,
+            no_rollback: args.no_rollback,
+            secrets,
+            progress: progress.clone(),
+            interrupt: interrupt.clone(),
+            operator: operator(),
+        });
+
+        // Phase 1: prepare every node.
+        let tasks: Vec<_> = selection.nodes.into_iter().map(|n| tokio::spawn(prepare(ctx.clone(), n))).collect();
+        let mut prepared = Vec::new();
+        let mut failures: Vec<(String, NodeFailure)> = Vec::new();
+        for (task, node) in tasks.into_iter().zip(&nodes) {
+            match task.await {
+                Ok(Ok(p)) => prepared.push(p),
+                Ok(Err(f)) => failures.push((node.clone(), f)),
+                Err(e) => failures.push((node.clone(), NodeFailure { step: "prepare".into(), reason: format!("internal error: {e}"), interrupted: false })),
+            }
+        }
+        if !failures.is_empty() || interrupt.is_set() {
+            for p in prepared {
+                let name = p.name().to_string();
+                p.release(&ctx).await;
+                progress.finish(&name, false, "not deployed: another node failed to prepare (nothing changed)");
+            }
+            for (node, f) in &failures {
+                progress.finish(node, false, &format!("{}: {}", f.step, first_line(&f.reason)));
+            }
+            let interrupted = interrupt.is_set();
+            let list = failures.iter().map(|(n, f)| format!("  {n} ({}): {}", f.step, f.reason.replace('\n', "\n    "))).collect::<Vec<_>>().join("\n");
+            return if interrupted {
+                Err(Error::Interrupted)
+            } else {
+                Err(Error::runtime(format!("prepare failed on {}; nothing changed on any node, every lock released\n{list}", failures.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))))
+            };
+        }
+
+        // Phase 2: apply on every node.
+        let tasks: Vec<_> = prepared.into_iter().map(|p| tokio::spawn(p.apply(ctx.clone()))).collect();
+        let mut failed = Vec::new();
+        for task in tasks {
+            let outcome = match task.await {
+                Ok(o) => o,
+                Err(e) => return Err(Error::runtime(format!("internal error: {e}"))),
+            };
+            progress.finish(&outcome.node, outcome.failure.is_none(), &outcome.summary);
+            if let Some(f) = outcome.failure {
+                failed.push((outcome.node, f));
+            }
+        }
+        if interrupt.is_set() {
+            return Err(Error::Interrupted);
+        }
+        if failed.is_empty() {
+            return Ok(0);
+        }
+        let list = failed.iter().map(|(n, f)| format!("  {n} ({}): {}", f.step, f.reason.replace('\n', "\n    "))).collect::<Vec<_>>().join("\n");
+        Err(Error::runtime(format!("deploy failed on {}\n{list}", failed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))))
+    })
+}
+
+/// `--scale N` must fit every selected stack.
+fn check_scale(project: &Project, selection: &Selection, scale: Option<u32>) -> Result<()> {
+    let Some(n) = scale else { return Ok(()) };
+    for node in &selection.nodes {
+        for s in &node.stacks {
+            let max = project.stacks[&s.stack].max_scale;
+            if n < 1 || n > max {
+                return Err(Error::usage(format!("--scale {n}: stack `{}` scales within 1..{max} (max_scale in its stack.toml)", s.stack)));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn references(project: &Project, selection: &Selection) -> BTreeSet<SecretRef> {
+    let mut refs = BTreeSet::from([project.inventory.registry.password.clone()]);
+    for node in &selection.nodes {
+        for s in &node.stacks {
+            refs.extend(project.stacks[&s.stack].secrets.values().cloned());
+        }
+    }
+    refs
+}
+
+/// The plan of each node with its remote commands; secrets as `***`.
+/// Connects to nothing, so the scale is `--scale`, else the inventory's.
+fn dry_run(project: &Project, selection: &Selection, tag: &str, scale: Option<u32>) -> String {
+    let inv = &project.inventory;
+    let hidden = Secrets::new();
+    let login = Login { server: &inv.registry.server, username: &inv.registry.username, password: SecretValue::new(String::new()) };
+    let mut out = format!("# dry run: tag {tag}; nothing is changed and no node is contacted\n");
+    for selected in &selection.nodes {
+        let node = &inv.nodes[&selected.node];
+        for s in &selected.stacks {
+            let stack = &project.stacks[&s.stack];
+            let n = scale.or(node.scale).unwrap_or(1).min(stack.max_scale);
+            let d = plan_stack(inv, node, stack, s.services.as_deref(), tag, n);
+            out.push_str(&format!(
+                "\n## {} ({}): stack {} at scale {n}{}: services {}{}\n",
+                node.name,
+                node.host,
+                stack.name,
+                if scale.is_none() { " (or the scale it runs at now)" } else { "" },
+                d.services.join(", "),
+                if d.remove.is_empty() { String::new() } else { format!("; removes {}", d.remove.join(", ")) }
+            ));
+            let mut steps = vec![deploy_steps::stage_step(&d, &stack.compose.text), deploy_steps::pull_step(&d, &hidden, &login)];
+            steps.extend(deploy_steps::hook_steps(&d, &hidden));
+            steps.push(deploy_steps::up_step(&d, &hidden));
+            steps.push(deploy_steps::health_step(&d, stack.health.url.as_deref(), stack.health.timeout.as_secs()));
+            for step in steps {
+                out.push_str(&format!("{}\n\n", step.to_string().replace(crate::remote::preflight_step::LIB, "# (homectl's shell functions: src/remote/scripts/lib.sh)\n")));
+            }
+        }
+    }
+    out
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}

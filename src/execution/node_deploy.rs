@@ -1,0 +1,340 @@
+//! One node's deploy, in the two phases of product.md ("A deploy"):
+//! `prepare` (connect, lock, read state, stage files, pull) changes nothing
+//! that runs; `apply` (hooks, up, health, rollback, history) does.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use openssh::Session;
+
+use super::interrupt::Interrupt;
+use super::operator::state_dir_candidates;
+use super::{ssh, RemoteShell, StartError, StepError};
+use crate::inventory::Project;
+use crate::plan::deploy_plan::{plan_stack, StackDeploy};
+use crate::plan::history::{current_scale, now_rfc3339, parse_history, HistoryRecord, ImageRecord};
+use crate::plan::SelectedNode;
+use crate::remote::deploy_steps::{self, Login};
+use crate::remote::Step;
+use crate::report::progress::{Progress, Status};
+use crate::secrets::Secrets;
+
+const STATE_TIMEOUT: Duration = Duration::from_secs(60);
+const PULL_TIMEOUT: Duration = Duration::from_secs(900);
+const HOOK_TIMEOUT: Duration = Duration::from_secs(900);
+const UP_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// What every node's deploy shares.
+pub struct DeployContext {
+    pub project: Arc<Project>,
+    pub tag: String,
+    pub scale: Option<u32>,
+    pub no_rollback: bool,
+    pub secrets: Secrets,
+    pub progress: Arc<Progress>,
+    pub interrupt: Interrupt,
+    pub operator: String,
+}
+
+/// Why a node did not finish.
+#[derive(Debug, Clone)]
+pub struct NodeFailure {
+    pub step: String,
+    pub reason: String,
+    pub interrupted: bool,
+}
+
+/// A node that passed phase 1: locked, files staged, images pulled.
+pub struct PreparedNode {
+    node: String,
+    session: Arc<Session>,
+    shell: RemoteShell,
+    stacks: Vec<PreparedStack>,
+    started: Instant,
+}
+
+struct PreparedStack {
+    deploy: StackDeploy,
+    /// service → (image id, image reference) of what ran before.
+    before: BTreeMap<String, (String, String)>,
+}
+
+/// The outcome of phase 2 on one node.
+pub struct NodeOutcome {
+    pub node: String,
+    pub failure: Option<NodeFailure>,
+    pub summary: String,
+}
+
+fn fail(step: &str, reason: impl Into<String>) -> NodeFailure {
+    NodeFailure { step: step.to_string(), reason: reason.into(), interrupted: false }
+}
+
+fn interrupted(step: &str) -> NodeFailure {
+    NodeFailure { step: step.to_string(), reason: "interrupted before this step".into(), interrupted: true }
+}
+
+/// Phase 1. On failure the lock is released and nothing that runs changed.
+pub async fn prepare(ctx: Arc<DeployContext>, selected: SelectedNode) -> Result<PreparedNode, NodeFailure> {
+    let started = Instant::now();
+    let inv = &ctx.project.inventory;
+    let node = &inv.nodes[&selected.node];
+    let progress = &ctx.progress;
+    let name = node.name.as_str();
+
+    progress.event(name, "connect", Status::Started, None, "");
+    let t = Instant::now();
+    let session = ssh::connect(&inv.ssh, node).await.map_err(|e| fail("connect", e))?;
+    progress.event(name, "connect", Status::Ok, Some(t.elapsed()), "");
+
+    if ctx.interrupt.is_set() {
+        close(session).await;
+        return Err(interrupted("lock"));
+    }
+    let t = Instant::now();
+    let shell = match RemoteShell::start(session.clone(), true, &ctx.operator, &state_dir_candidates(node), inv.ssh.connect_timeout * 3).await {
+        Ok(shell) => shell,
+        Err(err) => {
+            close(session).await;
+            return Err(match err {
+                StartError::Locked(holder) => fail("lock", format!("locked by {holder}; if that deploy is gone, run `homectl unlock {name}`")),
+                StartError::NoStateDir(tried) => fail("lock", format!("no state folder can be created and written on the node (tried {tried})")),
+                StartError::Other(e) => fail("lock", e),
+            });
+        }
+    };
+    progress.event(name, "lock", Status::Ok, Some(t.elapsed()), "");
+    let mut prepared = PreparedNode { node: name.to_string(), session, shell, stacks: Vec::new(), started };
+
+    match prepare_stacks(&ctx, &selected, &mut prepared).await {
+        Ok(()) => Ok(prepared),
+        Err(failure) => {
+            prepared.release(&ctx).await;
+            Err(failure)
+        }
+    }
+}
+
+async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: &mut PreparedNode) -> Result<(), NodeFailure> {
+    let inv = &ctx.project.inventory;
+    let node = &inv.nodes[&selected.node];
+    let projects: Vec<String> = selected.stacks.iter().map(|s| format!("{}-{}", inv.name, s.stack)).collect();
+    let state = prepared.step(ctx, &deploy_steps::state_step(&projects), STATE_TIMEOUT).await?;
+    let history = parse_history(&state);
+    let running = parse_running(&state);
+
+    for chosen in &selected.stacks {
+        let stack = &ctx.project.stacks[&chosen.stack];
+        // Keep the scale the stack runs at, unless --scale says otherwise.
+        let scale = ctx.scale.or_else(|| current_scale(&history, &stack.name)).or(node.scale).unwrap_or(1).min(stack.max_scale);
+        let deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &ctx.tag, scale);
+        let before = running.get(&deploy.project).cloned().unwrap_or_default();
+        prepared.step(ctx, &deploy_steps::stage_step(&deploy, &stack.compose.text), STATE_TIMEOUT).await?;
+        let login = Login {
+            server: &inv.registry.server,
+            username: &inv.registry.username,
+            password: ctx.secrets.get(&inv.registry.password).cloned().expect("resolved before any node is touched"),
+        };
+        prepared.step(ctx, &deploy_steps::pull_step(&deploy, &ctx.secrets, &login), PULL_TIMEOUT).await?;
+        prepared.stacks.push(PreparedStack { deploy, before });
+    }
+    Ok(())
+}
+
+impl PreparedNode {
+    pub fn name(&self) -> &str {
+        &self.node
+    }
+
+    /// Runs one step; a non-zero exit is a failure with the step's output
+    /// (secrets masked). Refuses to start a step after an interruption.
+    async fn step(&mut self, ctx: &DeployContext, step: &Step, timeout: Duration) -> Result<String, NodeFailure> {
+        if ctx.interrupt.is_set() {
+            return Err(interrupted(&step.name));
+        }
+        ctx.progress.event(&self.node, &step.name, Status::Started, None, "");
+        let t = Instant::now();
+        match self.shell.run(step, timeout).await {
+            Ok(out) if out.code == 0 => {
+                ctx.progress.event(&self.node, &step.name, Status::Ok, Some(t.elapsed()), "");
+                Ok(out.output)
+            }
+            Ok(out) => {
+                let shown = ctx.secrets.mask(out.output.trim());
+                let reason = last_lines(&shown, 12);
+                ctx.progress.event(&self.node, &step.name, Status::Failed, Some(t.elapsed()), &reason);
+                Err(fail(&step.name, reason))
+            }
+            Err(StepError::Timeout) => {
+                let reason = format!("no answer within {}s", timeout.as_secs());
+                ctx.progress.event(&self.node, &step.name, Status::Failed, Some(t.elapsed()), &reason);
+                Err(fail(&step.name, reason))
+            }
+            Err(StepError::Lost(e)) => {
+                let reason = format!("connection lost: {e}");
+                ctx.progress.event(&self.node, &step.name, Status::Failed, Some(t.elapsed()), &reason);
+                Err(fail(&step.name, reason))
+            }
+        }
+    }
+
+    /// Phase 1 failed somewhere: drop the staged files, release the lock.
+    pub async fn release(mut self, ctx: &DeployContext) {
+        let dirs: Vec<String> = self.stacks.iter().map(|s| format!("\"$HOMECTL_STATE/stacks/\"{}/compose.yml.next", crate::remote::quote(&s.deploy.stack))).collect();
+        if !dirs.is_empty() {
+            let _ = self.shell.run(&Step::new("unstage", format!("rm -f {}", dirs.join(" "))), STATE_TIMEOUT).await;
+        }
+        let _ = ctx; // the interrupt flag does not stop this clean-up
+        self.shell.finish().await;
+        close(self.session).await;
+    }
+
+    /// Phase 2: hooks, up, health (rollback on failure), history; unlock.
+    pub async fn apply(mut self, ctx: Arc<DeployContext>) -> NodeOutcome {
+        let mut failure = None;
+        let mut summaries = Vec::new();
+        let stacks = std::mem::take(&mut self.stacks);
+        for stack in &stacks {
+            let t = Instant::now();
+            let (result, images, detail) = match self.apply_stack(&ctx, stack).await {
+                Ok(images) => ("ok", images, String::new()),
+                Err((f, images, rolled_back)) => {
+                    let result = if f.interrupted { "interrupted" } else if rolled_back { "rolled-back" } else { "failed" };
+                    let detail = format!("{}: {}", f.step, f.reason);
+                    failure.get_or_insert(f);
+                    (result, images, detail)
+                }
+            };
+            summaries.push(format!("{} {} ({result})", stack.deploy.stack, ctx.tag));
+            let record = HistoryRecord {
+                time: now_rfc3339(),
+                operator: ctx.operator.clone(),
+                node: self.node.clone(),
+                stack: stack.deploy.stack.clone(),
+                kind: "deploy".into(),
+                services: if stack.deploy.up_args.is_empty() { Vec::new() } else { stack.deploy.services.clone() },
+                tag: ctx.tag.clone(),
+                scale: stack.deploy.scale,
+                result: result.into(),
+                detail,
+                images,
+                duration_ms: t.elapsed().as_millis() as u64,
+            };
+            // The record is written even after Ctrl-C: it is how an interruption is told.
+            let json = serde_json::to_string(&record).expect("a record serializes");
+            if let Err(e) = self.shell.run(&deploy_steps::record_step(&json), STATE_TIMEOUT).await {
+                failure.get_or_insert(fail("record", format!("{e:?}")));
+            }
+            if failure.is_some() {
+                break;
+            }
+        }
+        self.shell.finish().await;
+        close(self.session).await;
+        let summary = format!("{} in {:.1}s", summaries.join(", "), self.started.elapsed().as_secs_f64());
+        NodeOutcome { node: self.node, failure, summary }
+    }
+
+    /// Returns the images that run afterwards, or the failure, those images
+    /// and whether the previous ones were brought back.
+    async fn apply_stack(
+        &mut self,
+        ctx: &DeployContext,
+        stack: &PreparedStack,
+    ) -> Result<BTreeMap<String, ImageRecord>, (NodeFailure, BTreeMap<String, ImageRecord>, bool)> {
+        let deploy = &stack.deploy;
+        let stack_def = &ctx.project.stacks[&deploy.stack];
+        let none = BTreeMap::new;
+        for hook in deploy_steps::hook_steps(deploy, &ctx.secrets) {
+            self.step(ctx, &hook, HOOK_TIMEOUT).await.map_err(|f| (f, none(), false))?;
+        }
+        self.step(ctx, &deploy_steps::up_step(deploy, &ctx.secrets), UP_TIMEOUT).await.map_err(|f| (f, none(), false))?;
+        let timeout = stack_def.health.timeout;
+        let health = deploy_steps::health_step(deploy, stack_def.health.url.as_deref(), timeout.as_secs().max(1));
+        let health_failure = match self.step(ctx, &health, timeout + Duration::from_secs(30)).await {
+            Ok(out) => return Ok(parse_images(&out)),
+            Err(f) => f,
+        };
+        if ctx.no_rollback || health_failure.interrupted {
+            return Err((health_failure, none(), false));
+        }
+        // Back to what ran before, by image id.
+        let Some((tag, retag)) = rollback_plan(ctx, deploy, &stack.before) else {
+            let mut f = health_failure;
+            f.reason.push_str("\nnothing ran before this deploy: nothing to roll back to");
+            return Err((f, none(), false));
+        };
+        ctx.progress.note(&format!("{}: health failed, rolling back {} to {tag}", self.node, deploy.stack));
+        let rollback = deploy_steps::rollback_step(deploy, &ctx.secrets, &tag, &retag);
+        if let Err(f) = self.step(ctx, &rollback, UP_TIMEOUT).await {
+            let mut f2 = health_failure;
+            f2.reason.push_str(&format!("\nrollback failed too: {}", f.reason));
+            return Err((f2, none(), false));
+        }
+        let images = match self.step(ctx, &health, timeout + Duration::from_secs(30)).await {
+            Ok(out) => parse_images(&out),
+            Err(_) => none(),
+        };
+        let mut f = health_failure;
+        f.reason.push_str(&format!("\nrolled back to {tag}"));
+        Err((f, images, true))
+    }
+}
+
+/// The tag to go back to and (image id, reference) per app image, from
+/// what ran before; `None` if no app image ran before.
+fn rollback_plan(ctx: &DeployContext, deploy: &StackDeploy, before: &BTreeMap<String, (String, String)>) -> Option<(String, Vec<(String, String)>)> {
+    let prefix = ctx.project.inventory.registry.prefix();
+    let stack = &ctx.project.stacks[&deploy.stack];
+    let mut tag = None;
+    let mut retag = Vec::new();
+    for image in &stack.images {
+        let base = format!("{prefix}/{image}:");
+        let previous = before.values().find(|(_, reference)| reference.starts_with(&base))?;
+        let old_tag = previous.1[base.len()..].to_string();
+        retag.push((previous.0.clone(), format!("{base}{old_tag}")));
+        tag.get_or_insert(old_tag);
+    }
+    Some((tag?, retag))
+}
+
+/// `RUNNING project service container image_id state image_ref` lines.
+fn parse_running(output: &str) -> BTreeMap<String, BTreeMap<String, (String, String)>> {
+    let mut by_project: BTreeMap<String, BTreeMap<String, (String, String)>> = BTreeMap::new();
+    for line in output.lines().filter_map(|l| l.strip_prefix("RUNNING ")) {
+        let parts: Vec<&str> = line.split(' ').collect();
+        if let [project, service, _container, image_id, state, image_ref] = parts.as_slice() {
+            if *state == "running" {
+                by_project.entry(project.to_string()).or_default().insert(service.to_string(), (image_id.to_string(), image_ref.to_string()));
+            }
+        }
+    }
+    by_project
+}
+
+/// `IMAGE service image_id digest,digest` lines of the health step.
+fn parse_images(output: &str) -> BTreeMap<String, ImageRecord> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("IMAGE "))
+        .filter_map(|l| {
+            let mut parts = l.split(' ');
+            let service = parts.next()?.to_string();
+            let id = parts.next()?.to_string();
+            let digests = parts.next().unwrap_or("").split(',').filter(|d| !d.is_empty()).map(str::to_string).collect();
+            Some((service, ImageRecord { id, digests }))
+        })
+        .collect()
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+async fn close(session: Arc<Session>) {
+    if let Ok(session) = Arc::try_unwrap(session) {
+        let _ = session.close().await;
+    }
+}

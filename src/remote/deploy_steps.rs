@@ -1,0 +1,129 @@
+//! The remote steps of a deploy, built from a `StackDeploy`. Pure text:
+//! snapshot-tested, printed by `--dry-run`, run by the executor.
+
+use super::preflight_step::LIB;
+use super::step::{quote, Payload, Step};
+use crate::plan::deploy_plan::StackDeploy;
+use crate::secrets::{SecretValue, Secrets};
+
+const STATE: &str = include_str!("scripts/state.sh");
+const STAGE: &str = include_str!("scripts/stage.sh");
+const PULL: &str = include_str!("scripts/pull.sh");
+const HOOK: &str = include_str!("scripts/hooks.sh");
+const UP: &str = include_str!("scripts/up.sh");
+const HEALTH: &str = include_str!("scripts/health.sh");
+const ROLLBACK: &str = include_str!("scripts/rollback.sh");
+const RECORD: &str = include_str!("scripts/record.sh");
+
+/// The registry login of a deploy.
+pub struct Login<'a> {
+    pub server: &'a str,
+    pub username: &'a str,
+    pub password: SecretValue,
+}
+
+/// What is running and the history, for the given compose projects.
+pub fn state_step(projects: &[String]) -> Step {
+    Step::new("state", format!("PROJECTS={}\n{STATE}", quote(&projects.join("\n"))))
+}
+
+/// Stages the compose file as compose.yml.next (not yet in use).
+pub fn stage_step(deploy: &StackDeploy, compose_text: &str) -> Step {
+    Step::new(format!("stage {}", deploy.stack), format!("{}{STAGE}", dir_line(deploy)))
+        .with_data("TEXT", Payload::Plain(compose_text.to_string()))
+}
+
+/// Registry login on a tmpfs and `pull` of the services to deploy.
+pub fn pull_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login) -> Step {
+    let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("pull {}", deploy.stack));
+    step.script = format!(
+        "{prologue}hc_data PASSWORD\nSERVER={} USERNAME={} SERVICES={} IMAGE_REFS={}\n{PULL}",
+        quote(login.server),
+        quote(login.username),
+        quote(&deploy.services.join(" ")),
+        quote(&deploy.image_refs.join(" ")),
+    );
+    step.data.push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
+    step
+}
+
+/// One `before_up` hook, as a one-off container of the staged stack.
+pub fn hook_steps(deploy: &StackDeploy, secrets: &Secrets) -> Vec<Step> {
+    deploy
+        .hooks
+        .iter()
+        .map(|hook| {
+            let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("hook {} {}", deploy.stack, hook.service));
+            let args: Vec<String> = hook.command.iter().map(|a| quote(a)).collect();
+            step.script = format!("{prologue}SERVICE={}\nset -- {}\n{HOOK}", quote(&hook.service), args.join(" "));
+            step
+        })
+        .collect()
+}
+
+/// Puts the staged file in use, `up -d`, removes replicas above the scale.
+pub fn up_step(deploy: &StackDeploy, secrets: &Secrets) -> Step {
+    let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("up {}", deploy.stack));
+    step.script = format!(
+        "{prologue}UP_ARGS={} REMOVE={}\n{UP}",
+        quote(&deploy.up_args.join(" ")),
+        quote(&deploy.remove.join(" "))
+    );
+    step
+}
+
+/// Waits for the deployed services (and the url), prints their images.
+pub fn health_step(deploy: &StackDeploy, url: Option<&str>, timeout_secs: u64) -> Step {
+    Step::new(
+        format!("health {}", deploy.stack),
+        format!(
+            "PROJECT={} WAIT={} REPORT={} URL={} TIMEOUT={timeout_secs}\n{HEALTH}",
+            quote(&deploy.project),
+            quote(&deploy.services.join(" ")),
+            quote(&deploy.services.join(" ")),
+            quote(url.unwrap_or("")),
+        ),
+    )
+}
+
+/// Back to the previous compose file and images (by image id).
+/// `retag`: (image id, reference at `rollback_tag`) per app image.
+pub fn rollback_step(deploy: &StackDeploy, secrets: &Secrets, rollback_tag: &str, retag: &[(String, String)]) -> Step {
+    let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("rollback {}", deploy.stack));
+    let pairs: Vec<String> = retag.iter().map(|(id, r)| format!("{id} {r}")).collect();
+    step.script = format!(
+        "{prologue}export IMAGE_TAG={}\nUP_ARGS={} RETAG={}\n{ROLLBACK}",
+        quote(rollback_tag),
+        quote(&deploy.up_args.join(" ")),
+        quote(&pairs.join("\n"))
+    );
+    step
+}
+
+/// Appends a history record (JSON, no secrets).
+pub fn record_step(record_json: &str) -> Step {
+    Step::new("record", RECORD).with_data("RECORD", Payload::Plain(record_json.to_string()))
+}
+
+fn dir_line(deploy: &StackDeploy) -> String {
+    format!("DIR=\"$HOMECTL_STATE/stacks/\"{}\n", quote(&deploy.stack))
+}
+
+/// Variables, secrets (read from stdin, exported to compose only through
+/// the environment), the project, and the node's Compose.
+fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (String, Step) {
+    let mut script = String::from(LIB);
+    let mut step = Step::new(name, "");
+    for (key, value) in &deploy.env {
+        script.push_str(&format!("export {key}={}\n", quote(value)));
+    }
+    for (key, reference) in &deploy.secrets {
+        script.push_str(&format!("hc_data {key}; export {key}\n"));
+        let value = secrets.get(reference).cloned().unwrap_or_else(|| SecretValue::new(String::new()));
+        step.data.push((key.clone(), Payload::Secret(value)));
+    }
+    script.push_str(&format!("PROJECT={} PROFILES={}\n", quote(&deploy.project), quote(&deploy.profiles.join(" "))));
+    script.push_str(&dir_line(deploy));
+    script.push_str("hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\n");
+    (script, step)
+}

@@ -1,0 +1,16 @@
+# Logs in with a throw-away Docker config on a tmpfs and pulls the images
+# of the services to deploy. The config is removed whatever happens.
+# Set before this: SERVER, USERNAME, PROJECT, DIR, PROFILES, SERVICES,
+# IMAGE_REFS. Data frame: the registry password (read by the caller).
+# Prints: IMAGE REF IMAGE_ID for each app image after the pull.
+trap 'hc_drop_docker_config' EXIT INT TERM
+hc_tmpfs_docker_config || { echo "$HC_WHY"; exit 1; }
+if ! out=$(hc_login "$SERVER" "$USERNAME" "$PASSWORD") || [ ! -s "$HC_DOCKER_CONFIG/config.json" ]; then
+    echo "registry login to $SERVER as $USERNAME failed: $out"
+    exit 1
+fi
+DOCKER_CONFIG=$HC_DOCKER_CONFIG $COMPOSE -p "$PROJECT" -f "$DIR/compose.yml.next" $PROFILES pull -q $SERVICES || exit 1
+hc_drop_docker_config
+for ref in $IMAGE_REFS; do
+    printf 'IMAGE %s %s\n' "$ref" "$(docker image inspect --format '{{.Id}}' "$ref")" || exit 1
+done

@@ -1,0 +1,10 @@
+# Goes back to what ran before this deploy: the previous compose file and
+# the previous images, by image id (tagged locally as IMAGE_TAG, so no
+# registry is needed and a re-pushed tag cannot change what comes back).
+# Set before this: PROJECT, DIR, PROFILES, UP_ARGS, RETAG ("IMAGE_ID REF"
+# pairs, one a line), and IMAGE_TAG to the rollback tag.
+[ -f "$DIR/compose.yml.prev" ] && cp -f "$DIR/compose.yml.prev" "$DIR/compose.yml"
+printf '%s\n' "$RETAG" | while read -r id ref; do
+    [ -n "$id" ] && { docker tag "$id" "$ref" || exit 1; }
+done || exit 1
+$COMPOSE -p "$PROJECT" -f "$DIR/compose.yml" $PROFILES up -d $UP_ARGS

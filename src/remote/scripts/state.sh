@@ -1,0 +1,13 @@
+# Reads what runs on the node and its recent history. Set before this:
+# PROJECTS (compose project names, one a line).
+# Prints: RUNNING PROJECT SERVICE CONTAINER_ID IMAGE_ID STATE IMAGE_REF
+#         HISTORY <json line>
+for project in $PROJECTS; do
+    ids=$(docker ps -aq --filter "label=com.docker.compose.project=$project") || exit 1
+    [ -n "$ids" ] || continue
+    docker inspect --format 'RUNNING {{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}} {{.Id}} {{.Image}} {{.State.Status}} {{.Config.Image}}' $ids || exit 1
+done
+if [ -f "$HOMECTL_STATE/history.jsonl" ]; then
+    tail -n 1000 "$HOMECTL_STATE/history.jsonl" | sed 's/^/HISTORY /'
+fi
+exit 0
