@@ -59,6 +59,29 @@ pub enum Command {
         Examples:\n  homectl deploy core\n  homectl deploy core backend --tag 3f2c1d0\n  \
         homectl deploy workers node-b --scale 2\n  homectl deploy all --dry-run")]
     Deploy(DeployArgs),
+    /// End a lock whose holder lingers on a node
+    #[command(after_help = "A deploy holds its node's lock for as long as its SSH connection and the \
+        step in flight last, so a killed deploy needs no unlock. This is for the rare holder that \
+        lingers (a network partition sshd has not noticed yet): it names the holder and ends it.\n\n\
+        Examples:\n  homectl unlock node-b")]
+    /// What runs on the selected nodes: tags, digests, state, health, scale
+    #[command(after_help = "Read from the nodes' real Compose state (by labels) and their history. \
+        A node that does not answer is shown as unreachable; the others are still listed (exit 1).\n\n\
+        Examples:\n  homectl status\n  homectl status workers\n  homectl status core backend --json")]
+    Status(SelectArgs),
+    /// The nodes' deploy records, newest first
+    #[command(after_help = "Examples:\n  homectl history\n  homectl history node-a -n 5\n  homectl history --json")]
+    History {
+        /// A group, a node, or `all` [default: all]
+        target: Option<String>,
+        /// How many records to show
+        #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N")]
+        limit: usize,
+    },
+    Unlock {
+        /// The node whose lock to end
+        node: String,
+    },
 }
 
 /// `deploy TARGET [NAME...] [--tag T] [--scale N] [--dry-run] [--no-rollback]`
@@ -87,6 +110,15 @@ pub struct TargetArgs {
     /// Image tag [default: git HEAD of the current folder]
     #[arg(long, value_name = "T")]
     pub tag: Option<String>,
+}
+
+/// TARGET [NAME...]: which nodes, stacks and services.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SelectArgs {
+    /// A group, a node, or `all` [default: all]
+    pub target: Option<String>,
+    /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
+    pub names: Vec<String>,
 }
 
 /// Global options every command receives.
@@ -127,6 +159,9 @@ pub fn run() -> i32 {
         Command::Check => commands::check::run(&global),
         Command::Preflight(args) => commands::preflight::run(&global, &args),
         Command::Deploy(args) => commands::deploy::run(&global, &args),
+        Command::Status(args) => commands::status::run(&global, &args),
+        Command::History { target, limit } => commands::history::run(&global, target.as_deref(), limit),
+        Command::Unlock { node } => commands::unlock::run(&global, &node),
     };
     match result {
         Ok(code) => code,

@@ -4,6 +4,9 @@
 pub mod check;
 pub mod deploy;
 pub mod preflight;
+pub mod status;
+pub mod history;
+pub mod unlock;
 
 /// The async runtime for commands that talk to nodes.
 pub fn runtime() -> crate::error::Result<tokio::runtime::Runtime> {

@@ -63,5 +63,7 @@ while hc_frame; do
     [ "$hc_kind" = step ] || { echo "homectl: expected a step frame" >&2; exit 70; }
     # The step's output goes through a relay that keeps reading even when the
     # client is gone, so the step itself never sees a broken pipe.
-    { (eval "$hc_payload") 9>&-; printf '\n%s-rc %s\n' "$hc_mark" "$?"; } 2>&1 | { cat || cat >/dev/null; }
+    # Neither the step nor the relay holds the lock's descriptor: if this
+    # shell is ended (`homectl unlock`), the lock is free at once.
+    { (eval "$hc_payload"); printf '\n%s-rc %s\n' "$hc_mark" "$?"; } 9>&- 2>&1 | { cat || cat >/dev/null; } 9>&-
 done

@@ -3,5 +3,6 @@
 pub mod preflight_table;
 pub mod printer;
 pub mod progress;
+pub mod status_table;
 
 pub use printer::Printer;

@@ -1,0 +1,44 @@
+//! `homectl history`: the nodes' deploy records, newest first, merged.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::GlobalOptions;
+use crate::error::Result;
+use crate::execution::fanout::run_on_nodes;
+use crate::inventory;
+use crate::plan::history::parse_history;
+use crate::plan::{self};
+use crate::remote::Step;
+use crate::report::status_table::render_history;
+
+const READ: &str = "[ -f \"$HOMECTL_STATE/history.jsonl\" ] && tail -n \"$HISTORY_LINES\" \"$HOMECTL_STATE/history.jsonl\" | sed 's/^/HISTORY /'; exit 0";
+
+pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result<i32> {
+    let project = inventory::load(&global.inventory)?;
+    let selection = plan::select(&project, target, &[])?;
+    let inv = Arc::new(project.inventory.clone());
+    let steps = selection.nodes.iter().map(|n| (n.node.clone(), Step::new("history", format!("HISTORY_LINES={limit}\n{READ}")))).collect();
+    let results = crate::commands::runtime()?.block_on(run_on_nodes(inv, steps, Duration::from_secs(60)));
+    let mut records = Vec::new();
+    let mut failed = Vec::new();
+    for (node, result) in results {
+        match result {
+            Ok(out) => records.extend(parse_history(&out)),
+            Err(e) => failed.push((node, e)),
+        }
+    }
+    // RFC 3339 UTC times sort as text; newest first.
+    records.sort_by(|a, b| b.time.cmp(&a.time).then(b.node.cmp(&a.node)));
+    records.truncate(limit);
+    let printer = global.printer();
+    if global.json {
+        printer.out(&serde_json::to_string_pretty(&records).expect("serializes"));
+    } else {
+        printer.out(&render_history(&records));
+    }
+    for (node, e) in &failed {
+        printer.warn(&format!("✗ {node}: {e}"));
+    }
+    Ok(if failed.is_empty() { 0 } else { 1 })
+}

@@ -1,0 +1,120 @@
+//! `homectl status`: what runs on the selected nodes, read from their real
+//! Compose state (by labels, so Compose v1 and v2 alike) and history.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{GlobalOptions, SelectArgs};
+use crate::error::Result;
+use crate::execution::fanout::run_on_nodes;
+use crate::inventory;
+use crate::plan::history::{current_scale, parse_history};
+use crate::plan::{self};
+use crate::remote::{quote, Step};
+use crate::report::status_table::{render_status, StatusRow};
+
+const STATUS: &str = include_str!("../remote/scripts/status.sh");
+
+pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
+    let project = inventory::load(&global.inventory)?;
+    let selection = plan::select(&project, args.target.as_deref(), &args.names)?;
+    let inv = Arc::new(project.inventory.clone());
+    let steps = selection
+        .nodes
+        .iter()
+        .map(|n| {
+            let projects: Vec<String> = n.stacks.iter().map(|s| format!("{}-{}", inv.name, s.stack)).collect();
+            (n.node.clone(), Step::new("status", format!("PROJECTS={}\n{STATUS}", quote(&projects.join("\n")))))
+        })
+        .collect();
+    let results = crate::commands::runtime()?.block_on(run_on_nodes(inv.clone(), steps, Duration::from_secs(60)));
+
+    let mut rows = Vec::new();
+    let mut unreachable = Vec::new();
+    for selected in &selection.nodes {
+        let Some((_, result)) = results.iter().find(|(n, _)| n == &selected.node) else { continue };
+        let output = match result {
+            Ok(o) => o,
+            Err(e) => {
+                unreachable.push((selected.node.clone(), e.clone()));
+                continue;
+            }
+        };
+        let history = parse_history(output);
+        let digests: BTreeMap<&str, Vec<&str>> = output
+            .lines()
+            .filter_map(|l| l.strip_prefix("DIGESTS "))
+            .filter_map(|l| l.split_once(' ').map(|(id, d)| (id, d.split(',').filter(|x| !x.is_empty()).collect())).or_else(|| Some((l, Vec::new()))))
+            .collect();
+        for s in &selected.stacks {
+            let project_name = format!("{}-{}", inv.name, s.stack);
+            let last = history.iter().rev().find(|r| r.stack == s.stack);
+            let last_deploy = last.map_or("-".to_string(), |r| format!("{} by {} ({})", r.time, r.operator, r.result));
+            let scale = current_scale(&history, &s.stack);
+            let mut any = false;
+            for line in output.lines().filter_map(|l| l.strip_prefix("CONTAINER ")) {
+                let f: Vec<&str> = line.split(' ').collect();
+                let [project, service, image_ref, image_id, state, health] = f.as_slice() else { continue };
+                if *project != project_name || s.services.as_ref().is_some_and(|list| !list.iter().any(|x| x == service)) {
+                    continue;
+                }
+                any = true;
+                rows.push(StatusRow {
+                    node: selected.node.clone(),
+                    stack: s.stack.clone(),
+                    service: service.to_string(),
+                    tag: tag_of(image_ref),
+                    digest: digests.get(image_id).and_then(|d| d.iter().find(|x| x.starts_with(repo_of(image_ref))).or(d.first())).map_or("-".to_string(), |d| short_digest(d)),
+                    state: state.to_string(),
+                    health: health.to_string(),
+                    scale,
+                    last_deploy: last_deploy.clone(),
+                });
+            }
+            if !any {
+                rows.push(StatusRow {
+                    node: selected.node.clone(),
+                    stack: s.stack.clone(),
+                    service: "-".into(),
+                    tag: "-".into(),
+                    digest: "-".into(),
+                    state: "not deployed".into(),
+                    health: "-".into(),
+                    scale,
+                    last_deploy,
+                });
+            }
+        }
+    }
+    rows.sort_by(|a, b| (&a.node, &a.stack, &a.service).cmp(&(&b.node, &b.stack, &b.service)));
+    let printer = global.printer();
+    if global.json {
+        let unreachable: Vec<_> = unreachable.iter().map(|(n, e)| serde_json::json!({"node": n, "error": e})).collect();
+        printer.out(&serde_json::to_string_pretty(&serde_json::json!({"services": rows, "unreachable": unreachable})).expect("serializes"));
+    } else {
+        printer.out(&render_status(&rows, &unreachable));
+    }
+    Ok(if unreachable.is_empty() { 0 } else { 1 })
+}
+
+/// `reg/ns/name:tag` → `tag` (a digest reference keeps its digest).
+fn tag_of(image_ref: &str) -> String {
+    let last = image_ref.rsplit('/').next().unwrap_or(image_ref);
+    match last.split_once(':') {
+        Some((_, tag)) => tag.to_string(),
+        None => "latest".to_string(),
+    }
+}
+
+/// `reg/ns/name:tag` → `reg/ns/name@`, to pick the digest of that repository.
+fn repo_of(image_ref: &str) -> &str {
+    let cut = image_ref.rfind(':').filter(|i| !image_ref[*i..].contains('/')).unwrap_or(image_ref.len());
+    &image_ref[..cut]
+}
+
+/// `repo@sha256:abcdef…` → `sha256:abcdef012345`.
+fn short_digest(digest: &str) -> String {
+    let d = digest.rsplit('@').next().unwrap_or(digest);
+    d.chars().take(19).collect()
+}

@@ -1,0 +1,99 @@
+//! `homectl status` and `homectl history` as tables.
+
+use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
+use serde::Serialize;
+
+use crate::plan::history::HistoryRecord;
+
+/// One container (or one unreachable node) in `status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusRow {
+    pub node: String,
+    pub stack: String,
+    pub service: String,
+    pub tag: String,
+    pub digest: String,
+    pub state: String,
+    pub health: String,
+    pub scale: Option<u32>,
+    pub last_deploy: String,
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table.load_style(presets::NOTHING);
+    table.set_content_arrangement(ContentArrangement::Dynamic);
+    table.set_header(header.iter().map(|h| Cell::new(h).add_attribute(Attribute::Bold)));
+    table
+}
+
+pub fn render_status(rows: &[StatusRow], unreachable: &[(String, String)]) -> String {
+    let mut t = table(&["node", "stack", "service", "tag", "digest", "state", "health", "scale", "last deploy"]);
+    for r in rows {
+        let state = match r.state.as_str() {
+            "running" => Cell::new(&r.state).fg(Color::Green),
+            _ => Cell::new(&r.state).fg(Color::Red),
+        };
+        let health = match r.health.as_str() {
+            "healthy" => Cell::new(&r.health).fg(Color::Green),
+            "unhealthy" => Cell::new(&r.health).fg(Color::Red),
+            _ => Cell::new(&r.health),
+        };
+        t.add_row(vec![
+            Cell::new(&r.node),
+            Cell::new(&r.stack),
+            Cell::new(&r.service),
+            Cell::new(short_tag(&r.tag)),
+            Cell::new(&r.digest),
+            state,
+            health,
+            Cell::new(r.scale.map_or("-".to_string(), |s| s.to_string())),
+            Cell::new(&r.last_deploy),
+        ]);
+    }
+    for (node, why) in unreachable {
+        t.add_row(vec![Cell::new(node), Cell::new("-"), Cell::new("-"), Cell::new("-"), Cell::new("-"), Cell::new("unreachable").fg(Color::Red), Cell::new("-"), Cell::new("-"), Cell::new(first_line(why))]);
+    }
+    let mut out = t.trim_fmt();
+    out.push('\n');
+    for (node, why) in unreachable {
+        out.push_str(&format!("✗ {node}: {why}\n"));
+    }
+    out
+}
+
+pub fn render_history(records: &[HistoryRecord]) -> String {
+    let mut t = table(&["time", "node", "stack", "kind", "tag", "scale", "result", "by", "took"]);
+    for r in records {
+        let result = match r.result.as_str() {
+            "ok" => Cell::new(&r.result).fg(Color::Green),
+            _ => Cell::new(&r.result).fg(Color::Red),
+        };
+        let stack = if r.services.is_empty() { r.stack.clone() } else { format!("{} ({})", r.stack, r.services.join(",")) };
+        t.add_row(vec![
+            Cell::new(&r.time),
+            Cell::new(&r.node),
+            Cell::new(stack),
+            Cell::new(&r.kind),
+            Cell::new(short_tag(&r.tag)),
+            Cell::new(r.scale),
+            result,
+            Cell::new(&r.operator),
+            Cell::new(format!("{:.1}s", r.duration_ms as f64 / 1000.0)),
+        ]);
+    }
+    t.trim_fmt() + "\n"
+}
+
+/// Git SHAs are long: 12 hex digits tell them apart in a table.
+fn short_tag(tag: &str) -> String {
+    if tag.len() > 12 && tag.chars().all(|c| c.is_ascii_hexdigit()) {
+        tag[..12].to_string()
+    } else {
+        tag.to_string()
+    }
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
