@@ -78,10 +78,36 @@ pub enum Command {
         #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N")]
         limit: usize,
     },
+    /// Stream the containers' logs of a node
+    #[command(after_help = "Ctrl-C ends the stream; nothing keeps running on the node. Known secret \
+        values in the output are shown as ***.\n\n\
+        Examples:\n  homectl logs node-a backend -f\n  homectl logs node-b --tail 50")]
+    Logs(LogsArgs),
+    /// Stop and remove the selected stacks' or services' containers
+    #[command(after_help = "Volumes are kept. Asks for confirmation on a terminal; elsewhere --yes \
+        is required (exit 2 without it).\n\n\
+        Examples:\n  homectl down workers node-c --yes\n  homectl down core backend")]
+    Down(DownArgs),
     Unlock {
         /// The node whose lock to end
         node: String,
     },
+    /// Scaffold an inventory and stacks for the reference topology
+    #[command(after_help = "Writes DIR/inventory/homelab.toml and DIR/stacks/{core,workers}/{stack.toml,compose.yml}: \
+        one core node (database, backend, a migration hook) and two worker nodes (workers scaled by \
+        profiles scale-2 and scale-3), secrets as op:// references, images on ghcr.io. The files are \
+        commented. Never overwrites: if any of them exists, it names them all, writes nothing and \
+        exits 2.\n\n\
+        Examples:\n  homectl init\n  homectl init ~/homelab && cd ~/homelab && homectl check")]
+    Init(InitArgs),
+    /// Print the shell completion script for bash, zsh, fish, elvish or powershell
+    #[command(after_help = "Examples:\n  homectl completions bash > /etc/bash_completion.d/homectl\n  \
+        homectl completions zsh > \"${fpath[1]}/_homectl\"\n  \
+        homectl completions fish > ~/.config/fish/completions/homectl.fish")]
+    Completions(CompletionsArgs),
+    /// Print the man page, or write a page per command into a folder
+    #[command(after_help = "Examples:\n  homectl man | man -l -\n  homectl man --dir /usr/local/share/man/man1")]
+    Man(ManArgs),
 }
 
 /// `deploy TARGET [NAME...] [--tag T] [--scale N] [--dry-run] [--no-rollback]`
@@ -112,6 +138,31 @@ pub struct TargetArgs {
     pub tag: Option<String>,
 }
 
+/// `logs NODE [SERVICE] [-f] [--tail N]`
+#[derive(Args, Debug, Clone)]
+pub struct LogsArgs {
+    /// The node
+    pub node: String,
+    /// Only this service
+    pub service: Option<String>,
+    /// Keep streaming new lines
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only the last N lines of each container
+    #[arg(long, value_name = "N")]
+    pub tail: Option<u32>,
+}
+
+/// `down TARGET [NAME...] [--yes]`
+#[derive(Args, Debug, Clone)]
+pub struct DownArgs {
+    #[command(flatten)]
+    pub target: SelectArgs,
+    /// Do not ask for confirmation
+    #[arg(short, long)]
+    pub yes: bool,
+}
+
 /// TARGET [NAME...]: which nodes, stacks and services.
 #[derive(Args, Debug, Clone, Default)]
 pub struct SelectArgs {
@@ -119,6 +170,30 @@ pub struct SelectArgs {
     pub target: Option<String>,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
     pub names: Vec<String>,
+}
+
+/// `init [DIR]`
+#[derive(Args, Debug, Clone)]
+pub struct InitArgs {
+    /// The folder to scaffold in (created if missing)
+    #[arg(default_value = ".", value_name = "DIR")]
+    pub dir: PathBuf,
+}
+
+/// `completions SHELL`
+#[derive(Args, Debug, Clone)]
+pub struct CompletionsArgs {
+    /// The shell to complete for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// `man [--dir DIR]`
+#[derive(Args, Debug, Clone)]
+pub struct ManArgs {
+    /// Write homectl.1 and a page per command (homectl-deploy.1, ...) into DIR
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// Global options every command receives.
@@ -161,7 +236,12 @@ pub fn run() -> i32 {
         Command::Deploy(args) => commands::deploy::run(&global, &args),
         Command::Status(args) => commands::status::run(&global, &args),
         Command::History { target, limit } => commands::history::run(&global, target.as_deref(), limit),
+        Command::Logs(args) => commands::logs::run(&global, &args),
+        Command::Down(args) => commands::down::run(&global, &args),
         Command::Unlock { node } => commands::unlock::run(&global, &node),
+        Command::Init(args) => commands::init::run(&global, &args),
+        Command::Completions(args) => commands::completions::completions(&global, &args),
+        Command::Man(args) => commands::completions::man(&global, &args),
     };
     match result {
         Ok(code) => code,

@@ -2,11 +2,15 @@
 //! → execution → report for its job.
 
 pub mod check;
+pub mod completions;
 pub mod deploy;
 pub mod preflight;
 pub mod status;
 pub mod history;
+pub mod init;
 pub mod unlock;
+pub mod logs;
+pub mod down;
 
 /// The async runtime for commands that talk to nodes.
 pub fn runtime() -> crate::error::Result<tokio::runtime::Runtime> {
