@@ -10,6 +10,10 @@ use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::remote::{Step, HOLDER_SCRIPT};
 
+/// Reads the remote shell's code (a length line, then the code) from stdin
+/// and runs it with the arguments homectl passed.
+const BOOTSTRAP: &str = "IFS= read -r n && s=$(head -c \"$n\") && eval \"$s\"";
+
 pub struct RemoteShell {
     child: Child<Arc<Session>>,
     stdin: openssh::ChildStdin,
@@ -56,9 +60,11 @@ impl RemoteShell {
     ) -> Result<RemoteShell, StartError> {
         let nonce = nonce();
         let mut command = session.arc_command("sh");
+        // The remote shell's own code comes first on stdin, so the node's
+        // process list shows a short command line, not the whole script.
         command
             .arg("-c")
-            .arg(HOLDER_SCRIPT)
+            .arg(BOOTSTRAP)
             .arg("homectl")
             .arg(&nonce)
             .arg(if lock { "lock" } else { "nolock" })
@@ -73,7 +79,11 @@ impl RemoteShell {
             .spawn()
             .await
             .map_err(|e| StartError::Other(format!("cannot start the remote shell: {e}")))?;
-        let stdin = child.stdin().take().expect("piped stdin");
+        let mut stdin = child.stdin().take().expect("piped stdin");
+        let boot = format!("{}\n{HOLDER_SCRIPT}", HOLDER_SCRIPT.len());
+        if let Err(e) = stdin.write_all(boot.as_bytes()).await {
+            return Err(StartError::Other(format!("cannot start the remote shell: {e}")));
+        }
         let stdout = BufReader::new(child.stdout().take().expect("piped stdout"));
         let mark = format!("@@homectl-{nonce}");
         let mut shell = RemoteShell { child, stdin, stdout, mark, state_dir: String::new() };

@@ -22,7 +22,7 @@ pub fn resolve_tag(option: Option<&str>, tag_length: usize, dir: &Path) -> Resul
     let head = head.trim();
     let tag = head[..tag_length.min(head.len())].to_string();
     let dirty = git(dir, &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.trim().is_empty());
-    let warning = dirty.then(|| format!("the work tree has uncommitted changes; deploying tag {tag} (git HEAD)"));
+    let warning = dirty.then(|| format!("the work tree has uncommitted changes; the tag is git HEAD ({tag}), which does not include them"));
     Ok((tag, warning))
 }
 

@@ -1,5 +1,6 @@
 # homectl's remote shell: one per node and command, started over SSH as
-#   sh -c "$(cat holder.sh)" homectl NONCE MODE WHO STATE_DIR...
+#   sh -c BOOTSTRAP homectl NONCE MODE WHO STATE_DIR...
+# where BOOTSTRAP reads this code from stdin first (see remote_shell.rs).
 # It picks the node's state folder, takes the node's lock (MODE=lock), then
 # runs the steps homectl sends on stdin, one after another. Everything on
 # stdin is a frame: a line "KIND LENGTH" and LENGTH bytes. A step's script
