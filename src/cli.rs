@@ -59,11 +59,6 @@ pub enum Command {
         Examples:\n  homectl deploy core\n  homectl deploy core backend --tag 3f2c1d0\n  \
         homectl deploy workers node-b --scale 2\n  homectl deploy all --dry-run")]
     Deploy(DeployArgs),
-    /// End a lock whose holder lingers on a node
-    #[command(after_help = "A deploy holds its node's lock for as long as its SSH connection and the \
-        step in flight last, so a killed deploy needs no unlock. This is for the rare holder that \
-        lingers (a network partition sshd has not noticed yet): it names the holder and ends it.\n\n\
-        Examples:\n  homectl unlock node-b")]
     /// What runs on the selected nodes: tags, digests, state, health, scale
     #[command(after_help = "Read from the nodes' real Compose state (by labels) and their history. \
         A node that does not answer is shown as unreachable; the others are still listed (exit 1).\n\n\
@@ -88,6 +83,11 @@ pub enum Command {
         is required (exit 2 without it).\n\n\
         Examples:\n  homectl down workers node-c --yes\n  homectl down core backend")]
     Down(DownArgs),
+    /// End a lock whose holder lingers on a node
+    #[command(after_help = "A deploy holds its node's lock for as long as its SSH connection and the \
+        step in flight last, so a killed deploy needs no unlock. This is for the rare holder that \
+        lingers (a network partition sshd has not noticed yet): it names the holder and ends it.\n\n\
+        Examples:\n  homectl unlock node-b")]
     Unlock {
         /// The node whose lock to end
         node: String,
