@@ -3,6 +3,7 @@
 
 pub mod deploy_plan;
 pub mod history;
+pub mod rollback_plan;
 pub mod selection;
 pub mod tag;
 

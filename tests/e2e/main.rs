@@ -4,5 +4,6 @@
 //! (`cargo test --test e2e -- --test-threads=1`; scripts/test does).
 
 mod common;
+mod operate;
 mod preflight;
 mod rig;

@@ -1,0 +1,96 @@
+//! `homectl rollback`: which images to go back to, from a node's history
+//! (product.md: "back to the images that ran before the last deploy of
+//! those services, by digest from the node's history").
+
+use super::history::{HistoryRecord, ImageRecord};
+
+/// What to bring back for one stack on one node.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RollbackTarget {
+    /// The tag of the deploy whose images come back.
+    pub tag: String,
+    /// When that deploy happened, for the messages.
+    pub time: String,
+    /// service → image (id and digests) to run again.
+    pub images: Vec<(String, ImageRecord)>,
+}
+
+fn covers(record: &HistoryRecord, service: &str) -> bool {
+    record.services.is_empty() || record.services.iter().any(|s| s == service)
+}
+
+fn counts(record: &HistoryRecord) -> bool {
+    matches!(record.kind.as_str(), "deploy" | "rollback") && record.result == "ok"
+}
+
+/// For `services` of `stack`: the images of the successful deploy before
+/// the last successful one that covered them. `history` is oldest first.
+pub fn rollback_target(history: &[HistoryRecord], stack: &str, services: &[String]) -> Result<RollbackTarget, String> {
+    let mut target: Option<RollbackTarget> = None;
+    for service in services {
+        let mut covering = history.iter().rev().filter(|r| r.stack == stack && counts(r) && covers(r, service));
+        let last = covering.next().ok_or_else(|| format!("no deploy of {stack}/{service} in this node's history"))?;
+        let before = covering
+            .next()
+            .ok_or_else(|| format!("{stack}/{service}: nothing ran before the deploy of {} at {}: no earlier record to roll back to", last.tag, last.time))?;
+        let Some(image) = before.images.get(service) else {
+            continue; // that service did not run then (a new service): leave it
+        };
+        let t = target.get_or_insert_with(|| RollbackTarget { tag: before.tag.clone(), time: before.time.clone(), images: Vec::new() });
+        t.images.push((service.clone(), image.clone()));
+    }
+    target.ok_or_else(|| format!("{stack}: no earlier images recorded for {}", services.join(", ")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(tag: &str, services: &[&str], result: &str, kind: &str) -> HistoryRecord {
+        HistoryRecord {
+            time: format!("2026-01-01T00:00:0{}Z", tag.len()),
+            operator: "op@host".into(),
+            node: "node-a".into(),
+            stack: "core".into(),
+            kind: kind.into(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            tag: tag.into(),
+            scale: 1,
+            result: result.into(),
+            detail: String::new(),
+            images: [("backend", format!("id-{tag}")), ("db", "id-db".to_string())]
+                .into_iter()
+                .map(|(s, id)| (s.to_string(), ImageRecord { id, digests: vec![format!("r@sha256:{tag}")] }))
+                .collect(),
+            duration_ms: 1,
+        }
+    }
+
+    #[test]
+    fn goes_back_to_the_deploy_before_the_last() {
+        let h = vec![rec("a", &[], "ok", "deploy"), rec("b", &[], "ok", "deploy")];
+        let t = rollback_target(&h, "core", &["backend".into()]).unwrap();
+        assert_eq!(t.tag, "a");
+        assert_eq!(t.images[0].1.id, "id-a");
+    }
+
+    #[test]
+    fn failed_and_down_records_do_not_count() {
+        let h = vec![rec("a", &[], "ok", "deploy"), rec("x", &[], "rolled-back", "deploy"), rec("b", &[], "ok", "deploy"), rec("y", &[], "ok", "down")];
+        assert_eq!(rollback_target(&h, "core", &["backend".into()]).unwrap().tag, "a");
+    }
+
+    #[test]
+    fn service_level_records_count_for_their_services_only() {
+        let h = vec![rec("a", &[], "ok", "deploy"), rec("b", &["db"], "ok", "deploy")];
+        // backend's last deploy is `a` (b covered only db): nothing before it.
+        assert!(rollback_target(&h, "core", &["backend".into()]).unwrap_err().contains("no earlier record"));
+    }
+
+    #[test]
+    fn no_history_is_a_clear_error() {
+        assert!(rollback_target(&[], "core", &["backend".into()]).unwrap_err().contains("no deploy"));
+        let one = vec![rec("a", &[], "ok", "deploy")];
+        assert!(rollback_target(&one, "core", &["backend".into()]).unwrap_err().contains("nothing ran before"));
+    }
+}
