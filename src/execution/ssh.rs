@@ -33,8 +33,24 @@ pub async fn connect(settings: &SshSettings, node: &Node) -> Result<Arc<Session>
         .control_persist(ControlPersist::IdleFor(NonZeroUsize::new(10).unwrap()));
     match tokio::time::timeout(settings.connect_timeout + std::time::Duration::from_secs(5), builder.connect_mux(&node.host)).await {
         Ok(Ok(session)) => Ok(Arc::new(session)),
-        Ok(Err(err)) => Err(describe(&err)),
+        Ok(Err(err)) => Err(with_hint(describe(&err), &node.host, settings)),
         Err(_) => Err(format!("no answer within {}s", settings.connect_timeout.as_secs())),
+    }
+}
+
+/// What to do about the host key errors ssh reports.
+fn with_hint(message: String, host: &str, settings: &SshSettings) -> String {
+    if message.contains("IDENTIFICATION HAS CHANGED") || message.contains("has changed") {
+        format!("{message}\nthe host key of {host} CHANGED: if the node was reinstalled, check its new fingerprint and replace its line in known_hosts (ssh-keygen -R {host}); otherwise do not connect")
+    } else if message.contains("Host key verification failed") || message.contains("No ED25519 host key is known") || message.contains("host key is known") {
+        let policy = if settings.known_hosts == KnownHosts::Strict {
+            " (or set [ssh] known_hosts = \"accept-new\" to trust a node's first key)"
+        } else {
+            ""
+        };
+        format!("{message}\nthe host key of {host} is not known or does not match: after checking its fingerprint, add it with `ssh-keyscan {host} >> ~/.ssh/known_hosts` (or the known_hosts file of your ssh config){policy}")
+    } else {
+        message
     }
 }
 

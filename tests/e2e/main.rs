@@ -4,6 +4,9 @@
 //! (`cargo test --test e2e -- --test-threads=1`; scripts/test does).
 
 mod common;
+mod hostile;
+mod hostkeys;
 mod operate;
 mod preflight;
 mod rig;
+mod deploy;
