@@ -199,3 +199,18 @@ pub fn secret_values() -> Vec<String> {
     let vault: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{LAB}/op/vault.json")).unwrap()).unwrap();
     vault.as_object().unwrap().values().filter_map(|v| v.as_str().map(str::to_string)).filter(|v| v.len() >= 6).collect()
 }
+
+#[test]
+fn state_folders_and_files_are_private_and_hold_no_secret() {
+    Homectl::new().args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")]).run().success();
+    let listing = on_node_ok("core.lab.home.arpa", "find /var/lib/homectl -printf '%m %y %p\\n'");
+    for line in listing.lines() {
+        let (mode, rest) = line.split_once(' ').unwrap();
+        let expected = if rest.starts_with("d ") { "700" } else { "600" };
+        assert_eq!(mode, expected, "{line}");
+    }
+    let contents = on_node_ok("core.lab.home.arpa", "find /var/lib/homectl -type f -exec cat {} +");
+    for secret in secret_values() {
+        assert!(!contents.contains(&secret), "a secret value is in the node's state folder");
+    }
+}
