@@ -6,7 +6,9 @@ images=
 for project in $PROJECTS; do
     ids=$(docker ps -aq --filter "label=com.docker.compose.project=$project") || exit 1
     [ -n "$ids" ] || continue
-    out=$(docker inspect --format 'CONTAINER {{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}} {{.Config.Image}} {{.Image}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}' $ids) || exit 1
+    # A container removed between the listing and here is simply not shown.
+    out=$(docker inspect --format 'CONTAINER {{index .Config.Labels "com.docker.compose.project"}} {{index .Config.Labels "com.docker.compose.service"}} {{.Config.Image}} {{.Image}} {{.State.Status}} {{if .State.Health}}{{.State.Health.Status}}{{else}}-{{end}}' $ids 2>/dev/null)
+    [ -n "$out" ] || continue
     printf '%s\n' "$out"
     images="$images $(printf '%s\n' "$out" | cut -d' ' -f5)"
 done
