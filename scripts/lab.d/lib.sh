@@ -83,6 +83,23 @@ live_pid() {
   echo "$pid"
 }
 
+# find_pid MARKER PID...: the first of PIDS that runs with MARKER in its
+# command line. For a daemon that runs while its pid file says otherwise (the
+# file was lost or overwritten): starting a second one would fight the first.
+find_pid() {
+  local marker=$1 pid cmd
+  shift
+  for pid; do
+    pid_running "$pid" || continue
+    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) || continue
+    if [[ $cmd == *"$marker"* ]]; then echo "$pid"; return 0; fi
+  done
+  return 1
+}
+
+# all_pids: every process on the machine.
+all_pids() { local p; for p in /proc/[0-9]*; do echo "${p#/proc/}"; done; }
+
 # stop_pids TIMEOUT PID...: SIGTERM, wait up to TIMEOUT seconds, then SIGKILL.
 stop_pids() {
   local timeout=$1 p

@@ -173,8 +173,22 @@ node_exec() {
 }
 
 # --- Daemons -----------------------------------------------------------------------
-dockerd_pid() { local d; d=$(node_dir "$1"); live_pid "$d/run/dockerd.pid" "--data-root $d/docker"; }
-sshd_pid() { local d; d=$(node_dir "$1"); live_pid "$d/run/sshd.pid" "$d/sshd_config"; }
+# dockerd_pid NODE / sshd_pid NODE: the daemon's pid, if it runs. From the
+# pid file if that is right, else (and then the pid file is fixed) from the
+# processes in the node's network namespace.
+dockerd_pid() { daemon_pid "$1" dockerd "--data-root $(node_dir "$1")/docker"; }
+sshd_pid() { daemon_pid "$1" sshd "-f $(node_dir "$1")/sshd_config"; }
+
+daemon_pid() {
+  local node=$1 name=$2 marker=$3 pidfile pid
+  pidfile=$(node_dir "$node")/run/$name.pid
+  live_pid "$pidfile" "$marker" && return 0
+  [[ -e /var/run/netns/$node ]] || return 1
+  # shellcheck disable=SC2046
+  pid=$(find_pid "$marker" $(ip netns pids "$node" 2>/dev/null)) || return 1
+  echo "$pid" >"$pidfile"
+  echo "$pid"
+}
 
 start_dockerd() {
   local node=$1 d sock

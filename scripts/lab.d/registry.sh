@@ -7,7 +7,15 @@ REG_DIR=$LAB/registry
 REG_CONFIG=$REG_DIR/config.yml
 REG_PASSWORD=$REG_DIR/password   # the password alone, no newline, 0600
 
-registry_pid() { live_pid "$REG_DIR/registry.pid" "$REG_CONFIG"; }
+registry_pid() {
+  local pid
+  live_pid "$REG_DIR/registry.pid" "$REG_CONFIG" && return 0
+  # Running while its pid file says otherwise: adopt it (see find_pid).
+  # shellcheck disable=SC2046
+  pid=$(find_pid "serve $REG_CONFIG" $(all_pids)) || return 1
+  echo "$pid" >"$REG_DIR/registry.pid"
+  echo "$pid"
+}
 
 # The password is made once; the vault (secrets.sh) copies it from here.
 registry_password_init() {
