@@ -118,3 +118,257 @@ pub fn inventory_variant(dir: &Path, replacements: &[(&str, &str)]) -> PathBuf {
     std::fs::write(&path, text).unwrap();
     path
 }
+
+// ---------------------------------------------------------------------------
+// Helpers of the deploy and secrets tests (tests/e2e/deploy.rs, secrets.rs).
+
+/// The node name → host of the lab.
+pub fn host_of(node: &str) -> &'static str {
+    NODES.iter().find(|(n, _)| *n == node).map(|(_, h)| *h).unwrap_or_else(|| panic!("no lab node {node}"))
+}
+
+/// A container of a compose project on a node, as that node's Docker
+/// engine reports it (not as homectl does).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Container {
+    pub id: String,
+    pub name: String,
+    pub service: String,
+    /// The image reference it was created from (`REGISTRY/NAME:TAG`).
+    pub image_ref: String,
+    /// The image id it runs (`sha256:...`).
+    pub image_id: String,
+    /// running, exited, created, ...
+    pub state: String,
+    /// healthy, unhealthy, starting, or empty without a health check.
+    pub health: String,
+}
+
+impl Container {
+    pub fn tag(&self) -> &str {
+        self.image_ref.rsplit_once(':').map(|(_, t)| t).unwrap_or("")
+    }
+}
+
+/// Every container (running or not) of a compose project on a node, by service.
+#[track_caller]
+pub fn containers(host: &str, project: &str) -> Vec<Container> {
+    let script = format!(
+        "ids=$(docker ps -aq --filter label=com.docker.compose.project={project}); [ -z \"$ids\" ] || docker inspect --format \
+         '{{{{.Id}}}}|{{{{.Name}}}}|{{{{index .Config.Labels \"com.docker.compose.service\"}}}}|{{{{.Config.Image}}}}|{{{{.Image}}}}|{{{{json .State}}}}' $ids"
+    );
+    let mut list: Vec<Container> = on_node_ok(host, &script)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.splitn(6, '|').collect();
+            assert_eq!(f.len(), 6, "unexpected docker inspect line: {l}");
+            let state: serde_json::Value = serde_json::from_str(f[5]).unwrap_or_else(|e| panic!("{e}: {l}"));
+            Container {
+                id: f[0].into(),
+                name: f[1].trim_start_matches('/').into(),
+                service: f[2].into(),
+                image_ref: f[3].into(),
+                image_id: f[4].into(),
+                state: state["Status"].as_str().unwrap_or("").into(),
+                health: state["Health"]["Status"].as_str().unwrap_or("").into(),
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| a.service.cmp(&b.service));
+    list
+}
+
+/// The one container of a service (panics if there is none or several).
+#[track_caller]
+pub fn container_of(host: &str, project: &str, service: &str) -> Container {
+    let all: Vec<Container> = containers(host, project).into_iter().filter(|c| c.service == service).collect();
+    assert_eq!(all.len(), 1, "expected one container of {service} on {host}: {all:?}");
+    all.into_iter().next().unwrap()
+}
+
+/// The lab vault's secret values (what the `op` stand-in resolves), by path.
+pub fn lab_secrets() -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(format!("{LAB}/op/vault.json")).expect("the lab's vault");
+    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).expect("vault.json is a JSON object");
+    map.into_iter().filter_map(|(k, v)| Some((k, v.as_str()?.to_string()))).collect()
+}
+
+/// The strings that must never be seen: every secret value that is long
+/// and distinctive enough (the registry user name is no secret), and each
+/// line of a multi-line one, so a partial leak is caught too.
+pub fn secret_needles() -> Vec<String> {
+    let mut needles = Vec::new();
+    for (path, value) in lab_secrets() {
+        if path.ends_with("/username") {
+            continue;
+        }
+        needles.push(value.clone());
+        if value.contains('\n') {
+            needles.extend(value.lines().filter(|l| l.len() >= 16 && !l.starts_with("-----")).map(str::to_string));
+        }
+    }
+    needles
+}
+
+/// Whether `haystack` holds a secret; returns the secret's first bytes.
+pub fn find_secret(haystack: &[u8], needles: &[String]) -> Option<String> {
+    needles
+        .iter()
+        .find(|n| haystack.windows(n.len()).any(|w| w == n.as_bytes()))
+        .map(|n| format!("{}…", n.chars().take(6).collect::<String>()))
+}
+
+impl Homectl {
+    /// Starts the command in its own process group (as a shell job would
+    /// be), stdout and stderr piped; see `Running`.
+    pub fn spawn(mut self) -> Running {
+        use std::os::unix::process::CommandExt;
+        let start = Instant::now();
+        let child = self
+            .command
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .expect("homectl starts");
+        Running::new(child, start)
+    }
+}
+
+/// A homectl command running in the background: its output is collected
+/// by threads, line by line, so a test can wait for a line.
+pub struct Running {
+    child: std::process::Child,
+    start: Instant,
+    stdout: std::sync::Arc<std::sync::Mutex<String>>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Running {
+    fn new(mut child: std::process::Child, start: Instant) -> Running {
+        use std::io::BufRead;
+        let stdout = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let mut readers = Vec::new();
+        let out = child.stdout.take().unwrap();
+        let sink = stdout.clone();
+        readers.push(std::thread::spawn(move || {
+            for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        }));
+        let err = child.stderr.take().unwrap();
+        let sink = stderr.clone();
+        readers.push(std::thread::spawn(move || {
+            for line in std::io::BufReader::new(err).lines().map_while(Result::ok) {
+                let mut s = sink.lock().unwrap();
+                s.push_str(&line);
+                s.push('\n');
+            }
+        }));
+        Running { child, start, stdout, stderr, readers }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// stdout and stderr so far.
+    pub fn output_so_far(&self) -> String {
+        format!("{}\n{}", self.stdout.lock().unwrap(), self.stderr.lock().unwrap())
+    }
+
+    /// Waits until stdout or stderr holds `text`; false on timeout or exit.
+    pub fn wait_for(&mut self, text: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if self.output_so_far().contains(text) {
+                return true;
+            }
+            if let Ok(Some(_)) = self.child.try_wait() {
+                std::thread::sleep(Duration::from_millis(100));
+                return self.output_so_far().contains(text);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        false
+    }
+
+    /// Sends a signal to homectl alone (`kill -SIG PID`).
+    pub fn signal(&self, signal: &str) {
+        let ok = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().expect("kill runs").success();
+        assert!(ok, "kill -{signal} {} failed", self.child.id());
+    }
+
+    /// Sends a signal to homectl's process group, as Ctrl-C on a terminal does.
+    pub fn signal_group(&self, signal: &str) {
+        let ok = Command::new("kill").arg(format!("-{signal}")).arg("--").arg(format!("-{}", self.child.id())).status().expect("kill runs").success();
+        assert!(ok, "kill -{signal} -{} failed", self.child.id());
+    }
+
+    /// Waits for the end (at most `timeout`, then SIGKILL and panic).
+    pub fn wait(mut self, timeout: Duration) -> Run {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!("homectl did not end within {timeout:?}:\n{}", self.output_so_far());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        use std::os::unix::process::ExitStatusExt;
+        let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let stdout = self.stdout.lock().unwrap().clone();
+        let stderr = self.stderr.lock().unwrap().clone();
+        Run { code, stdout, stderr, elapsed: self.start.elapsed() }
+    }
+}
+
+/// Waits until no process holds the node's deploy lock (homectl's flock
+/// in /var/lib/homectl/lock); false after `timeout`.
+pub fn wait_lock_free(host: &str, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if on_node(host, "flock -n /var/lib/homectl/lock true").status.success() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A copy of stacks/ in `dir`/stacks with some text of one stack file
+/// replaced, and a lab inventory that uses it.
+pub fn stacks_variant(dir: &Path, file: &str, replacements: &[(&str, &str)]) -> PathBuf {
+    let stacks = dir.join("stacks");
+    for stack in ["core", "workers"] {
+        std::fs::create_dir_all(stacks.join(stack)).unwrap();
+        for name in ["compose.yml", "stack.toml"] {
+            std::fs::copy(repo().join("stacks").join(stack).join(name), stacks.join(stack).join(name)).unwrap();
+        }
+    }
+    let path = stacks.join(file);
+    let mut text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{file}: {e}"));
+    for (from, to) in replacements {
+        assert!(text.contains(from), "{from} not in stacks/{file}");
+        text = text.replace(from, to);
+    }
+    std::fs::write(&path, text).unwrap();
+    let default = format!("stacks_dir = {:?}", repo().join("stacks").display().to_string());
+    let ours = format!("stacks_dir = {:?}", stacks.display().to_string());
+    inventory_variant(dir, &[(default.as_str(), ours.as_str())])
+}

@@ -1,0 +1,361 @@
+//! `homectl deploy` against the lab. Every assertion is about what the
+//! nodes' Docker engines really run (over plain ssh), not about what
+//! homectl says. Each test brings the nodes it uses to a known state first.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use crate::common::*;
+
+const CORE: &str = "core.lab.home.arpa";
+const CORE_PROJECT: &str = "ktrdr-core";
+const WORKERS_PROJECT: &str = "ktrdr-workers";
+
+fn old() -> String {
+    lab_var("LAB_TAG_OLD")
+}
+
+fn new() -> String {
+    lab_var("LAB_TAG_NEW")
+}
+
+/// `homectl deploy ARGS...` against the lab inventory.
+fn deploy(args: &[&str]) -> Run {
+    Homectl::new().args(["deploy"]).args(args).run()
+}
+
+/// The core stack at `tag`, both services running and the backend healthy.
+#[track_caller]
+fn core_at(tag: &str) -> (Container, Container) {
+    deploy(&["core", "--tag", tag]).success();
+    let backend = container_of(CORE, CORE_PROJECT, "backend");
+    let db = container_of(CORE, CORE_PROJECT, "db");
+    assert_eq!(backend.tag(), tag, "{backend:?}");
+    assert_eq!((backend.state.as_str(), backend.health.as_str()), ("running", "healthy"), "{backend:?}");
+    assert_eq!(db.state, "running", "{db:?}");
+    (backend, db)
+}
+
+/// The services that have a container on the node, each checked to run
+/// `tag` and be running.
+#[track_caller]
+fn running_services(host: &str, project: &str, tag: &str) -> BTreeSet<String> {
+    let list = containers(host, project);
+    for c in &list {
+        assert_eq!(c.state, "running", "{host}: {c:?}");
+        assert_eq!(c.tag(), tag, "{host}: {c:?}");
+    }
+    let services: BTreeSet<String> = list.iter().map(|c| c.service.clone()).collect();
+    assert_eq!(services.len(), list.len(), "{host}: one container per service: {list:?}");
+    services
+}
+
+fn workers_at(scale: u32) -> BTreeSet<String> {
+    (1..=scale).flat_map(|n| [format!("backtest-worker-{n}"), format!("training-worker-{n}")]).collect()
+}
+
+/// Removes the workers' containers of a node: a known, empty start.
+fn clear_workers(host: &str) {
+    on_node_ok(host, &format!("ids=$(docker ps -aq --filter label=com.docker.compose.project={WORKERS_PROJECT}); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null"));
+}
+
+/// The JSON events homectl printed so far (`--json`).
+fn events(output: &str) -> Vec<serde_json::Value> {
+    output.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).collect()
+}
+
+/// Waits for a `--json` event of `step` (a prefix) with `status`.
+#[track_caller]
+fn wait_for_event(running: &mut Running, step: &str, status: &str, timeout: Duration) {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        let seen = events(&running.output_so_far())
+            .iter()
+            .any(|e| e["step"].as_str().is_some_and(|s| s.starts_with(step)) && e["status"] == status);
+        if seen {
+            return;
+        }
+        // Output stops growing when homectl ended: look once more, then give up.
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    panic!("no `{step}` {status} event within {timeout:?}:\n{}", running.output_so_far());
+}
+
+/// The node's history (history.jsonl), oldest first.
+fn history(host: &str) -> Vec<serde_json::Value> {
+    on_node_ok(host, "cat /var/lib/homectl/history.jsonl 2>/dev/null || true")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a history line is not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// What the migrations volume holds now (the hook appends "TAG TIME").
+fn migrations(host: &str) -> String {
+    on_node_ok(host, "docker exec ktrdr-core-backend-1 /bin/busybox cat /data/migrations")
+}
+
+/// An inventory whose core hook sleeps `secs` seconds before migrating,
+/// so that a test can interrupt the deploy during the hook.
+fn slow_hook_inventory(dir: &std::path::Path, secs: u32) -> std::path::PathBuf {
+    stacks_variant(
+        dir,
+        "core/stack.toml",
+        &[(r#"command = ["/app/entry", "migrate"]"#, &format!(r#"command = ["/app/entry", "migrate-slow", "{secs}"]"#))],
+    )
+}
+
+#[test]
+fn deploy_core_runs_the_tag_on_the_core_node() {
+    let tag = old();
+    let run = deploy(&["core", "--tag", &tag]);
+    run.success();
+    eprintln!("deploy core took {:.1}s", run.elapsed.as_secs_f64());
+    let all = containers(CORE, CORE_PROJECT);
+    assert_eq!(all.iter().map(|c| c.service.as_str()).collect::<Vec<_>>(), ["backend", "db"], "{all:?}");
+    let backend = container_of(CORE, CORE_PROJECT, "backend");
+    let db = container_of(CORE, CORE_PROJECT, "db");
+    assert_eq!(backend.tag(), tag);
+    assert_eq!((backend.state.as_str(), backend.health.as_str()), ("running", "healthy"));
+    assert_eq!(db.tag(), "lab-db", "the db stays on its own tag");
+    assert_eq!(db.state, "running");
+    // The backend answers with the tag's version on the node.
+    assert_eq!(on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(), tag);
+    // A switch to another tag, timed.
+    let run = deploy(&["core", "--tag", &new()]);
+    run.success();
+    eprintln!("deploy core (switch of tags) took {:.1}s", run.elapsed.as_secs_f64());
+    assert_eq!(container_of(CORE, CORE_PROJECT, "backend").tag(), new());
+    assert_eq!(on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(), new());
+}
+
+/// The scale sequence of a workers node; `other` must stay untouched.
+fn scale_sequence(node: &str, other: &str) {
+    let host = host_of(node);
+    let other_host = host_of(other);
+    let tag = old();
+    clear_workers(host);
+    // The other node in a known state of its own, to see that it is left alone.
+    deploy(&["workers", other, "--tag", &tag, "--scale", "1"]).success();
+    let other_before = containers(other_host, WORKERS_PROJECT);
+
+    for (scale, expected) in [(Some(2), 2), (Some(3), 3), (Some(1), 1), (Some(2), 2), (None, 2)] {
+        let mut args = vec!["workers", node, "--tag", tag.as_str()];
+        let text = scale.map(|s: u32| s.to_string());
+        if let Some(text) = &text {
+            args.extend(["--scale", text.as_str()]);
+        }
+        let run = deploy(&args);
+        run.success();
+        assert_eq!(running_services(host, WORKERS_PROJECT, &tag), workers_at(expected), "{node} after --scale {scale:?}:\n{}", run.all());
+    }
+    // Nothing was recreated, stopped or started on the other node.
+    assert_eq!(containers(other_host, WORKERS_PROJECT), other_before, "{other} was touched by deploys to {node}");
+    // Back to the inventory's scale for the tests that follow.
+    deploy(&["workers", node, "--tag", &tag, "--scale", "1"]).success();
+}
+
+#[test]
+fn scale_up_and_down_on_node_b_compose_v2() {
+    scale_sequence("node-b", "node-c");
+}
+
+#[test]
+fn scale_up_and_down_on_node_c_compose_v1() {
+    scale_sequence("node-c", "node-b");
+}
+
+#[test]
+fn a_service_deploy_leaves_the_db_alone_and_a_redeploy_recreates_nothing() {
+    let (_, db) = core_at(&old());
+
+    deploy(&["core", "backend", "--tag", &new()]).success();
+    let backend = container_of(CORE, CORE_PROJECT, "backend");
+    assert_eq!(backend.tag(), new());
+    assert_eq!((backend.state.as_str(), backend.health.as_str()), ("running", "healthy"));
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db, "the db container was touched");
+
+    // The same command again: nothing is recreated.
+    deploy(&["core", "backend", "--tag", &new()]).success();
+    assert_eq!(container_of(CORE, CORE_PROJECT, "backend").id, backend.id, "the backend was recreated by a redeploy of what runs");
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
+    // And of the whole stack too.
+    deploy(&["core", "--tag", &new()]).success();
+    assert_eq!(container_of(CORE, CORE_PROJECT, "backend").id, backend.id, "the backend was recreated by a redeploy of what runs");
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
+
+    // Manual rollback: the old tag again.
+    deploy(&["core", "backend", "--tag", &old()]).success();
+    let back = container_of(CORE, CORE_PROJECT, "backend");
+    assert_eq!(back.tag(), old());
+    assert_eq!(back.health, "healthy");
+    assert_eq!(on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(), old());
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
+}
+
+#[test]
+fn the_before_up_hook_runs_before_up() {
+    core_at(&old());
+    deploy(&["core", "--tag", &new()]).success();
+    // The new backend copied /data/migrations when it started: the hook's
+    // line for the new tag is there only if the hook ran before `up`.
+    let served = on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/migrations");
+    let last = served.lines().last().unwrap_or("");
+    assert!(last.starts_with(&format!("{} ", new())), "the new backend did not see the hook's migration:\n{served}");
+    // No one-off hook container is left behind.
+    let left: Vec<Container> = containers(CORE, CORE_PROJECT).into_iter().filter(|c| c.service == "backend" && !c.name.ends_with("backend-1")).collect();
+    assert!(left.is_empty(), "hook containers left: {left:?}");
+}
+
+#[test]
+fn an_unhealthy_tag_is_rolled_back_to_the_same_image() {
+    let (before, db) = core_at(&old());
+    let run = deploy(&["core", "--tag", "unhealthy"]);
+    run.code(1);
+    assert!(run.all().contains("rolled back"), "{}", run.all());
+    let after = container_of(CORE, CORE_PROJECT, "backend");
+    assert_eq!(after.image_id, before.image_id, "not the image that ran before");
+    assert_eq!(after.tag(), old());
+    assert_eq!((after.state.as_str(), after.health.as_str()), ("running", "healthy"));
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id, "the db was touched");
+    let record = history(CORE).pop().unwrap();
+    assert_eq!((record["tag"].as_str(), record["result"].as_str()), (Some("unhealthy"), Some("rolled-back")), "{record}");
+}
+
+#[test]
+fn no_rollback_leaves_the_unhealthy_tag_running() {
+    core_at(&old());
+    let run = deploy(&["core", "--tag", "unhealthy", "--no-rollback"]);
+    run.code(1);
+    let after = container_of(CORE, CORE_PROJECT, "backend");
+    assert_eq!(after.tag(), "unhealthy", "{}", run.all());
+    assert_ne!(after.health, "healthy");
+    let record = history(CORE).pop().unwrap();
+    assert_eq!((record["tag"].as_str(), record["result"].as_str()), (Some("unhealthy"), Some("failed")), "{record}");
+    // A healthy deploy restores it.
+    core_at(&old());
+}
+
+#[test]
+fn a_second_deploy_to_a_locked_node_fails_at_once_naming_the_holder() {
+    let host = host_of("node-b");
+    deploy(&["workers", "node-b", "--tag", &old(), "--scale", "1"]).success();
+    // The first deploy switches tags: recreate and health wait take seconds.
+    let mut first = Homectl::new().args(["deploy", "workers", "node-b", "--tag", &new()]).spawn();
+    assert!(first.wait_for("node-b: lock ok", Duration::from_secs(20)), "the first deploy did not take the lock:\n{}", first.output_so_far());
+    let holder = on_node_ok(host, "cat /var/lib/homectl/lock.holder");
+    let second = deploy(&["workers", "node-b", "--tag", &new()]);
+    let first = first.wait(Duration::from_secs(120));
+    first.success();
+    second.code(1);
+    assert!(second.elapsed < Duration::from_secs(5), "the second deploy waited {:?}", second.elapsed);
+    // user@host, pid and since when, as the node's holder file says.
+    let named = holder.trim();
+    assert!(named.contains('@') && named.contains("(pid ") && named.contains(" since "), "{named}");
+    assert!(second.all().contains(&format!("locked by {named}")), "the holder is not named:\n{}", second.all());
+    assert_eq!(running_services(host, WORKERS_PROJECT, &new()), workers_at(1));
+    deploy(&["workers", "node-b", "--tag", &old()]).success();
+}
+
+#[test]
+fn a_killed_deploy_needs_no_unlock_and_leaves_no_mix() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = slow_hook_inventory(dir.path(), 3);
+    let (backend, db) = core_at(&old());
+    let migrated = migrations(CORE);
+
+    // SIGKILL during the hook: the hook runs to its end on the node, and
+    // nothing after it starts.
+    let mut running = Homectl::with_inventory(&inventory).args(["--json", "deploy", "core", "--tag", &new()]).spawn();
+    wait_for_event(&mut running, "hook", "started", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(500));
+    running.signal("KILL");
+    let killed = running.wait(Duration::from_secs(10));
+    assert_eq!(killed.code, 128 + 9);
+    assert!(wait_lock_free(CORE, Duration::from_secs(20)), "the lock outlived the killed deploy's step");
+    let now = migrations(CORE);
+    assert!(now.len() > migrated.len() && now.lines().last().unwrap().starts_with(&new()), "the hook in flight did not finish:\n{now}");
+    assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend, "a step after the hook ran");
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db);
+    assert_eq!(on_node_ok(CORE, "ls -d /dev/shm/homectl-docker.* 2>/dev/null || true").trim(), "");
+
+    // The next deploy needs no unlock.
+    core_at(&new());
+
+    // SIGKILL during the health wait: `up` is done, the node runs the new tag.
+    deploy(&["core", "--tag", &old()]).success();
+    let mut running = Homectl::with_inventory(&inventory).args(["--json", "deploy", "core", "--tag", &new()]).spawn();
+    wait_for_event(&mut running, "health", "started", Duration::from_secs(30));
+    running.signal("KILL");
+    running.wait(Duration::from_secs(10));
+    assert!(wait_lock_free(CORE, Duration::from_secs(20)), "the lock outlived the killed deploy's step");
+    let backend = container_of(CORE, CORE_PROJECT, "backend");
+    assert_eq!(backend.tag(), new());
+    core_at(&old());
+}
+
+#[test]
+fn ctrl_c_during_the_hook_finishes_it_and_records_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = slow_hook_inventory(dir.path(), 3);
+    let (backend, db) = core_at(&old());
+    let migrated = migrations(CORE);
+
+    let mut running = Homectl::with_inventory(&inventory).args(["--json", "deploy", "core", "--tag", &new()]).spawn();
+    wait_for_event(&mut running, "hook", "started", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    // As Ctrl-C on a terminal: the whole foreground process group.
+    running.signal_group("INT");
+    let run = running.wait(Duration::from_secs(30));
+    run.code(130);
+    // The hook finished; `up` did not start.
+    let now = migrations(CORE);
+    assert!(now.len() > migrated.len() && now.lines().last().unwrap().starts_with(&new()), "the hook in flight did not finish:\n{now}");
+    assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend, "a step after the hook ran");
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db);
+    let ev = events(&run.stdout);
+    assert!(!ev.iter().any(|e| e["step"].as_str().is_some_and(|s| s.starts_with("up")) && e["status"] == "started"), "up started:\n{}", run.stdout);
+    let record = history(CORE).pop().unwrap();
+    assert_eq!((record["tag"].as_str(), record["result"].as_str()), (Some(new().as_str()), Some("interrupted")), "{record}");
+    // The lock is released: the next deploy needs no unlock.
+    assert!(wait_lock_free(CORE, Duration::from_secs(1)));
+    core_at(&new());
+    core_at(&old());
+}
+
+#[test]
+fn history_lists_the_deploys_in_order_with_digests() {
+    let before = history(CORE).len();
+    core_at(&old());
+    core_at(&new());
+    deploy(&["core", "backend", "--tag", &old()]).success();
+    let all = history(CORE);
+    assert_eq!(all.len(), before + 3, "one record per deploy");
+    let records = &all[before..];
+    let expect = [(old(), vec![]), (new(), vec![]), (old(), vec!["backend"])];
+    for (record, (tag, services)) in records.iter().zip(&expect) {
+        assert_eq!(record["tag"], tag.as_str(), "{record}");
+        assert_eq!(record["services"], serde_json::json!(services), "{record}");
+        assert_eq!(record["kind"], "deploy");
+        assert_eq!(record["node"], "node-a");
+        assert_eq!(record["stack"], "core");
+        assert_eq!(record["scale"], 1);
+        assert_eq!(record["result"], "ok", "{record}");
+        assert!(record["operator"].as_str().unwrap().contains('@'));
+        let digest = record["images"]["backend"]["digests"][0].as_str().unwrap_or_default();
+        assert!(digest.starts_with("10.77.0.1:5000/lab/ktrdr-backend@sha256:"), "{record}");
+    }
+    let times: Vec<&str> = records.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    // The digests are what the node's engine says of the running image.
+    let running = container_of(CORE, CORE_PROJECT, "backend");
+    let last = &records[2];
+    assert_eq!(last["images"]["backend"]["id"], running.image_id.as_str());
+    let digests = on_node_ok(CORE, &format!("docker image inspect --format '{{{{join .RepoDigests \" \"}}}}' {}", running.image_id));
+    assert!(digests.split_whitespace().any(|d| d == last["images"]["backend"]["digests"][0]), "{digests} vs {last}");
+    assert_ne!(records[0]["images"]["backend"]["id"], records[1]["images"]["backend"]["id"], "two tags, one image?");
+    // No secret value, in any form, anywhere in the file.
+    let text = on_node_ok(CORE, "cat /var/lib/homectl/history.jsonl");
+    assert_eq!(find_secret(text.as_bytes(), &secret_needles()), None, "a secret in the history");
+    let json_escaped: Vec<String> = secret_needles().iter().map(|n| serde_json::to_string(n).unwrap().trim_matches('"').to_string()).collect();
+    assert_eq!(find_secret(text.as_bytes(), &json_escaped), None, "a secret in the history (JSON-escaped)");
+}
