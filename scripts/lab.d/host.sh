@@ -64,6 +64,8 @@ find_pip() {
 # --- Bridge ----------------------------------------------------------------------
 bridge_up() {
   ip link show "$BRIDGE" >/dev/null 2>&1 || ip link add "$BRIDGE" type bridge
+  # Set explicitly, a bridge's MAC no longer follows its ports as they come and go.
+  ip link set "$BRIDGE" address "$BRIDGE_MAC"
   ip addr replace "$BRIDGE_IP/24" dev "$BRIDGE"
   ip link set "$BRIDGE" up
 }

@@ -42,6 +42,12 @@ node_compose() { if [[ $1 == node-c ]]; then echo v1; else echo v2; fi; }
 node_dir() { echo "$LAB/nodes/$1"; }
 node_sock() { echo "$LAB_RUN/$1/docker.sock"; }
 node_veth() { echo "hlv-$1"; }        # host side; the node side is eth0
+# Fixed MAC addresses: a node made anew keeps its MAC, so the ARP caches of
+# the host and the other nodes stay right (random ones left a re-made node
+# unreachable until the stale entries expired).
+node_mac() { printf '02:77:00:00:00:%02x' "$((11 + $(node_index "$1")))"; }
+node_veth_mac() { printf '02:77:01:00:00:%02x' "$((11 + $(node_index "$1")))"; }
+BRIDGE_MAC=02:77:00:00:00:01
 node_mnt() { echo "$LAB_NS/$1.mnt"; }
 node_uts() { echo "$LAB_NS/$1.uts"; }
 node_cgroup() { echo "homectl-lab-$1"; }  # cgroup parent of the node's containers

@@ -70,8 +70,11 @@ node_net_up() {
   if ! ip link show "$veth" >/dev/null 2>&1; then
     # A leftover eth0 inside the namespace would block the new pair's name.
     ip -n "$node" link del eth0 2>/dev/null || true
-    ip link add "$veth" type veth peer name eth0 netns "$node"
+    ip link add "$veth" address "$(node_veth_mac "$node")" type veth \
+      peer name eth0 address "$(node_mac "$node")" netns "$node"
   fi
+  ip link set "$veth" address "$(node_veth_mac "$node")"
+  ip -n "$node" link set eth0 address "$(node_mac "$node")"
   ip link set "$veth" master "$BRIDGE" up
   ip -n "$node" link set lo up
   ip -n "$node" addr replace "$ip/24" dev eth0
@@ -269,6 +272,8 @@ node_pids() {
 node_stop() {
   local node=$1 sock pid
   sock=$(node_sock "$node")
+  # The sshd listener first: no new session may start while the rest stops.
+  if pid=$(sshd_pid "$node"); then stop_pids 2 "$pid"; fi
   if pid=$(dockerd_pid "$node"); then
     if docker_ping "$sock"; then
       # Containers first (rm -f kills at once): an engine stopping them itself
@@ -280,8 +285,15 @@ node_stop() {
     fi
     stop_pids 15 "$pid"
   fi
-  # shellcheck disable=SC2046
-  stop_pids 5 $(node_pids "$node")
+  # Everything else (sessions, containerd, shims, containers), in rounds: a
+  # process can fork while the previous round stops it.
+  local round
+  local -a pids
+  for round in 1 2 3 4 5; do
+    mapfile -t pids < <(node_pids "$node")
+    ((${#pids[@]})) || break
+    stop_pids $((round == 1 ? 5 : 2)) "${pids[@]}"
+  done
   # The (now empty) cgroups of its containers.
   local f
   for f in /sys/fs/cgroup/*/"$(node_cgroup "$node")"; do
