@@ -2,7 +2,8 @@
 # scripts/lab.d/images.sh: the sample app image, 10.77.0.1:5000/lab/ktrdr-backend.
 #
 # No image can be pulled from a public registry, so it is made from scratch:
-# a root folder with busybox-static (every applet linked) and /app/entry
+# a root folder with busybox-static (every applet linked), /bin/printenv
+# (scripts/lab.d/printenv: busybox-static lacks it) and /app/entry
 # (scripts/lab.d/entry), imported with `docker import` and pushed with
 # node-a's engine (which already trusts the lab registry). Every tag is its
 # own build with /app/version = the tag, so every tag has its own digest.
@@ -29,7 +30,10 @@ SLOW_MB=200
 
 repo_head() { git -C "$REPO_ROOT" rev-parse --verify -q 'HEAD^{commit}' 2>/dev/null || true; }
 
-images_recipe() { cat "$LAB_SCRIPTS/lab.d/entry" "$LAB_SCRIPTS/lab.d/images.sh" | sha256sum | cut -c1-16; }
+images_recipe() {
+  cat "$LAB_SCRIPTS/lab.d/entry" "$LAB_SCRIPTS/lab.d/printenv" "$LAB_SCRIPTS/lab.d/images.sh" |
+    sha256sum | cut -c1-16
+}
 
 # images_up: make sure every tag is in the registry; write tags.env.
 images_up() {
@@ -91,6 +95,7 @@ images_build_push() (
     [[ $applet == busybox ]] || ln -s busybox "$root/bin/$applet"
   done
   install -m 0755 "$LAB_SCRIPTS/lab.d/entry" "$root/app/entry"
+  install -m 0755 "$LAB_SCRIPTS/lab.d/printenv" "$root/bin/printenv"
   printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n' >"$root/etc/passwd"
   printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
 
