@@ -83,6 +83,14 @@ pub enum Command {
         is required (exit 2 without it).\n\n\
         Examples:\n  homectl down workers node-c --yes\n  homectl down core backend")]
     Down(DownArgs),
+    /// Go back to the images that ran before the last deploy
+    #[command(after_help = "Without --to: the images that ran before the last successful deploy of \
+        the selected services, by image id and digest from each node's history (a tag pushed again \
+        with other content cannot change what comes back; an image no longer on the node is pulled \
+        by digest). With --to T: the images of tag T. Otherwise a deploy: two phases, lock, health \
+        wait, history record marked \"rollback\". No earlier record: exit 1.\n\n\
+        Examples:\n  homectl rollback core\n  homectl rollback core backend\n  homectl rollback workers --to 3f2c1d0")]
+    Rollback(RollbackArgs),
     /// End a lock whose holder lingers on a node
     #[command(after_help = "A deploy holds its node's lock for as long as its SSH connection and the \
         step in flight last, so a killed deploy needs no unlock. This is for the rare holder that \
@@ -136,6 +144,19 @@ pub struct TargetArgs {
     /// Image tag [default: git HEAD of the current folder]
     #[arg(long, value_name = "T")]
     pub tag: Option<String>,
+}
+
+/// `rollback TARGET [NAME...] [--to T]`
+#[derive(Args, Debug, Clone)]
+pub struct RollbackArgs {
+    #[command(flatten)]
+    pub target: SelectArgs,
+    /// Go back to this tag instead of the images before the last deploy
+    #[arg(long, value_name = "T")]
+    pub to: Option<String>,
+    /// Keep the images even if the health check fails
+    #[arg(long)]
+    pub no_rollback: bool,
 }
 
 /// `logs NODE [SERVICE] [-f] [--tail N]`
@@ -236,6 +257,7 @@ pub fn run() -> i32 {
         Command::Deploy(args) => commands::deploy::run(&global, &args),
         Command::Status(args) => commands::status::run(&global, &args),
         Command::History { target, limit } => commands::history::run(&global, target.as_deref(), limit),
+        Command::Rollback(args) => commands::rollback::run(&global, &args),
         Command::Logs(args) => commands::logs::run(&global, &args),
         Command::Down(args) => commands::down::run(&global, &args),
         Command::Unlock { node } => commands::unlock::run(&global, &node),

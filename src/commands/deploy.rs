@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::cli::{DeployArgs, GlobalOptions};
 use crate::error::{Error, Result};
 use crate::execution::interrupt::Interrupt;
-use crate::execution::node_deploy::{prepare, DeployContext, NodeFailure};
+use crate::execution::node_deploy::{prepare, DeployContext, NodeFailure, Target};
 use crate::execution::operator::operator;
 use crate::inventory::{self, Project};
 use crate::plan::deploy_plan::plan_stack;
@@ -18,14 +18,26 @@ use crate::report::progress::Progress;
 use crate::secrets::{resolve_all, ProviderSettings, SecretRef, SecretValue, Secrets};
 
 pub fn run(global: &GlobalOptions, args: &DeployArgs) -> Result<i32> {
+    run_with(global, args, Target::Tag)
+}
+
+/// A deploy, or a rollback (`rollback` reuses all of it: two phases, locks,
+/// health wait, automatic rollback, history marked "rollback").
+pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let selection = plan::select(&project, args.target.target.as_deref(), &args.target.names)?;
-    let cwd = std::env::current_dir().map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
-    let (tag, warning) = plan::resolve_tag(args.target.tag.as_deref(), project.inventory.tag_length, &cwd)?;
     let printer = global.printer();
-    if let Some(warning) = warning {
-        printer.warn(&format!("warning: {warning}"));
-    }
+    let tag = if target == Target::RollbackByHistory {
+        // Each node's history says which images come back.
+        "history".to_string()
+    } else {
+        let cwd = std::env::current_dir().map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
+        let (tag, warning) = plan::resolve_tag(args.target.tag.as_deref(), project.inventory.tag_length, &cwd)?;
+        if let Some(warning) = warning {
+            printer.warn(&format!("warning: {warning}"));
+        }
+        tag
+    };
     check_scale(&project, &selection, args.scale)?;
 
     if args.dry_run {
@@ -45,6 +57,7 @@ pub fn run(global: &GlobalOptions, args: &DeployArgs) -> Result<i32> {
         let note = progress.clone();
         let interrupt = Interrupt::listen(move || note.note("interrupted: finishing the steps in flight (Ctrl-C again to stop waiting)"));
         let ctx = Arc::new(DeployContext {
+            target,
             project: Arc::new(project),
             tag: tag.clone(),
             scale: args.scale,

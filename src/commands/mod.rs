@@ -10,6 +10,7 @@ pub mod history;
 pub mod init;
 pub mod unlock;
 pub mod logs;
+pub mod rollback;
 pub mod down;
 
 /// The async runtime for commands that talk to nodes.

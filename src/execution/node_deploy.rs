@@ -26,7 +26,26 @@ const HOOK_TIMEOUT: Duration = Duration::from_secs(900);
 const UP_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// What every node's deploy shares.
+/// What a deploy brings: the tag asked for, or (rollback) the images that
+/// ran before the last deploy, found in each node's history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Tag,
+    RollbackToTag,
+    RollbackByHistory,
+}
+
+impl Target {
+    fn kind(self) -> &'static str {
+        match self {
+            Target::Tag => "deploy",
+            Target::RollbackToTag | Target::RollbackByHistory => "rollback",
+        }
+    }
+}
+
 pub struct DeployContext {
+    pub target: Target,
     pub project: Arc<Project>,
     pub tag: String,
     pub scale: Option<u32>,
@@ -128,7 +147,14 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
         let stack = &ctx.project.stacks[&chosen.stack];
         // Keep the scale the stack runs at, unless --scale says otherwise.
         let scale = ctx.scale.or_else(|| current_scale(&history, &stack.name)).or(node.scale).unwrap_or(1).min(stack.max_scale);
-        let deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &ctx.tag, scale);
+        let (tag, pins) = match ctx.target {
+            Target::RollbackByHistory => {
+                let (tag, pins) = rollback_pins(ctx, stack, chosen.services.as_deref(), &history).map_err(|e| fail("history", e))?;
+                (tag, Some(pins))
+            }
+            _ => (ctx.tag.clone(), None),
+        };
+        let deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &tag, scale);
         let before = running.get(&deploy.project).cloned().unwrap_or_default();
         prepared.step(ctx, &deploy_steps::stage_step(&deploy, &stack.compose.text), STATE_TIMEOUT).await?;
         let login = Login {
@@ -136,7 +162,11 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
             username: &inv.registry.username,
             password: ctx.secrets.get(&inv.registry.password).cloned().expect("resolved before any node is touched"),
         };
-        prepared.step(ctx, &deploy_steps::pull_step(&deploy, &ctx.secrets, &login), PULL_TIMEOUT).await?;
+        let fetch = match &pins {
+            Some(pins) => deploy_steps::pin_step(&deploy, &ctx.secrets, &login, pins),
+            None => deploy_steps::pull_step(&deploy, &ctx.secrets, &login),
+        };
+        prepared.step(ctx, &fetch, PULL_TIMEOUT).await?;
         prepared.stacks.push(PreparedStack { deploy, before });
     }
     Ok(())
@@ -206,15 +236,16 @@ impl PreparedNode {
                     (result, images, detail)
                 }
             };
-            summaries.push(format!("{} {} ({result})", stack.deploy.stack, ctx.tag));
+            let tag = stack.deploy.env.get("IMAGE_TAG").cloned().unwrap_or_else(|| ctx.tag.clone());
+            summaries.push(format!("{} {tag} ({result})", stack.deploy.stack));
             let record = HistoryRecord {
                 time: now_rfc3339(),
                 operator: ctx.operator.clone(),
                 node: self.node.clone(),
                 stack: stack.deploy.stack.clone(),
-                kind: "deploy".into(),
+                kind: ctx.target.kind().into(),
                 services: if stack.deploy.up_args.is_empty() { Vec::new() } else { stack.deploy.services.clone() },
-                tag: ctx.tag.clone(),
+                tag,
                 scale: stack.deploy.scale,
                 result: result.into(),
                 detail,
@@ -280,6 +311,39 @@ impl PreparedNode {
         f.reason.push_str(&format!("\nrolled back to {tag}"));
         Err((f, images, true))
     }
+}
+
+/// For `rollback`: the tag of the deploy before the last one, and for each
+/// app image (image id, digest reference, local reference at that tag).
+fn rollback_pins(
+    ctx: &DeployContext,
+    stack: &crate::inventory::Stack,
+    selected: Option<&[String]>,
+    history: &[HistoryRecord],
+) -> Result<(String, Vec<(String, String, String)>), String> {
+    let prefix = ctx.project.inventory.registry.prefix();
+    // The services that run app images (`${REGISTRY}/NAME:${IMAGE_TAG}`).
+    let app_service = |service: &str| stack.compose.services.get(service).is_some_and(|s| s.image.contains("IMAGE_TAG"));
+    let services: Vec<String> = match selected {
+        Some(list) => list.iter().filter(|s| app_service(s)).cloned().collect(),
+        None => {
+            let last = history.iter().rev().find(|r| r.stack == stack.name && r.result == "ok" && r.kind != "down");
+            last.map(|r| r.images.keys().filter(|s| app_service(s)).cloned().collect()).unwrap_or_default()
+        }
+    };
+    if services.is_empty() {
+        return Err(format!("no deploy of stack {} in this node's history: nothing to roll back to", stack.name));
+    }
+    let target = crate::plan::rollback_plan::rollback_target(history, &stack.name, &services)?;
+    let mut pins = Vec::new();
+    for image in &stack.images {
+        let repo = format!("{prefix}/{image}");
+        let using: Vec<&str> = stack.compose.services.iter().filter(|(_, s)| s.image.contains(&format!("/{image}:"))).map(|(n, _)| n.as_str()).collect();
+        let Some((_, record)) = target.images.iter().find(|(s, _)| using.contains(&s.as_str())) else { continue };
+        let digest = record.digests.iter().find(|d| d.starts_with(&format!("{repo}@"))).cloned().unwrap_or_else(|| "-".into());
+        pins.push((record.id.clone(), digest, format!("{repo}:{}", target.tag)));
+    }
+    Ok((target.tag, pins))
 }
 
 /// The tag to go back to and (image id, reference) per app image, from

@@ -14,6 +14,7 @@ const UP: &str = include_str!("scripts/up.sh");
 const HEALTH: &str = include_str!("scripts/health.sh");
 const ROLLBACK: &str = include_str!("scripts/rollback.sh");
 const RECORD: &str = include_str!("scripts/record.sh");
+const PIN: &str = include_str!("scripts/pin.sh");
 
 /// The registry login of a deploy.
 pub struct Login<'a> {
@@ -42,6 +43,22 @@ pub fn pull_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login) -> Step
         quote(login.username),
         quote(&deploy.services.join(" ")),
         quote(&deploy.image_refs.join(" ")),
+    );
+    step.data.push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
+    step
+}
+
+/// For a rollback: the previous images by id (pulled by digest if gone),
+/// tagged as the references the compose file names. `pins`: (image id,
+/// digest reference or "-", local reference).
+pub fn pin_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login, pins: &[(String, String, String)]) -> Step {
+    let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("pin {}", deploy.stack));
+    let triples: Vec<String> = pins.iter().map(|(id, digest, local)| format!("{id} {digest} {local}")).collect();
+    step.script = format!(
+        "{prologue}hc_data PASSWORD\nSERVER={} USERNAME={} PINS={}\n{PIN}",
+        quote(login.server),
+        quote(login.username),
+        quote(&triples.join(" ")),
     );
     step.data.push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
     step
