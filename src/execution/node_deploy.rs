@@ -353,9 +353,13 @@ fn rollback_plan(ctx: &DeployContext, deploy: &StackDeploy, before: &BTreeMap<St
     let stack = &ctx.project.stacks[&deploy.stack];
     let mut tag = None;
     let mut retag = Vec::new();
+    // Only services whose image is tagged IMAGE_TAG tell the previous tag:
+    // another service may run the same repository under a fixed tag (the
+    // reference's db runs ktrdr-backend:lab-db), and must not be taken for it.
+    let tagged = |service: &str| stack.compose.services.get(service).is_some_and(|s| s.image.contains("IMAGE_TAG"));
     for image in &stack.images {
         let base = format!("{prefix}/{image}:");
-        let previous = before.values().find(|(_, reference)| reference.starts_with(&base))?;
+        let previous = before.iter().filter(|(service, _)| tagged(service)).map(|(_, v)| v).find(|(_, reference)| reference.starts_with(&base))?;
         let old_tag = previous.1[base.len()..].to_string();
         retag.push((previous.0.clone(), format!("{base}{old_tag}")));
         tag.get_or_insert(old_tag);

@@ -359,3 +359,29 @@ fn history_lists_the_deploys_in_order_with_digests() {
     let json_escaped: Vec<String> = secret_needles().iter().map(|n| serde_json::to_string(n).unwrap().trim_matches('"').to_string()).collect();
     assert_eq!(find_secret(text.as_bytes(), &json_escaped), None, "a secret in the history (JSON-escaped)");
 }
+
+/// Removes every container of the core stack on node-a.
+fn clear_core() {
+    on_node_ok(CORE, &format!("ids=$(docker ps -aq --filter label=com.docker.compose.project={CORE_PROJECT}); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null"));
+}
+
+#[test]
+fn rollback_goes_back_to_the_app_image_not_to_a_sibling_of_the_same_repository() {
+    // The db runs an image of the same repository (ktrdr-backend:lab-db).
+    // Named so that it sorts before the backend, it must still not be
+    // taken for the backend's previous image.
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = stacks_variant(dir.path(), "core/compose.yml", &[("\n  db:\n", "\n  adb:\n"), ("depends_on: [db]", "depends_on: [adb]")]);
+    clear_core();
+    Homectl::with_inventory(&inventory).args(["deploy", "core", "--tag", &old()]).run().success();
+    let before = container_of(CORE, CORE_PROJECT, "backend");
+    assert_eq!(before.tag(), old());
+    let run = Homectl::with_inventory(&inventory).args(["deploy", "core", "--tag", "unhealthy"]).run();
+    run.code(1);
+    let after = container_of(CORE, CORE_PROJECT, "backend");
+    let sibling = container_of(CORE, CORE_PROJECT, "adb");
+    clear_core();
+    core_at(&old());
+    assert_eq!((after.image_id.as_str(), after.tag()), (before.image_id.as_str(), old().as_str()), "rolled back to another image:\n{}", run.all());
+    assert_eq!(sibling.tag(), "lab-db");
+}
