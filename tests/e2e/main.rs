@@ -11,3 +11,4 @@ mod operate;
 mod preflight;
 mod rig;
 mod deploy;
+mod secrets;
