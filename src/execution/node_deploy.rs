@@ -156,7 +156,7 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
         };
         let deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &tag, scale);
         let before = running.get(&deploy.project).cloned().unwrap_or_default();
-        prepared.step(ctx, &deploy_steps::stage_step(&deploy, &stack.compose.text), STATE_TIMEOUT).await?;
+        let stage = deploy_steps::stage_step(&deploy, &stack.compose.text);
         let login = Login {
             server: &inv.registry.server,
             username: &inv.registry.username,
@@ -166,8 +166,11 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
             Some(pins) => deploy_steps::pin_step(&deploy, &ctx.secrets, &login, pins),
             None => deploy_steps::pull_step(&deploy, &ctx.secrets, &login),
         };
-        prepared.step(ctx, &fetch, PULL_TIMEOUT).await?;
+        // Listed before its steps run: a failure or an interruption from
+        // here on unstages its file and (after Ctrl-C) records it.
         prepared.stacks.push(PreparedStack { deploy, before });
+        prepared.step(ctx, &stage, STATE_TIMEOUT).await?;
+        prepared.step(ctx, &fetch, PULL_TIMEOUT).await?;
     }
     Ok(())
 }
@@ -209,15 +212,54 @@ impl PreparedNode {
         }
     }
 
-    /// Phase 1 failed somewhere: drop the staged files, release the lock.
+    /// Phase 1 failed somewhere or was interrupted: drop the staged files,
+    /// record an interruption (product.md: Ctrl-C records "interrupted" in
+    /// the history of every node it stopped), release the lock.
     pub async fn release(mut self, ctx: &DeployContext) {
         let dirs: Vec<String> = self.stacks.iter().map(|s| format!("\"$HOMECTL_STATE/stacks/\"{}/compose.yml.next", crate::remote::quote(&s.deploy.stack))).collect();
         if !dirs.is_empty() {
             let _ = self.shell.run(&Step::new("unstage", format!("rm -f {}", dirs.join(" "))), STATE_TIMEOUT).await;
         }
-        let _ = ctx; // the interrupt flag does not stop this clean-up
+        // The interrupt flag does not stop this clean-up.
+        if ctx.interrupt.is_set() {
+            let stacks = std::mem::take(&mut self.stacks);
+            for stack in &stacks {
+                let detail = "interrupted while preparing (before any hook or up): nothing changed on the node".to_string();
+                let record = self.record(ctx, &stack.deploy, "interrupted", detail, BTreeMap::new(), Duration::ZERO);
+                let _ = self.write_record(&record).await;
+            }
+        }
         self.shell.finish().await;
         close(self.session).await;
+    }
+
+    /// A history record of one stack of this deploy.
+    fn record(&self, ctx: &DeployContext, deploy: &StackDeploy, result: &str, detail: String, images: BTreeMap<String, ImageRecord>, took: Duration) -> HistoryRecord {
+        HistoryRecord {
+            time: now_rfc3339(),
+            operator: ctx.operator.clone(),
+            node: self.node.clone(),
+            stack: deploy.stack.clone(),
+            kind: ctx.target.kind().into(),
+            services: if deploy.up_args.is_empty() { Vec::new() } else { deploy.services.clone() },
+            tag: deploy.env.get("IMAGE_TAG").cloned().unwrap_or_else(|| ctx.tag.clone()),
+            scale: deploy.scale,
+            result: result.into(),
+            detail,
+            images,
+            duration_ms: took.as_millis() as u64,
+        }
+    }
+
+    /// Appends a record to the node's history (written even after Ctrl-C:
+    /// it is how an interruption is told).
+    async fn write_record(&mut self, record: &HistoryRecord) -> Result<(), NodeFailure> {
+        let json = serde_json::to_string(record).expect("a record serializes");
+        match self.shell.run(&deploy_steps::record_step(&json), STATE_TIMEOUT).await {
+            Ok(out) if out.code == 0 => Ok(()),
+            Ok(out) => Err(fail("record", format!("the history was not written: {}", last_lines(&out.output, 3)))),
+            Err(e) => Err(fail("record", format!("the history was not written: {e:?}"))),
+        }
     }
 
     /// Phase 2: hooks, up, health (rollback on failure), history; unlock.
@@ -236,26 +278,10 @@ impl PreparedNode {
                     (result, images, detail)
                 }
             };
-            let tag = stack.deploy.env.get("IMAGE_TAG").cloned().unwrap_or_else(|| ctx.tag.clone());
-            summaries.push(format!("{} {tag} ({result})", stack.deploy.stack));
-            let record = HistoryRecord {
-                time: now_rfc3339(),
-                operator: ctx.operator.clone(),
-                node: self.node.clone(),
-                stack: stack.deploy.stack.clone(),
-                kind: ctx.target.kind().into(),
-                services: if stack.deploy.up_args.is_empty() { Vec::new() } else { stack.deploy.services.clone() },
-                tag,
-                scale: stack.deploy.scale,
-                result: result.into(),
-                detail,
-                images,
-                duration_ms: t.elapsed().as_millis() as u64,
-            };
-            // The record is written even after Ctrl-C: it is how an interruption is told.
-            let json = serde_json::to_string(&record).expect("a record serializes");
-            if let Err(e) = self.shell.run(&deploy_steps::record_step(&json), STATE_TIMEOUT).await {
-                failure.get_or_insert(fail("record", format!("{e:?}")));
+            let record = self.record(&ctx, &stack.deploy, result, detail, images, t.elapsed());
+            summaries.push(format!("{} {} ({result})", stack.deploy.stack, record.tag));
+            if let Err(f) = self.write_record(&record).await {
+                failure.get_or_insert(f);
             }
             if failure.is_some() {
                 break;

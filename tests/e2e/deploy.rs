@@ -385,3 +385,51 @@ fn rollback_goes_back_to_the_app_image_not_to_a_sibling_of_the_same_repository()
     assert_eq!((after.image_id.as_str(), after.tag()), (before.image_id.as_str(), old().as_str()), "rolled back to another image:\n{}", run.all());
     assert_eq!(sibling.tag(), "lab-db");
 }
+
+#[test]
+fn ctrl_c_during_the_pull_changes_nothing_and_records_interrupted() {
+    let (backend, db) = core_at(&old());
+    // The slow tag (a large layer) must really be pulled.
+    on_node(CORE, "docker image rm 10.77.0.1:5000/lab/ktrdr-backend:slowpull");
+    let records = history(CORE).len();
+
+    let mut running = Homectl::new().args(["--json", "deploy", "core", "--tag", "slowpull"]).spawn();
+    wait_for_event(&mut running, "pull", "started", Duration::from_secs(30));
+    std::thread::sleep(Duration::from_millis(300));
+    running.signal_group("INT");
+    let run = running.wait(Duration::from_secs(120));
+    run.code(130);
+    // The pull in flight finished; nothing after it started, nothing that runs changed.
+    on_node_ok(CORE, "docker image inspect 10.77.0.1:5000/lab/ktrdr-backend:slowpull >/dev/null");
+    assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend);
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db);
+    let started: Vec<String> = events(&run.stdout).iter().filter(|e| e["status"] == "started").filter_map(|e| e["step"].as_str().map(str::to_string)).collect();
+    assert!(!started.iter().any(|s| s.starts_with("hook") || s.starts_with("up")), "{started:?}");
+    assert_eq!(on_node_ok(CORE, "ls -d /dev/shm/homectl-docker.* /var/lib/homectl/stacks/core/compose.yml.next 2>/dev/null || true").trim(), "", "left behind");
+    // Recorded as interrupted; the lock is free.
+    let all = history(CORE);
+    assert_eq!(all.len(), records + 1, "no record of the interrupted deploy");
+    let record = all.last().unwrap();
+    assert_eq!((record["tag"].as_str(), record["result"].as_str()), (Some("slowpull"), Some("interrupted")), "{record}");
+    assert!(wait_lock_free(CORE, Duration::from_secs(1)));
+    core_at(&old());
+}
+
+#[test]
+fn a_second_ctrl_c_stops_waiting_and_the_node_still_ends_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = slow_hook_inventory(dir.path(), 4);
+    let (backend, _) = core_at(&old());
+    let mut running = Homectl::with_inventory(&inventory).args(["--json", "deploy", "core", "--tag", &new()]).spawn();
+    wait_for_event(&mut running, "hook", "started", Duration::from_secs(30));
+    running.signal_group("INT");
+    std::thread::sleep(Duration::from_millis(300));
+    running.signal_group("INT");
+    let run = running.wait(Duration::from_secs(3));
+    run.code(130);
+    // The hook still runs to its end on the node, nothing after it starts,
+    // and the lock ends with it.
+    assert!(wait_lock_free(CORE, Duration::from_secs(20)), "the lock outlived the hook");
+    assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend, "a step after the hook ran");
+    core_at(&old());
+}
