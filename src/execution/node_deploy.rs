@@ -75,6 +75,8 @@ pub struct PreparedNode {
 
 struct PreparedStack {
     deploy: StackDeploy,
+    /// The services named on the command line (None: the whole stack).
+    selected: Option<Vec<String>>,
     /// service → (image id, image reference) of what ran before.
     before: BTreeMap<String, (String, String)>,
 }
@@ -168,7 +170,7 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
         };
         // Listed before its steps run: a failure or an interruption from
         // here on unstages its file and (after Ctrl-C) records it.
-        prepared.stacks.push(PreparedStack { deploy, before });
+        prepared.stacks.push(PreparedStack { deploy, selected: chosen.services.clone(), before });
         prepared.step(ctx, &stage, STATE_TIMEOUT).await?;
         prepared.step(ctx, &fetch, PULL_TIMEOUT).await?;
     }
@@ -322,18 +324,26 @@ impl PreparedNode {
             f.reason.push_str("\nnothing ran before this deploy: nothing to roll back to");
             return Err((f, none(), false));
         };
-        ctx.progress.note(&format!("{}: health failed, rolling back {} to {tag}", self.node, deploy.stack));
-        let rollback = deploy_steps::rollback_step(deploy, &ctx.secrets, &tag, &retag);
+        // Back at the scale that ran before too: replicas this deploy added go.
+        let scale = scale_that_ran(stack_def, &stack.before);
+        let inv = &ctx.project.inventory;
+        let previous = plan_stack(inv, &inv.nodes[&self.node], stack_def, stack.selected.as_deref(), &tag, scale);
+        ctx.progress.note(&format!("{}: health failed, rolling back {} to {tag} at scale {scale}", self.node, deploy.stack));
+        let rollback = deploy_steps::rollback_step(&previous, &ctx.secrets, &tag, &retag);
         if let Err(f) = self.step(ctx, &rollback, UP_TIMEOUT).await {
             let mut f2 = health_failure;
             f2.reason.push_str(&format!("\nrollback failed too: {}", f.reason));
             return Err((f2, none(), false));
         }
+        let health = deploy_steps::health_step(&previous, stack_def.health.url.as_deref(), timeout.as_secs().max(1));
+        let mut f = health_failure;
         let images = match self.step(ctx, &health, timeout + Duration::from_secs(30)).await {
             Ok(out) => parse_images(&out),
-            Err(_) => none(),
+            Err(again) => {
+                f.reason.push_str(&format!("\nthe previous images are not healthy either: {}", again.reason));
+                none()
+            }
         };
-        let mut f = health_failure;
         f.reason.push_str(&format!("\nrolled back to {tag}"));
         Err((f, images, true))
     }
@@ -370,6 +380,18 @@ fn rollback_pins(
         pins.push((record.id.clone(), digest, format!("{repo}:{}", target.tag)));
     }
     Ok((target.tag, pins))
+}
+
+/// The scale a stack ran at, from the services that ran: the highest
+/// scale-N profile among them (1 if none).
+fn scale_that_ran(stack: &crate::inventory::Stack, before: &BTreeMap<String, (String, String)>) -> u32 {
+    before
+        .keys()
+        .filter_map(|service| stack.compose.services.get(service))
+        .map(|s| s.profiles.iter().filter_map(|p| crate::inventory::profile_scale(p)).min().unwrap_or(1))
+        .max()
+        .unwrap_or(1)
+        .min(stack.max_scale)
 }
 
 /// The tag to go back to and (image id, reference) per app image, from

@@ -103,15 +103,17 @@ pub fn health_step(deploy: &StackDeploy, url: Option<&str>, timeout_secs: u64) -
     )
 }
 
-/// Back to the previous compose file and images (by image id).
+/// Back to the previous compose file and images (by image id), at the
+/// scale of `deploy` (the plan of what ran before): replicas above it go.
 /// `retag`: (image id, reference at `rollback_tag`) per app image.
 pub fn rollback_step(deploy: &StackDeploy, secrets: &Secrets, rollback_tag: &str, retag: &[(String, String)]) -> Step {
     let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("rollback {}", deploy.stack));
     let pairs: Vec<String> = retag.iter().map(|(id, r)| format!("{id} {r}")).collect();
     step.script = format!(
-        "{prologue}export IMAGE_TAG={}\nUP_ARGS={} RETAG={}\n{ROLLBACK}",
+        "{prologue}export IMAGE_TAG={}\nUP_ARGS={} REMOVE={} RETAG={}\n{ROLLBACK}",
         quote(rollback_tag),
         quote(&deploy.up_args.join(" ")),
+        quote(&deploy.remove.join(" ")),
         quote(&pairs.join("\n"))
     );
     step

@@ -433,3 +433,104 @@ fn a_second_ctrl_c_stops_waiting_and_the_node_still_ends_cleanly() {
     assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend, "a step after the hook ran");
     core_at(&old());
 }
+
+#[test]
+fn a_failed_prepare_on_one_node_changes_nothing_on_any_node() {
+    let tag = old();
+    deploy(&["all", "--tag", &tag, "--scale", "1"]).success();
+    let before: Vec<(String, Vec<Container>)> =
+        [("node-a", CORE_PROJECT), ("node-b", WORKERS_PROJECT), ("node-c", WORKERS_PROJECT)].iter().map(|(n, p)| (n.to_string(), containers(host_of(n), p))).collect();
+    let records: Vec<usize> = NODES.iter().map(|(_, h)| history(h).len()).collect();
+    // node-c's lock is held by someone else for a while: it fails to prepare.
+    let mut holder = std::process::Command::new("ssh")
+        .args(["-F", SSH_CONFIG, host_of("node-c"), "exec flock /var/lib/homectl/lock sleep 8"])
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while on_node(host_of("node-c"), "flock -n /var/lib/homectl/lock true").status.success() {
+        assert!(Instant::now() < deadline, "could not take node-c's lock");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let run = deploy(&["all", "--tag", &new()]);
+    let _ = holder.kill();
+    let _ = holder.wait();
+    run.code(1);
+    assert!(run.all().contains("node-c") && run.all().contains("locked by"), "{}", run.all());
+    for (node, list) in &before {
+        let project = if node == "node-a" { CORE_PROJECT } else { WORKERS_PROJECT };
+        assert_eq!(&containers(host_of(node), project), list, "{node} changed although a node failed to prepare");
+        let staged = on_node_ok(host_of(node), "ls /var/lib/homectl/stacks/*/compose.yml.next 2>/dev/null || true");
+        assert_eq!(staged.trim(), "", "{node}: a staged file left");
+    }
+    let after: Vec<usize> = NODES.iter().map(|(_, h)| history(h).len()).collect();
+    assert_eq!(after, records, "a history record for a deploy that changed nothing");
+    for (node, host) in &NODES[..2] {
+        assert!(wait_lock_free(host, Duration::from_secs(2)), "{node}'s lock not released");
+    }
+    assert!(wait_lock_free(host_of("node-c"), Duration::from_secs(15)));
+}
+
+#[test]
+fn a_rollback_after_a_scale_up_goes_back_to_the_previous_scale() {
+    let host = host_of("node-b");
+    deploy(&["workers", "node-b", "--tag", &old(), "--scale", "1"]).success();
+    let before = containers(host, WORKERS_PROJECT);
+    let run = deploy(&["workers", "node-b", "--tag", "unhealthy", "--scale", "3"]);
+    run.code(1);
+    assert!(run.all().contains("rolled back"), "{}", run.all());
+    let services = running_services(host, WORKERS_PROJECT, &old());
+    assert_eq!(services, workers_at(1), "not what ran before:\n{}", run.all());
+    let after = containers(host, WORKERS_PROJECT);
+    for c in &after {
+        let was = before.iter().find(|b| b.service == c.service).unwrap();
+        assert_eq!(c.image_id, was.image_id, "{c:?}");
+    }
+    // And the next deploy without --scale keeps the scale that runs.
+    deploy(&["workers", "node-b", "--tag", &old()]).success();
+    assert_eq!(running_services(host, WORKERS_PROJECT, &old()), workers_at(1));
+}
+
+/// Tags `from` (a lab tag) as `to` in the registry, from node-a's engine.
+fn push_as(from: &str, to: &str) {
+    let password = lab_secrets().into_iter().find(|(k, _)| k == "homelab/registry/password").unwrap().1;
+    let image = lab_var("LAB_IMAGE");
+    let script = format!(
+        "set -e; export DOCKER_CONFIG=$(mktemp -d /dev/shm/e2e-push.XXXXXX); trap 'rm -rf $DOCKER_CONFIG' EXIT; \
+         head -n 1 | docker login -u {} --password-stdin {} >/dev/null 2>&1; \
+         docker pull -q {image}:{from} >/dev/null; docker tag {image}:{from} {image}:{to}; docker push -q {image}:{to} >/dev/null",
+        lab_var("LAB_REGISTRY_USER"),
+        lab_var("LAB_REGISTRY"),
+    );
+    let mut child = std::process::Command::new("ssh")
+        .args(["-F", SSH_CONFIG, CORE, &script])
+        .stdin(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "push {from} as {to}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_re_pushed_tag_and_a_changed_env_value_are_picked_up() {
+    let moving = "e2e-moving";
+    push_as(&old(), moving);
+    let (first, db) = core_at(moving);
+    // The same tag, new content: the deploy pulls it and recreates the backend.
+    push_as(&new(), moving);
+    let (second, _) = core_at(moving);
+    assert_ne!(second.image_id, first.image_id, "the re-pushed tag was not picked up");
+    assert_eq!(on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(), new());
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
+    // A changed env value (the stack's env) is picked up too.
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = stacks_variant(dir.path(), "core/stack.toml", &[("http://core.lab.home.arpa:8000", "http://core.lab.home.arpa:8001")]);
+    Homectl::with_inventory(&inventory).args(["deploy", "core", "--tag", moving]).run().success();
+    let third = container_of(CORE, CORE_PROJECT, "backend");
+    assert_ne!(third.id, second.id, "a changed env value did not recreate the backend");
+    let value = on_node_ok(CORE, "docker exec ktrdr-core-backend-1 /bin/sh -c 'printf %s \"$KTRDR_API_URL\"'");
+    assert_eq!(value, "http://core.lab.home.arpa:8001");
+    core_at(&old());
+}
