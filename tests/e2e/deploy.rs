@@ -534,3 +534,30 @@ fn a_re_pushed_tag_and_a_changed_env_value_are_picked_up() {
     assert_eq!(value, "http://core.lab.home.arpa:8001");
     core_at(&old());
 }
+
+#[test]
+fn the_core_stack_on_compose_v1_hook_before_up_and_rollback() {
+    // node-c has only Compose v1: `run --rm -T` for the hook, the health
+    // url, and the rollback, on the core stack there.
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = inventory_variant(
+        dir.path(),
+        &[("host = \"workers-c.lab.home.arpa\"\ngroups = [\"workers\"]\nstacks = [\"workers\"]", "host = \"workers-c.lab.home.arpa\"\ngroups = [\"core-v1\"]\nstacks = [\"core\"]")],
+    );
+    let host = host_of("node-c");
+    let on_c = |args: &[&str]| Homectl::with_inventory(&inventory).args(["deploy", "node-c"]).args(args).run();
+    on_c(&["--tag", &old()]).success();
+    let before = container_of(host, CORE_PROJECT, "backend");
+    on_c(&["--tag", &new()]).success();
+    let backend = container_of(host, CORE_PROJECT, "backend");
+    assert_eq!((backend.tag(), backend.health.as_str()), (new().as_str(), "healthy"));
+    let served = on_node_ok(host, "wget -qO- http://127.0.0.1:8000/migrations");
+    assert!(served.lines().last().unwrap_or("").starts_with(&new()), "the hook did not run before up:\n{served}");
+    // Unhealthy: back to the image that ran before, healthy.
+    on_c(&["--tag", &old()]).success();
+    on_c(&["--tag", "unhealthy"]).code(1);
+    let after = container_of(host, CORE_PROJECT, "backend");
+    assert_eq!((after.image_id.as_str(), after.health.as_str()), (before.image_id.as_str(), "healthy"));
+    // node-c is a workers node: take the core stack away again.
+    on_node_ok(host, &format!("ids=$(docker ps -aq --filter label=com.docker.compose.project={CORE_PROJECT}); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null"));
+}
