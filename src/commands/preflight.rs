@@ -10,6 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::cli::{GlobalOptions, TargetArgs};
 use crate::error::{Error, Result};
+use crate::execution::node_session::close;
 use crate::execution::{operator, ssh, RemoteShell, StartError};
 use crate::inventory::{self, Project};
 use crate::plan::{self, SelectedNode};
@@ -174,10 +175,4 @@ async fn check_node(project: Arc<Project>, selected: SelectedNode, tag: String, 
     shell.finish().await;
     close(session).await;
     report
-}
-
-async fn close(session: Arc<openssh::Session>) {
-    if let Ok(session) = Arc::try_unwrap(session) {
-        let _ = session.close().await;
-    }
 }
