@@ -71,6 +71,8 @@ pub struct PreparedNode {
     shell: RemoteShell,
     stacks: Vec<PreparedStack>,
     started: Instant,
+    /// The node's Compose command, found once by the state step.
+    compose: Option<String>,
 }
 
 struct PreparedStack {
@@ -126,7 +128,7 @@ pub async fn prepare(ctx: Arc<DeployContext>, selected: SelectedNode) -> Result<
         }
     };
     progress.event(name, "lock", Status::Ok, Some(t.elapsed()), "");
-    let mut prepared = PreparedNode { node: name.to_string(), session, shell, stacks: Vec::new(), started };
+    let mut prepared = PreparedNode { node: name.to_string(), session, shell, stacks: Vec::new(), started, compose: None };
 
     match prepare_stacks(&ctx, &selected, &mut prepared).await {
         Ok(()) => Ok(prepared),
@@ -144,6 +146,7 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
     let state = prepared.step(ctx, &deploy_steps::state_step(&projects), STATE_TIMEOUT).await?;
     let history = parse_history(&state);
     let running = parse_running(&state);
+    prepared.compose = deploy_steps::compose_of_state(&state);
 
     for chosen in &selected.stacks {
         let stack = &ctx.project.stacks[&chosen.stack];
@@ -170,6 +173,7 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
         };
         // Listed before its steps run: a failure or an interruption from
         // here on unstages its file and (after Ctrl-C) records it.
+        let fetch = prepared.known_compose(fetch);
         prepared.stacks.push(PreparedStack { deploy, selected: chosen.services.clone(), before });
         prepared.step(ctx, &stage, STATE_TIMEOUT).await?;
         prepared.step(ctx, &fetch, PULL_TIMEOUT).await?;
@@ -180,6 +184,11 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
 impl PreparedNode {
     pub fn name(&self) -> &str {
         &self.node
+    }
+
+    /// The step, told the node's Compose (found once by the state step).
+    fn known_compose(&self, step: Step) -> Step {
+        deploy_steps::with_compose(step, self.compose.as_deref())
     }
 
     /// Runs one step; a non-zero exit is a failure with the step's output
@@ -306,9 +315,11 @@ impl PreparedNode {
         let stack_def = &ctx.project.stacks[&deploy.stack];
         let none = BTreeMap::new;
         for hook in deploy_steps::hook_steps(deploy, &ctx.secrets) {
+            let hook = self.known_compose(hook);
             self.step(ctx, &hook, HOOK_TIMEOUT).await.map_err(|f| (f, none(), false))?;
         }
-        self.step(ctx, &deploy_steps::up_step(deploy, &ctx.secrets), UP_TIMEOUT).await.map_err(|f| (f, none(), false))?;
+        let up = self.known_compose(deploy_steps::up_step(deploy, &ctx.secrets));
+        self.step(ctx, &up, UP_TIMEOUT).await.map_err(|f| (f, none(), false))?;
         let timeout = stack_def.health.timeout;
         let health = deploy_steps::health_step(deploy, stack_def.health.url.as_deref(), timeout.as_secs().max(1));
         let health_failure = match self.step(ctx, &health, timeout + Duration::from_secs(30)).await {
@@ -329,7 +340,7 @@ impl PreparedNode {
         let inv = &ctx.project.inventory;
         let previous = plan_stack(inv, &inv.nodes[&self.node], stack_def, stack.selected.as_deref(), &tag, scale);
         ctx.progress.note(&format!("{}: health failed, rolling back {} to {tag} at scale {scale}", self.node, deploy.stack));
-        let rollback = deploy_steps::rollback_step(&previous, &ctx.secrets, &tag, &retag);
+        let rollback = self.known_compose(deploy_steps::rollback_step(&previous, &ctx.secrets, &tag, &retag));
         if let Err(f) = self.step(ctx, &rollback, UP_TIMEOUT).await {
             let mut f2 = health_failure;
             f2.reason.push_str(&format!("\nrollback failed too: {}", f.reason));

@@ -23,9 +23,25 @@ pub struct Login<'a> {
     pub password: SecretValue,
 }
 
-/// What is running and the history, for the given compose projects.
+/// What is running and the history, for the given compose projects, and
+/// the node's Compose (see `with_compose`).
 pub fn state_step(projects: &[String]) -> Step {
-    Step::new("state", format!("PROJECTS={}\n{STATE}", quote(&projects.join("\n"))))
+    Step::new("state", format!("{LIB}PROJECTS={}\n{STATE}", quote(&projects.join("\n"))))
+}
+
+/// The node's Compose command as the state step found it (`COMPOSE ...`
+/// line), if it found one.
+pub fn compose_of_state(output: &str) -> Option<String> {
+    output.lines().find_map(|l| l.strip_prefix("COMPOSE ")).map(str::trim).filter(|c| *c == "docker compose" || *c == "docker-compose").map(str::to_string)
+}
+
+/// A compose step told which Compose the node has, so that it does not
+/// look again: finding v1 costs a Python start (about a second) per step.
+pub fn with_compose(mut step: Step, compose: Option<&str>) -> Step {
+    if let Some(compose) = compose {
+        step.script = format!("HC_COMPOSE={}\n{}", quote(compose), step.script);
+    }
+    step
 }
 
 /// Stages the compose file as compose.yml.next (not yet in use).
@@ -143,6 +159,27 @@ fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (Str
     }
     script.push_str(&format!("PROJECT={} PROFILES={}\n", quote(&deploy.project), quote(&deploy.profiles.join(" "))));
     script.push_str(&dir_line(deploy));
-    script.push_str("hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\n");
+    script.push_str("if [ -n \"${HC_COMPOSE:-}\" ]; then COMPOSE=$HC_COMPOSE\nelse hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\nfi\n");
     (script, step)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_step_tells_the_nodes_compose() {
+        assert_eq!(compose_of_state("RUNNING a b c d e f\nCOMPOSE docker-compose\n").as_deref(), Some("docker-compose"));
+        assert_eq!(compose_of_state("COMPOSE docker compose").as_deref(), Some("docker compose"));
+        assert_eq!(compose_of_state("HISTORY {}\n"), None);
+        // Only the two known commands: nothing else reaches a script.
+        assert_eq!(compose_of_state("COMPOSE rm -rf /"), None);
+    }
+
+    #[test]
+    fn a_known_compose_is_set_before_the_script() {
+        let step = with_compose(Step::new("up", "echo $COMPOSE"), Some("docker compose"));
+        assert_eq!(step.script, "HC_COMPOSE='docker compose'\necho $COMPOSE");
+        assert_eq!(with_compose(Step::new("up", "x"), None).script, "x");
+    }
 }

@@ -1,7 +1,8 @@
-# Reads what runs on the node and its recent history. Set before this:
-# PROJECTS (compose project names, one a line).
+# Reads what runs on the node, its recent history and its Compose. Set
+# before this: PROJECTS (compose project names, one a line).
 # Prints: RUNNING PROJECT SERVICE CONTAINER_ID IMAGE_ID STATE IMAGE_REF
 #         HISTORY <json line>
+#         COMPOSE <command>   (if the node has Compose; later steps use it)
 for project in $PROJECTS; do
     ids=$(docker ps -aq --filter "label=com.docker.compose.project=$project") || exit 1
     [ -n "$ids" ] || continue
@@ -10,4 +11,5 @@ done
 if [ -f "$HOMECTL_STATE/history.jsonl" ]; then
     tail -n 1000 "$HOMECTL_STATE/history.jsonl" | sed 's/^/HISTORY /'
 fi
+if hc_find_compose; then printf 'COMPOSE %s\n' "$COMPOSE"; fi
 exit 0
