@@ -236,7 +236,7 @@ impl PreparedNode {
             let stacks = std::mem::take(&mut self.stacks);
             for stack in &stacks {
                 let detail = "interrupted while preparing (before any hook or up): nothing changed on the node".to_string();
-                let record = self.record(ctx, &stack.deploy, "interrupted", detail, BTreeMap::new(), Duration::ZERO);
+                let record = self.record(ctx, stack, "interrupted", detail, BTreeMap::new(), Duration::ZERO);
                 let _ = self.write_record(&record).await;
             }
         }
@@ -245,14 +245,22 @@ impl PreparedNode {
     }
 
     /// A history record of one stack of this deploy.
-    fn record(&self, ctx: &DeployContext, deploy: &StackDeploy, result: &str, detail: String, images: BTreeMap<String, ImageRecord>, took: Duration) -> HistoryRecord {
+    fn record(&self, ctx: &DeployContext, stack: &PreparedStack, result: &str, detail: String, images: BTreeMap<String, ImageRecord>, took: Duration) -> HistoryRecord {
+        let deploy = &stack.deploy;
+        // The services deployed; for a selection that starts nothing (all
+        // above the scale), the selection, so it never reads as the whole stack.
+        let services = match &stack.selected {
+            None => Vec::new(),
+            Some(_) if !deploy.services.is_empty() => deploy.services.clone(),
+            Some(selected) => selected.clone(),
+        };
         HistoryRecord {
             time: now_rfc3339(),
             operator: ctx.operator.clone(),
             node: self.node.clone(),
             stack: deploy.stack.clone(),
             kind: ctx.target.kind().into(),
-            services: if deploy.up_args.is_empty() { Vec::new() } else { deploy.services.clone() },
+            services,
             tag: deploy.env.get("IMAGE_TAG").cloned().unwrap_or_else(|| ctx.tag.clone()),
             scale: deploy.scale,
             result: result.into(),
@@ -289,7 +297,7 @@ impl PreparedNode {
                     (result, images, detail)
                 }
             };
-            let record = self.record(&ctx, &stack.deploy, result, detail, images, t.elapsed());
+            let record = self.record(&ctx, stack, result, detail, images, t.elapsed());
             summaries.push(format!("{} {} ({result})", stack.deploy.stack, record.tag));
             if let Err(f) = self.write_record(&record).await {
                 failure.get_or_insert(f);

@@ -98,11 +98,19 @@ pub fn hook_steps(deploy: &StackDeploy, secrets: &Secrets) -> Vec<Step> {
 pub fn up_step(deploy: &StackDeploy, secrets: &Secrets) -> Step {
     let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("up {}", deploy.stack));
     step.script = format!(
-        "{prologue}UP_ARGS={} REMOVE={}\n{UP}",
+        "{prologue}UP_ARGS={} REMOVE={} START={}\n{UP}",
         quote(&deploy.up_args.join(" ")),
-        quote(&deploy.remove.join(" "))
+        quote(&deploy.remove.join(" ")),
+        starts_something(deploy) as u8,
     );
     step
+}
+
+/// Whether `up -d` has anything to start. A selection of services that
+/// are all above the scale starts nothing (they are only removed): a bare
+/// `up -d --no-deps` would start, and recreate, the whole stack instead.
+fn starts_something(deploy: &StackDeploy) -> bool {
+    deploy.up_args.is_empty() || !deploy.services.is_empty()
 }
 
 /// Waits for the deployed services (and the url), prints their images.
@@ -126,10 +134,11 @@ pub fn rollback_step(deploy: &StackDeploy, secrets: &Secrets, rollback_tag: &str
     let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("rollback {}", deploy.stack));
     let pairs: Vec<String> = retag.iter().map(|(id, r)| format!("{id} {r}")).collect();
     step.script = format!(
-        "{prologue}export IMAGE_TAG={}\nUP_ARGS={} REMOVE={} RETAG={}\n{ROLLBACK}",
+        "{prologue}export IMAGE_TAG={}\nUP_ARGS={} REMOVE={} START={} RETAG={}\n{ROLLBACK}",
         quote(rollback_tag),
         quote(&deploy.up_args.join(" ")),
         quote(&deploy.remove.join(" ")),
+        starts_something(deploy) as u8,
         quote(&pairs.join("\n"))
     );
     step

@@ -561,3 +561,25 @@ fn the_core_stack_on_compose_v1_hook_before_up_and_rollback() {
     // node-c is a workers node: take the core stack away again.
     on_node_ok(host, &format!("ids=$(docker ps -aq --filter label=com.docker.compose.project={CORE_PROJECT}); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null"));
 }
+
+#[test]
+fn a_service_above_the_scale_is_removed_and_nothing_else_is_touched() {
+    let host = host_of("node-b");
+    deploy(&["workers", "node-b", "--tag", &old(), "--scale", "2"]).success();
+    let before = containers(host, WORKERS_PROJECT);
+    // backtest-worker-2 does not run at scale 1: it goes, the others stay as they are.
+    let run = deploy(&["workers", "node-b", "backtest-worker-2", "--tag", &new(), "--scale", "1"]);
+    run.success();
+    let after = containers(host, WORKERS_PROJECT);
+    let expected: Vec<Container> = before.iter().filter(|c| c.service != "backtest-worker-2").cloned().collect();
+    assert_eq!(after, expected, "more than backtest-worker-2 changed:\n{}", run.all());
+    // A service above the scale the node keeps: nothing changes at all.
+    deploy(&["workers", "node-b", "--tag", &old(), "--scale", "1"]).success();
+    let before = containers(host, WORKERS_PROJECT);
+    let run = deploy(&["workers", "node-b", "training-worker-3", "--tag", &new()]);
+    run.success();
+    assert_eq!(containers(host, WORKERS_PROJECT), before, "the workers changed:\n{}", run.all());
+    // Its record names the service: it does not read as a deploy of the whole stack.
+    let record = history(host).pop().unwrap();
+    assert_eq!(record["services"], serde_json::json!(["training-worker-3"]), "{record}");
+}

@@ -3,6 +3,9 @@
 # Set before this: SERVER, USERNAME, PROJECT, DIR, PROFILES, SERVICES,
 # IMAGE_REFS. Data frame: the registry password (read by the caller).
 # Prints: IMAGE REF IMAGE_ID for each app image after the pull.
+# No services (a selection all above the scale): nothing to pull; a bare
+# `pull` would pull every image of the stack.
+[ -n "$SERVICES" ] || exit 0
 trap 'hc_drop_docker_config' EXIT INT TERM
 hc_tmpfs_docker_config || { echo "$HC_WHY"; exit 1; }
 if ! out=$(hc_login "$SERVER" "$USERNAME" "$PASSWORD") || [ ! -s "$HC_DOCKER_CONFIG/config.json" ]; then
