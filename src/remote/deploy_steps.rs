@@ -88,7 +88,11 @@ pub fn hook_steps(deploy: &StackDeploy, secrets: &Secrets) -> Vec<Step> {
         .map(|hook| {
             let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("hook {} {}", deploy.stack, hook.service));
             let args: Vec<String> = hook.command.iter().map(|a| quote(a)).collect();
-            step.script = format!("{prologue}SERVICE={}\nset -- {}\n{HOOK}", quote(&hook.service), args.join(" "));
+            // A deploy of some services leaves the others alone: Compose v2's
+            // `run` would otherwise recreate a dependency whose definition
+            // changed (the db, for the backend's migration).
+            let run_args = if deploy.up_args.is_empty() { "" } else { "--no-deps" };
+            step.script = format!("{prologue}SERVICE={} RUN_ARGS={run_args}\nset -- {}\n{HOOK}", quote(&hook.service), args.join(" "));
             step
         })
         .collect()

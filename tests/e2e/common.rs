@@ -374,3 +374,12 @@ pub fn stacks_variant(dir: &Path, file: &str, replacements: &[(&str, &str)]) -> 
     let ours = format!("stacks_dir = {:?}", stacks.display().to_string());
     inventory_variant(dir, &[(default.as_str(), ours.as_str())])
 }
+
+/// Serializes end-to-end tests across processes (two `cargo test` runs
+/// against the one lab): held until the returned file is dropped. Tests
+/// that change the nodes take it first.
+pub fn lab_lock() -> std::fs::File {
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open("/run/lock/homectl-e2e.lock").expect("the e2e lock file");
+    file.lock().expect("the e2e lock");
+    file
+}

@@ -106,6 +106,7 @@ fn slow_hook_inventory(dir: &std::path::Path, secs: u32) -> std::path::PathBuf {
 
 #[test]
 fn deploy_core_runs_the_tag_on_the_core_node() {
+    let _lab = lab_lock();
     let tag = old();
     let run = deploy(&["core", "--tag", &tag]);
     run.success();
@@ -156,16 +157,19 @@ fn scale_sequence(node: &str, other: &str) {
 
 #[test]
 fn scale_up_and_down_on_node_b_compose_v2() {
+    let _lab = lab_lock();
     scale_sequence("node-b", "node-c");
 }
 
 #[test]
 fn scale_up_and_down_on_node_c_compose_v1() {
+    let _lab = lab_lock();
     scale_sequence("node-c", "node-b");
 }
 
 #[test]
 fn a_service_deploy_leaves_the_db_alone_and_a_redeploy_recreates_nothing() {
+    let _lab = lab_lock();
     let (_, db) = core_at(&old());
 
     deploy(&["core", "backend", "--tag", &new()]).success();
@@ -194,6 +198,7 @@ fn a_service_deploy_leaves_the_db_alone_and_a_redeploy_recreates_nothing() {
 
 #[test]
 fn the_before_up_hook_runs_before_up() {
+    let _lab = lab_lock();
     core_at(&old());
     deploy(&["core", "--tag", &new()]).success();
     // The new backend copied /data/migrations when it started: the hook's
@@ -208,6 +213,7 @@ fn the_before_up_hook_runs_before_up() {
 
 #[test]
 fn an_unhealthy_tag_is_rolled_back_to_the_same_image() {
+    let _lab = lab_lock();
     let (before, db) = core_at(&old());
     let run = deploy(&["core", "--tag", "unhealthy"]);
     run.code(1);
@@ -223,6 +229,7 @@ fn an_unhealthy_tag_is_rolled_back_to_the_same_image() {
 
 #[test]
 fn no_rollback_leaves_the_unhealthy_tag_running() {
+    let _lab = lab_lock();
     core_at(&old());
     let run = deploy(&["core", "--tag", "unhealthy", "--no-rollback"]);
     run.code(1);
@@ -237,6 +244,7 @@ fn no_rollback_leaves_the_unhealthy_tag_running() {
 
 #[test]
 fn a_second_deploy_to_a_locked_node_fails_at_once_naming_the_holder() {
+    let _lab = lab_lock();
     let host = host_of("node-b");
     deploy(&["workers", "node-b", "--tag", &old(), "--scale", "1"]).success();
     // The first deploy switches tags: recreate and health wait take seconds.
@@ -258,6 +266,7 @@ fn a_second_deploy_to_a_locked_node_fails_at_once_naming_the_holder() {
 
 #[test]
 fn a_killed_deploy_needs_no_unlock_and_leaves_no_mix() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     let inventory = slow_hook_inventory(dir.path(), 3);
     let (backend, db) = core_at(&old());
@@ -295,6 +304,7 @@ fn a_killed_deploy_needs_no_unlock_and_leaves_no_mix() {
 
 #[test]
 fn ctrl_c_during_the_hook_finishes_it_and_records_interrupted() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     let inventory = slow_hook_inventory(dir.path(), 3);
     let (backend, db) = core_at(&old());
@@ -324,6 +334,7 @@ fn ctrl_c_during_the_hook_finishes_it_and_records_interrupted() {
 
 #[test]
 fn history_lists_the_deploys_in_order_with_digests() {
+    let _lab = lab_lock();
     let before = history(CORE).len();
     core_at(&old());
     core_at(&new());
@@ -367,6 +378,7 @@ fn clear_core() {
 
 #[test]
 fn rollback_goes_back_to_the_app_image_not_to_a_sibling_of_the_same_repository() {
+    let _lab = lab_lock();
     // The db runs an image of the same repository (ktrdr-backend:lab-db).
     // Named so that it sorts before the backend, it must still not be
     // taken for the backend's previous image.
@@ -388,6 +400,7 @@ fn rollback_goes_back_to_the_app_image_not_to_a_sibling_of_the_same_repository()
 
 #[test]
 fn ctrl_c_during_the_pull_changes_nothing_and_records_interrupted() {
+    let _lab = lab_lock();
     let (backend, db) = core_at(&old());
     // The slow tag (a large layer) must really be pulled.
     on_node(CORE, "docker image rm 10.77.0.1:5000/lab/ktrdr-backend:slowpull");
@@ -417,6 +430,7 @@ fn ctrl_c_during_the_pull_changes_nothing_and_records_interrupted() {
 
 #[test]
 fn a_second_ctrl_c_stops_waiting_and_the_node_still_ends_cleanly() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     let inventory = slow_hook_inventory(dir.path(), 4);
     let (backend, _) = core_at(&old());
@@ -436,6 +450,7 @@ fn a_second_ctrl_c_stops_waiting_and_the_node_still_ends_cleanly() {
 
 #[test]
 fn a_failed_prepare_on_one_node_changes_nothing_on_any_node() {
+    let _lab = lab_lock();
     let tag = old();
     deploy(&["all", "--tag", &tag, "--scale", "1"]).success();
     let before: Vec<(String, Vec<Container>)> =
@@ -472,6 +487,7 @@ fn a_failed_prepare_on_one_node_changes_nothing_on_any_node() {
 
 #[test]
 fn a_rollback_after_a_scale_up_goes_back_to_the_previous_scale() {
+    let _lab = lab_lock();
     let host = host_of("node-b");
     deploy(&["workers", "node-b", "--tag", &old(), "--scale", "1"]).success();
     let before = containers(host, WORKERS_PROJECT);
@@ -515,6 +531,7 @@ fn push_as(from: &str, to: &str) {
 
 #[test]
 fn a_re_pushed_tag_and_a_changed_env_value_are_picked_up() {
+    let _lab = lab_lock();
     let moving = "e2e-moving";
     push_as(&old(), moving);
     let (first, db) = core_at(moving);
@@ -537,6 +554,7 @@ fn a_re_pushed_tag_and_a_changed_env_value_are_picked_up() {
 
 #[test]
 fn the_core_stack_on_compose_v1_hook_before_up_and_rollback() {
+    let _lab = lab_lock();
     // node-c has only Compose v1: `run --rm -T` for the hook, the health
     // url, and the rollback, on the core stack there.
     let dir = tempfile::tempdir().unwrap();
@@ -564,6 +582,7 @@ fn the_core_stack_on_compose_v1_hook_before_up_and_rollback() {
 
 #[test]
 fn a_service_above_the_scale_is_removed_and_nothing_else_is_touched() {
+    let _lab = lab_lock();
     let host = host_of("node-b");
     deploy(&["workers", "node-b", "--tag", &old(), "--scale", "2"]).success();
     let before = containers(host, WORKERS_PROJECT);
@@ -582,4 +601,22 @@ fn a_service_above_the_scale_is_removed_and_nothing_else_is_touched() {
     // Its record names the service: it does not read as a deploy of the whole stack.
     let record = history(host).pop().unwrap();
     assert_eq!(record["services"], serde_json::json!(["training-worker-3"]), "{record}");
+}
+
+#[test]
+fn a_service_deploy_leaves_the_db_alone_even_when_its_definition_changed() {
+    let _lab = lab_lock();
+    let (_, db) = core_at(&old());
+    // The compose file now defines the db differently: `deploy core backend`
+    // must still not touch it (the hook's one-off container included).
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = stacks_variant(dir.path(), "core/compose.yml", &[("      DB_PASSWORD: ${DB_PASSWORD}\n    volumes:\n      - db-data:/data", "      DB_PASSWORD: ${DB_PASSWORD}\n      DB_EXTRA: changed\n    volumes:\n      - db-data:/data")]);
+    let run = Homectl::with_inventory(&inventory).args(["deploy", "core", "backend", "--tag", &new()]).run();
+    run.success();
+    assert_eq!(container_of(CORE, CORE_PROJECT, "backend").tag(), new());
+    assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db, "the db was recreated by a deploy of the backend:\n{}", run.all());
+    // A deploy of the whole stack does pick the change up.
+    Homectl::with_inventory(&inventory).args(["deploy", "core", "--tag", &new()]).run().success();
+    assert_ne!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
+    core_at(&old());
 }

@@ -136,6 +136,7 @@ fn container_env(host: &str, container: &str, var: &str) -> Vec<u8> {
 
 #[test]
 fn secrets_never_in_argv_files_or_output_and_exact_in_the_containers() {
+    let _lab = lab_lock();
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
     let needles = secret_needles();
