@@ -104,7 +104,7 @@ def steps(e, inv):
         out["hook"] = " && ".join(
             f"{base} run --rm -T {h['service']} " + " ".join(shlex.quote(a) for a in h["command"]) + " >/dev/null"
             for h in hooks)
-    out["up"] = f"{base} up -d 2>/dev/null"
+    out["up"] = f"{base} up -d"
     health = e["st"].get("health", {})
     wait = []
     for s in health.get("services", []):
