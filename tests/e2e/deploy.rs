@@ -149,6 +149,21 @@ fn scale_sequence(node: &str, other: &str) {
         run.success();
         assert_eq!(running_services(host, WORKERS_PROJECT, &tag), workers_at(expected), "{node} after --scale {scale:?}:\n{}", run.all());
     }
+    // A redeploy of what runs recreates nothing.
+    let now = containers(host, WORKERS_PROJECT);
+    deploy(&["workers", node, "--tag", &tag]).success();
+    assert_eq!(containers(host, WORKERS_PROJECT), now, "{node}: a redeploy of what runs changed containers");
+    // One service (`up -d --no-deps`): only that one changes.
+    deploy(&["workers", node, "backtest-worker-1", "--tag", &new()]).success();
+    let after = containers(host, WORKERS_PROJECT);
+    for c in &after {
+        let was = now.iter().find(|b| b.service == c.service).unwrap();
+        if c.service == "backtest-worker-1" {
+            assert_eq!((c.tag(), c.state.as_str()), (new().as_str(), "running"), "{node}: {c:?}");
+        } else {
+            assert_eq!(c, was, "{node}: a deploy of backtest-worker-1 touched {}", c.service);
+        }
+    }
     // Nothing was recreated, stopped or started on the other node.
     assert_eq!(containers(other_host, WORKERS_PROJECT), other_before, "{other} was touched by deploys to {node}");
     // Back to the inventory's scale for the tests that follow.
