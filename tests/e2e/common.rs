@@ -377,9 +377,15 @@ pub fn stacks_variant(dir: &Path, file: &str, replacements: &[(&str, &str)]) -> 
 
 /// Serializes end-to-end tests across processes (two `cargo test` runs
 /// against the one lab): held until the returned file is dropped. Tests
-/// that change the nodes take it first.
+/// that change the nodes take it first. It also waits (a while) until no
+/// node is locked by a deploy that does not take it (someone's demo).
 pub fn lab_lock() -> std::fs::File {
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open("/run/lock/homectl-e2e.lock").expect("the e2e lock file");
     file.lock().expect("the e2e lock");
+    for (node, host) in NODES {
+        if !wait_lock_free(host, Duration::from_secs(300)) {
+            eprintln!("warning: {node} stays locked by someone else: {}", on_node(host, "cat /var/lib/homectl/lock.holder").stdout.escape_ascii());
+        }
+    }
     file
 }
