@@ -2,7 +2,6 @@
 //! (product.md, "A deploy"). Phase 1 everywhere, then phase 2 only if every
 //! node passed phase 1.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::cli::{DeployArgs, GlobalOptions};
@@ -15,7 +14,7 @@ use crate::plan::deploy_plan::plan_stack;
 use crate::plan::{self, Selection};
 use crate::remote::deploy_steps::{self, Login};
 use crate::report::progress::Progress;
-use crate::secrets::{resolve_all, ProviderSettings, SecretRef, SecretValue, Secrets};
+use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
 
 pub fn run(global: &GlobalOptions, args: &DeployArgs) -> Result<i32> {
     run_with(global, args, Target::Tag)
@@ -46,7 +45,7 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
     }
 
     // Every secret resolves before any node is touched (one `op` call).
-    let refs = references(&project, &selection);
+    let refs = selection.secret_references(&project);
     let settings = ProviderSettings { exec: project.inventory.secrets_exec.clone() };
     let secrets = resolve_all(&refs, &settings).map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
 
@@ -133,16 +132,6 @@ fn check_scale(project: &Project, selection: &Selection, scale: Option<u32>) -> 
         }
     }
     Ok(())
-}
-
-fn references(project: &Project, selection: &Selection) -> BTreeSet<SecretRef> {
-    let mut refs = BTreeSet::from([project.inventory.registry.password.clone()]);
-    for node in &selection.nodes {
-        for s in &node.stacks {
-            refs.extend(project.stacks[&s.stack].secrets.values().cloned());
-        }
-    }
-    refs
 }
 
 /// The plan of each node with its remote commands; secrets as `***`.

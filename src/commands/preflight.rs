@@ -13,10 +13,10 @@ use crate::error::{Error, Result};
 use crate::execution::node_session::close;
 use crate::execution::{operator, ssh, RemoteShell, StartError};
 use crate::inventory::{self, Project};
-use crate::plan::{self, SelectedNode};
+use crate::plan::{self, SelectedNode, Selection};
 use crate::remote::preflight_step::{parse_checks, preflight_step, PreflightInput};
 use crate::report::preflight_table::{render_table, CheckResult, NodeReport, PreflightReport};
-use crate::secrets::{resolve_all, ProviderSettings, SecretRef, SecretValue, Secrets};
+use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
 
 /// How long the remote checks of one node may take.
 const REMOTE_CHECKS_TIMEOUT: Duration = Duration::from_secs(120);
@@ -32,7 +32,7 @@ pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
         global.printer().warn(&format!("warning: {warning}"));
     }
     let runtime = crate::commands::runtime()?;
-    let report = runtime.block_on(preflight(Arc::new(project), selection.nodes, tag));
+    let report = runtime.block_on(preflight(Arc::new(project), selection, tag));
     if global.json {
         global.printer().out(&serde_json::to_string_pretty(&report).expect("a report serializes"));
     } else {
@@ -41,8 +41,9 @@ pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
     Ok(if report.ok { 0 } else { 1 })
 }
 
-async fn preflight(project: Arc<Project>, nodes: Vec<SelectedNode>, tag: String) -> PreflightReport {
-    let refs = references(&project, &nodes);
+async fn preflight(project: Arc<Project>, selection: Selection, tag: String) -> PreflightReport {
+    let refs = selection.secret_references(&project);
+    let nodes = selection.nodes;
     let secrets: SharedSecrets = Arc::new(OnceCell::new());
     // Resolve the secrets once, while the nodes connect.
     let resolver = {
@@ -75,17 +76,6 @@ async fn preflight(project: Arc<Project>, nodes: Vec<SelectedNode>, tag: String)
     };
     let ok = secrets_result.ok && reports.iter().all(NodeReport::ok);
     PreflightReport { tag, secrets: secrets_result, nodes: reports, ok }
-}
-
-/// Every reference the selected nodes need, and the registry password.
-fn references(project: &Project, nodes: &[SelectedNode]) -> BTreeSet<SecretRef> {
-    let mut refs = BTreeSet::from([project.inventory.registry.password.clone()]);
-    for node in nodes {
-        for stack in &node.stacks {
-            refs.extend(project.stacks[&stack.stack].secrets.values().cloned());
-        }
-    }
-    refs
 }
 
 async fn check_node(project: Arc<Project>, selected: SelectedNode, tag: String, secrets: SharedSecrets) -> NodeReport {

@@ -10,6 +10,7 @@ use openssh::Session;
 
 use super::interrupt::Interrupt;
 use super::operator::state_dir_candidates;
+use super::node_session::close;
 use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::Project;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
@@ -466,10 +467,4 @@ fn parse_images(output: &str) -> BTreeMap<String, ImageRecord> {
 fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
-}
-
-async fn close(session: Arc<Session>) {
-    if let Ok(session) = Arc::try_unwrap(session) {
-        let _ = session.close().await;
-    }
 }

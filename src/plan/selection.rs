@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use crate::error::{Error, Result};
 use crate::inventory::Project;
+use crate::secrets::SecretRef;
 
 /// What a command acts on, node by node.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,6 +26,20 @@ pub struct SelectedStack {
     pub stack: String,
     /// `None`: the whole stack. `Some`: only these services.
     pub services: Option<Vec<String>>,
+}
+
+impl Selection {
+    /// Every secret reference the selected stacks need, and the registry
+    /// password: what a command resolves, once, before touching a node.
+    pub fn secret_references(&self, project: &Project) -> BTreeSet<SecretRef> {
+        let mut refs = BTreeSet::from([project.inventory.registry.password.clone()]);
+        for node in &self.nodes {
+            for stack in &node.stacks {
+                refs.extend(project.stacks[&stack.stack].secrets.values().cloned());
+            }
+        }
+        refs
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

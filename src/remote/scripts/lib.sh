@@ -47,3 +47,14 @@ hc_insecure_flag() { # SERVER
         *" $1 "*) echo --insecure ;;
     esac
 }
+
+# Stops and removes the containers of some services of a project (replicas
+# above the scale, which compose leaves running). Usage: hc_remove PROJECT SERVICE...
+hc_remove() {
+    hc_project=$1
+    shift
+    for hc_service in "$@"; do
+        hc_ids=$(docker ps -aq --filter "label=com.docker.compose.project=$hc_project" --filter "label=com.docker.compose.service=$hc_service")
+        [ -z "$hc_ids" ] || docker rm -f $hc_ids >/dev/null || return 1
+    done
+}

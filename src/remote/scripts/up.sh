@@ -10,7 +10,4 @@ fi
 if [ "$START" = 1 ]; then
     $COMPOSE -p "$PROJECT" -f "$DIR/compose.yml" $PROFILES up -d $UP_ARGS || exit 1
 fi
-for service in $REMOVE; do
-    ids=$(docker ps -aq --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$service")
-    [ -z "$ids" ] || docker rm -f $ids >/dev/null || exit 1
-done
+hc_remove "$PROJECT" $REMOVE || exit 1
