@@ -54,6 +54,10 @@ pub enum Command {
         the stack files, registry login on a tmpfs, pull; if any node fails here, nothing changes \
         anywhere. Apply: before_up hooks, `up -d` with the profiles for the scale, wait for health \
         (roll back to the previous images if it fails), record in the node's history.\n\n\
+        A redeploy of what already runs is skipped on that node (recorded as unchanged): same \
+        compose file, plan, env and secrets as its last successful deploy, every service running \
+        and healthy as that deploy left it, and the tag still naming the same images in the \
+        registry (a tag pushed again is pulled and deployed). --force runs every step anyway.\n\n\
         --dry-run prints each node's plan with its remote commands (secrets as ***) and contacts \
         no node: without --scale it shows the inventory's scale.\n\n\
         Examples:\n  homectl deploy core\n  homectl deploy core backend --tag 3f2c1d0\n  \
@@ -132,6 +136,9 @@ pub struct DeployArgs {
     /// Keep the new images even if the health check fails
     #[arg(long)]
     pub no_rollback: bool,
+    /// Run every step (pull, hooks, up, health) even where nothing changed
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// TARGET [NAME...] [--tag T]: which nodes, stacks and services, at which tag.

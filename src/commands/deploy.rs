@@ -61,6 +61,7 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
             tag: tag.clone(),
             scale: args.scale,
             no_rollback: args.no_rollback,
+            force: args.force,
             secrets,
             progress: progress.clone(),
             interrupt: interrupt.clone(),

@@ -105,6 +105,7 @@ async fn down_node(inv: Arc<inventory::Inventory>, selected: SelectedNode, who: 
                 detail: format!("{removed} containers removed"),
                 images: Default::default(),
                 duration_ms: t.elapsed().as_millis() as u64,
+                inputs: String::new(),
             };
             let _ = session.run(&record_step(&serde_json::to_string(&record).expect("serializes")), Duration::from_secs(30)).await;
             lines.push(format!("{} down: {removed} containers removed", if services.is_empty() { format!("stack {}", s.stack) } else { services.join(", ") }));

@@ -13,6 +13,7 @@ pub fn run(global: &GlobalOptions, args: &RollbackArgs) -> Result<i32> {
         scale: None,
         dry_run: false,
         no_rollback: args.no_rollback,
+        force: true,
     };
     let target = if args.to.is_some() { Target::RollbackToTag } else { Target::RollbackByHistory };
     run_with(global, &deploy, target)

@@ -15,6 +15,8 @@ use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::Project;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::plan::history::{current_scale, now_rfc3339, parse_history, HistoryRecord, ImageRecord};
+use crate::plan::unchanged::{self, Container};
+use crate::plan::fingerprint;
 use crate::plan::SelectedNode;
 use crate::remote::deploy_steps::{self, Login};
 use crate::remote::Step;
@@ -51,6 +53,8 @@ pub struct DeployContext {
     pub tag: String,
     pub scale: Option<u32>,
     pub no_rollback: bool,
+    /// Run every step even when the deploy would change nothing.
+    pub force: bool,
     pub secrets: Secrets,
     pub progress: Arc<Progress>,
     pub interrupt: Interrupt,
@@ -82,6 +86,11 @@ struct PreparedStack {
     selected: Option<Vec<String>>,
     /// service → (image id, image reference) of what ran before.
     before: BTreeMap<String, (String, String)>,
+    /// The fingerprint of this deploy's inputs, for its history record.
+    inputs: String,
+    /// Nothing to do (a redeploy of what runs): the images that run, as
+    /// the last record has them. Apply only records it.
+    unchanged: Option<BTreeMap<String, ImageRecord>>,
 }
 
 /// The outcome of phase 2 on one node.
@@ -146,7 +155,8 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
     let projects: Vec<String> = selected.stacks.iter().map(|s| format!("{}-{}", inv.name, s.stack)).collect();
     let state = prepared.step(ctx, &deploy_steps::state_step(&projects), STATE_TIMEOUT).await?;
     let history = parse_history(&state);
-    let running = parse_running(&state);
+    let containers = parse_containers(&state);
+    let running = running_by_project(&containers);
     prepared.compose = deploy_steps::compose_of_state(&state);
 
     for chosen in &selected.stacks {
@@ -168,6 +178,13 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
             username: &inv.registry.username,
             password: ctx.secrets.get(&inv.registry.password).cloned().expect("resolved before any node is touched"),
         };
+        let inputs = fingerprint::fingerprint(&deploy, &stack.compose.text, &ctx.secrets);
+        if ctx.target == Target::Tag && !ctx.force {
+            if let Some(images) = prepared.unchanged(ctx, &deploy, &stack.compose.text, &history, &containers, &login).await? {
+                prepared.stacks.push(PreparedStack { deploy, selected: chosen.services.clone(), before, inputs, unchanged: Some(images) });
+                continue;
+            }
+        }
         let fetch = match &pins {
             Some(pins) => deploy_steps::pin_step(&deploy, &ctx.secrets, &login, pins),
             None => deploy_steps::pull_step(&deploy, &ctx.secrets, &login),
@@ -175,7 +192,7 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
         // Listed before its steps run: a failure or an interruption from
         // here on unstages its file and (after Ctrl-C) records it.
         let fetch = prepared.known_compose(fetch);
-        prepared.stacks.push(PreparedStack { deploy, selected: chosen.services.clone(), before });
+        prepared.stacks.push(PreparedStack { deploy, selected: chosen.services.clone(), before, inputs, unchanged: None });
         prepared.step(ctx, &stage, STATE_TIMEOUT).await?;
         prepared.step(ctx, &fetch, PULL_TIMEOUT).await?;
     }
@@ -185,6 +202,40 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
 impl PreparedNode {
     pub fn name(&self) -> &str {
         &self.node
+    }
+
+    /// Whether this deploy of a stack would change nothing: the same
+    /// inputs as its last deploy, every service running (healthy) as that
+    /// deploy left it, and the registry's tag still naming the same images
+    /// (checked by pulling the references, which is quick when they are).
+    /// Returns the images that run, to record. Any doubt: `None`, deploy.
+    async fn unchanged(
+        &mut self,
+        ctx: &DeployContext,
+        deploy: &StackDeploy,
+        compose_text: &str,
+        history: &[HistoryRecord],
+        containers: &[Container],
+        login: &Login<'_>,
+    ) -> Result<Option<BTreeMap<String, ImageRecord>>, NodeFailure> {
+        let last = unchanged::last_record(history, &deploy.stack);
+        let inputs_match = last.is_some_and(|r| fingerprint::matches(&r.inputs, deploy, compose_text, &ctx.secrets));
+        let refs = match unchanged::candidate(deploy, last, inputs_match, containers) {
+            Ok(refs) => refs,
+            Err(why) => {
+                tracing::debug!("{}: {} changes: {why}", self.node, deploy.stack);
+                return Ok(None);
+            }
+        };
+        let verify = deploy_steps::verify_step(&deploy.stack, login, &refs);
+        let now = deploy_steps::refs_of_verify(&self.step(ctx, &verify, PULL_TIMEOUT).await?);
+        if !unchanged::confirmed(deploy, containers, &now) {
+            tracing::debug!("{}: {}: the tag names other images now", self.node, deploy.stack);
+            return Ok(None);
+        }
+        let last = last.expect("a candidate has a last record");
+        ctx.progress.event(&self.node, &format!("unchanged {}", deploy.stack), Status::Skipped, None, "nothing to do: pull, hooks, up and health skipped");
+        Ok(Some(deploy.services.iter().filter_map(|s| Some((s.clone(), last.images.get(s)?.clone()))).collect()))
     }
 
     /// The step, told the node's Compose (found once by the state step).
@@ -268,6 +319,7 @@ impl PreparedNode {
             detail,
             images,
             duration_ms: took.as_millis() as u64,
+            inputs: if result == "ok" { stack.inputs.clone() } else { String::new() },
         }
     }
 
@@ -289,7 +341,12 @@ impl PreparedNode {
         let stacks = std::mem::take(&mut self.stacks);
         for stack in &stacks {
             let t = Instant::now();
-            let (result, images, detail) = match self.apply_stack(&ctx, stack).await {
+            let applied = match &stack.unchanged {
+                Some(images) => Ok(images.clone()),
+                None => self.apply_stack(&ctx, stack).await,
+            };
+            let (result, images, detail) = match applied {
+                Ok(images) if stack.unchanged.is_some() => ("ok", images, "unchanged: the images, configuration and secrets asked for already ran".to_string()),
                 Ok(images) => ("ok", images, String::new()),
                 Err((f, images, rolled_back)) => {
                     let result = if f.interrupted { "interrupted" } else if rolled_back { "rolled-back" } else { "failed" };
@@ -299,6 +356,7 @@ impl PreparedNode {
                 }
             };
             let record = self.record(&ctx, stack, result, detail, images, t.elapsed());
+            let result = if stack.unchanged.is_some() { "unchanged" } else { result };
             summaries.push(format!("{} {} ({result})", stack.deploy.stack, record.tag));
             if let Err(f) = self.write_record(&record).await {
                 failure.get_or_insert(f);
@@ -435,21 +493,40 @@ fn rollback_plan(ctx: &DeployContext, deploy: &StackDeploy, before: &BTreeMap<St
     Some((tag?, retag))
 }
 
-/// `RUNNING project service container image_id state image_ref` lines.
-fn parse_running(output: &str) -> BTreeMap<String, BTreeMap<String, (String, String)>> {
+/// The `RUNNING project service container image_id state image_ref
+/// config_hash state_json` lines of the state step.
+fn parse_containers(output: &str) -> Vec<Container> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("RUNNING "))
+        .filter_map(|line| match line.splitn(8, ' ').collect::<Vec<_>>().as_slice() {
+            [project, service, _container, image_id, state, image_ref, config_hash, state_json] => Some(Container {
+                project: project.to_string(),
+                service: service.to_string(),
+                image_id: image_id.to_string(),
+                state: state.to_string(),
+                image_ref: image_ref.to_string(),
+                health: serde_json::from_str::<serde_json::Value>(state_json)
+                    .ok()
+                    .and_then(|s| s.pointer("/Health/Status").and_then(|h| h.as_str()).map(str::to_string))
+                    .unwrap_or_default(),
+                config_hash: if *config_hash == "-" { String::new() } else { config_hash.to_string() },
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// project → service → (image id, image reference) of the running containers.
+fn running_by_project(containers: &[Container]) -> BTreeMap<String, BTreeMap<String, (String, String)>> {
     let mut by_project: BTreeMap<String, BTreeMap<String, (String, String)>> = BTreeMap::new();
-    for line in output.lines().filter_map(|l| l.strip_prefix("RUNNING ")) {
-        let parts: Vec<&str> = line.split(' ').collect();
-        if let [project, service, _container, image_id, state, image_ref] = parts.as_slice() {
-            if *state == "running" {
-                by_project.entry(project.to_string()).or_default().insert(service.to_string(), (image_id.to_string(), image_ref.to_string()));
-            }
-        }
+    for c in containers.iter().filter(|c| c.state == "running") {
+        by_project.entry(c.project.clone()).or_default().insert(c.service.clone(), (c.image_id.clone(), c.image_ref.clone()));
     }
     by_project
 }
 
-/// `IMAGE service image_id digest,digest` lines of the health step.
+/// `IMAGE service image_id digest,digest config_hash` lines of the health step.
 fn parse_images(output: &str) -> BTreeMap<String, ImageRecord> {
     output
         .lines()
@@ -459,7 +536,8 @@ fn parse_images(output: &str) -> BTreeMap<String, ImageRecord> {
             let service = parts.next()?.to_string();
             let id = parts.next()?.to_string();
             let digests = parts.next().unwrap_or("").split(',').filter(|d| !d.is_empty()).map(str::to_string).collect();
-            Some((service, ImageRecord { id, digests }))
+            let config_hash = parts.next().filter(|h| *h != "-").unwrap_or("").to_string();
+            Some((service, ImageRecord { id, digests, config_hash }))
         })
         .collect()
 }

@@ -28,6 +28,10 @@ pub struct HistoryRecord {
     #[serde(default)]
     pub images: BTreeMap<String, ImageRecord>,
     pub duration_ms: u64,
+    /// The fingerprint of the deploy's inputs (`plan::fingerprint`): salted,
+    /// never a secret value.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub inputs: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -35,6 +39,10 @@ pub struct ImageRecord {
     pub id: String,
     #[serde(default)]
     pub digests: Vec<String>,
+    /// Compose's configuration hash of the container (its
+    /// `com.docker.compose.config-hash` label).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub config_hash: String,
 }
 
 /// Parses the `HISTORY <json>` lines of the state step; bad lines are skipped.

@@ -2,10 +2,12 @@
 //! what should happen: which nodes, stacks and services, at which tag.
 
 pub mod deploy_plan;
+pub mod fingerprint;
 pub mod history;
 pub mod rollback_plan;
 pub mod selection;
 pub mod tag;
+pub mod unchanged;
 
 pub use selection::{select, SelectedNode, SelectedStack, Selection};
 pub use tag::resolve_tag;

@@ -60,9 +60,10 @@ mod tests {
             detail: String::new(),
             images: [("backend", format!("id-{tag}")), ("db", "id-db".to_string())]
                 .into_iter()
-                .map(|(s, id)| (s.to_string(), ImageRecord { id, digests: vec![format!("r@sha256:{tag}")] }))
+                .map(|(s, id)| (s.to_string(), ImageRecord { id, digests: vec![format!("r@sha256:{tag}")], ..Default::default() }))
                 .collect(),
             duration_ms: 1,
+            inputs: String::new(),
         }
     }
 

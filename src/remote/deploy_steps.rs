@@ -15,6 +15,7 @@ const HEALTH: &str = include_str!("scripts/health.sh");
 const ROLLBACK: &str = include_str!("scripts/rollback.sh");
 const RECORD: &str = include_str!("scripts/record.sh");
 const PIN: &str = include_str!("scripts/pin.sh");
+const VERIFY: &str = include_str!("scripts/verify.sh");
 
 /// The registry login of a deploy.
 pub struct Login<'a> {
@@ -62,6 +63,23 @@ pub fn pull_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login) -> Step
     );
     step.data.push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
     step
+}
+
+/// For a redeploy that looks like it changes nothing: pulls the image
+/// references that run and prints what each names now (`REF ref id`).
+pub fn verify_step(stack: &str, login: &Login, refs: &[String]) -> Step {
+    let script = format!("{LIB}hc_data PASSWORD\nSERVER={} USERNAME={} REFS={}\n{VERIFY}", quote(login.server), quote(login.username), quote(&refs.join(" ")));
+    Step::new(format!("verify {stack}"), script).with_data("PASSWORD", Payload::Secret(login.password.clone()))
+}
+
+/// The `REF reference image_id` lines of the verify step.
+pub fn refs_of_verify(output: &str) -> std::collections::BTreeMap<String, String> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("REF "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(r, id)| (r.to_string(), id.trim().to_string()))
+        .collect()
 }
 
 /// For a rollback: the previous images by id (pulled by digest if gone),

@@ -22,6 +22,14 @@ impl SecretValue {
         self.0.expose_secret()
     }
 
+    /// Feeds the value into a hash (the redeploy fingerprint, which is
+    /// salted and never holds the value itself).
+    pub fn hash_into(&self, hasher: &mut sha2::Sha256) {
+        use sha2::Digest;
+        hasher.update((self.0.expose_secret().len() as u64).to_le_bytes());
+        hasher.update(self.0.expose_secret().as_bytes());
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.expose_secret().is_empty()
     }

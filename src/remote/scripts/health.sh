@@ -2,7 +2,7 @@
 # health check, then until URL (if set) answers; fails at once on an
 # unhealthy container, else after TIMEOUT seconds. Set before this:
 # PROJECT, WAIT, URL, TIMEOUT, REPORT (services whose images to print).
-# Prints: IMAGE SERVICE IMAGE_ID REPO_DIGESTS for each service in REPORT.
+# Prints: IMAGE SERVICE IMAGE_ID REPO_DIGESTS CONFIG_HASH for each service in REPORT.
 deadline=$(( $(date +%s) + TIMEOUT ))
 while :; do
     states=$(docker ps -a --filter "label=com.docker.compose.project=$PROJECT" \
@@ -36,6 +36,6 @@ fi
 for service in $REPORT; do
     id=$(docker ps -q --filter "label=com.docker.compose.project=$PROJECT" --filter "label=com.docker.compose.service=$service" | head -n 1)
     [ -n "$id" ] || continue
-    image=$(docker inspect --format '{{.Image}}' "$id") || exit 1
-    printf 'IMAGE %s %s %s\n' "$service" "$image" "$(docker image inspect --format '{{join .RepoDigests ","}}' "$image")"
+    set -- $(docker inspect --format '{{.Image}} {{with index .Config.Labels "com.docker.compose.config-hash"}}{{.}}{{else}}-{{end}}' "$id") || exit 1
+    printf 'IMAGE %s %s %s %s\n' "$service" "$1" "$(docker image inspect --format '{{join .RepoDigests ","}}' "$1")" "$2"
 done

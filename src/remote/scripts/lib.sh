@@ -13,6 +13,15 @@ hc_find_compose() {
     fi
 }
 
+# Which Compose the node has, without its version: finding v1's version
+# costs a Python start (about a second). Sets COMPOSE, or returns 1.
+hc_which_compose() {
+    if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"
+    elif command -v docker-compose >/dev/null 2>&1; then COMPOSE=docker-compose
+    else return 1
+    fi
+}
+
 # A throw-away Docker config folder on a tmpfs, for registry credentials
 # that must never reach a disk. Sets HC_DOCKER_CONFIG (or HC_WHY on
 # failure); the caller removes it (hc_drop_docker_config, also on EXIT).
