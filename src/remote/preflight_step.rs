@@ -57,3 +57,192 @@ pub fn parse_checks(output: &str) -> Vec<(String, bool, String)> {
         })
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::Path;
+    use std::process::{Command, Stdio};
+
+    use super::*;
+    use crate::remote::HOLDER_SCRIPT;
+
+    fn script(dir: &Path, name: &str, body: &str) {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    /// A node with stand-ins for docker, Compose and dpkg-query; every
+    /// start of a stand-in is logged to `starts`.
+    struct FakeNode {
+        dir: tempfile::TempDir,
+    }
+
+    impl FakeNode {
+        /// `plugin`: a Compose v2 plugin; `v1`: a `docker-compose` v1;
+        /// `dpkg_owns_v1`: dpkg's docker-compose package lists it.
+        fn new(plugin: bool, v1: bool, dpkg_owns_v1: bool) -> FakeNode {
+            let dir = tempfile::tempdir().unwrap();
+            let bin = dir.path().join("bin");
+            std::fs::create_dir(&bin).unwrap();
+            // Only the stand-ins and the basic tools: not this machine's docker.
+            let tools = dir.path().join("tools");
+            std::fs::create_dir(&tools).unwrap();
+            for tool in ["sh", "cat", "grep", "tail", "head", "cut", "env", "mkdir", "chmod", "mktemp", "stat", "id", "rm", "ln", "readlink", "wc"] {
+                if let Some(path) = ["/usr/bin", "/bin"].iter().map(|d| Path::new(d).join(tool)).find(|p| p.exists()) {
+                    std::os::unix::fs::symlink(path, tools.join(tool)).unwrap();
+                }
+            }
+            std::fs::create_dir(dir.path().join("state")).unwrap();
+            let log = dir.path().join("starts");
+            let plugin_path = bin.join("compose-plugin");
+            let info_plugin = if plugin { format!("v2.40.3|{}", plugin_path.display()) } else { String::new() };
+            let validate =
+                r#"cat > "$LOG.stdin"; grep -q BROKEN "$LOG.stdin" && { echo "services.x Additional property bad" >&2; exit 1; }; exit 0"#;
+            script(
+                &bin,
+                "docker",
+                &format!(
+                    r#"LOG={log}; echo "docker $1 $2" >> "$LOG"
+case "$1 $2" in
+  "info --format") echo "20.10.24|10.77.0.1:5000 |{info_plugin}" ;;
+  "version --format") echo 20.10.24 ;;
+  "login --username") cat >/dev/null; echo '{{"auths":{{}}}}' > "$DOCKER_CONFIG/config.json" ;;
+  "manifest inspect") [ "$3" = --insecure ] || exit 1; case "$4" in *missing*) exit 1 ;; esac ;;
+  "compose version") {plugin_version} ;;
+  "compose "*) shift; {validate} ;;
+  *) exit 1 ;;
+esac
+"#,
+                    log = log.display(),
+                    plugin_version = if plugin { "echo 2.40.3" } else { "echo unknown command >&2; exit 1" },
+                ),
+            );
+            if plugin {
+                script(&bin, "compose-plugin", &format!("LOG={}; echo \"plugin $*\" >> \"$LOG\"; {validate}", log.display()));
+            }
+            if v1 {
+                script(
+                    &bin,
+                    "docker-compose",
+                    &format!(
+                        "LOG={}; echo \"docker-compose $*\" >> \"$LOG\"; [ \"$1\" = version ] && {{ echo 1.29.2; exit 0; }}; {validate}",
+                        log.display()
+                    ),
+                );
+            }
+            let listed =
+                if dpkg_owns_v1 { bin.join("docker-compose").display().to_string() } else { "/usr/share/doc/docker-compose".into() };
+            script(
+                &bin,
+                "dpkg-query",
+                &format!(
+                    "case \"$1\" in -L) echo /usr/share/man/man1/docker-compose.1.gz; echo {listed} ;; -W) printf 'ii |1:1.29.2-3' ;; *) exit 1 ;; esac"
+                ),
+            );
+            FakeNode { dir }
+        }
+
+        /// Runs the preflight step through holder.sh, as a node would.
+        fn run(&self, shell: &[&str], compose_text: &str) -> (Vec<(String, bool, String)>, String) {
+            let _ = std::fs::remove_file(self.dir.path().join("starts"));
+            let input = PreflightInput {
+                server: "10.77.0.1:5000",
+                username: "lab-ci",
+                password: SecretValue::new("pw".to_string()),
+                image_refs: vec!["10.77.0.1:5000/lab/app:t1".into()],
+                stacks: vec![("p-core".into(), compose_text.into()), ("p-workers".into(), "services: {}\n".into())],
+                env: BTreeMap::new(),
+                probe: false,
+            };
+            let mut stdin = format!("{}\n{HOLDER_SCRIPT}", HOLDER_SCRIPT.len()).into_bytes();
+            stdin.extend(preflight_step(&input).frames());
+            let path = format!("{}:{}", self.dir.path().join("bin").display(), self.dir.path().join("tools").display());
+            let mut child = Command::new(shell[0])
+                .args(&shell[1..])
+                .arg("-c")
+                .arg("IFS= read -r n && s=$(head -c \"$n\") && eval \"$s\"")
+                .args(["homectl", "N0NCE", "nolock", "tester"])
+                .arg(self.dir.path().join("state"))
+                .env("PATH", path)
+                .env("XDG_RUNTIME_DIR", self.dir.path())
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(&mut child.stdin.take().unwrap(), &stdin).unwrap();
+            let out = child.wait_with_output().unwrap();
+            let err = String::from_utf8_lossy(&out.stderr).to_string();
+            let out = String::from_utf8(out.stdout).unwrap();
+            assert!(out.contains("@@homectl-N0NCE-rc 0"), "{shell:?}: {out}{err}");
+            let starts = std::fs::read_to_string(self.dir.path().join("starts")).unwrap_or_default();
+            (parse_checks(&out), starts)
+        }
+    }
+
+    /// The shells a node may have (those of this machine). Not busybox
+    /// here: holder.sh's frames get out of step under `busybox sh` when
+    /// stdin is a pipe, whatever the step (its `head -c` reads ahead).
+    fn shells() -> Vec<Vec<&'static str>> {
+        let all: [&[&str]; 2] = [&["/bin/sh"], &["/bin/bash", "--posix"]];
+        all.iter().filter(|s| Path::new(s[0]).exists()).map(|s| s.to_vec()).collect()
+    }
+
+    fn names(checks: &[(String, bool, String)]) -> Vec<&str> {
+        checks.iter().map(|(n, _, _)| n.as_str()).collect()
+    }
+
+    #[test]
+    fn compose_v1_owned_by_dpkg_is_never_started_for_its_version() {
+        let node = FakeNode::new(false, true, true);
+        for shell in shells() {
+            let (checks, starts) = node.run(&shell, "services: {}\n");
+            // The fake's XDG_RUNTIME_DIR is not a tmpfs: the registry check
+            // fails there, which is not what this test is about.
+            assert_eq!(names(&checks), ["docker", "compose", "registry", "image", "stack"], "{checks:?}");
+            assert_eq!(checks[1], ("compose".into(), true, "v1 1.29.2".into()));
+            assert_eq!(checks[4], ("stack".into(), true, "compose files valid".into()));
+            assert!(!starts.contains("docker-compose version"), "{starts}");
+            assert_eq!(starts.matches("docker-compose ").count(), 2, "one start per stack: {starts}");
+            assert_eq!(starts.matches("docker info").count(), 1, "{starts}");
+            assert!(!starts.contains("docker version") && !starts.contains("docker compose"), "{starts}");
+        }
+    }
+
+    #[test]
+    fn compose_v1_not_owned_by_dpkg_is_asked_its_version() {
+        let node = FakeNode::new(false, true, false);
+        for shell in shells() {
+            let (checks, starts) = node.run(&shell, "services: {BROKEN: 1}\n");
+            assert_eq!(checks[1], ("compose".into(), true, "v1 1.29.2".into()));
+            assert!(starts.contains("docker-compose version --short"), "{starts}");
+            let stack = checks.iter().find(|c| c.0 == "stack").unwrap();
+            assert!(!stack.1 && stack.2 == "p-core: services.x Additional property bad;", "{stack:?}");
+        }
+    }
+
+    #[test]
+    fn compose_v2_comes_from_docker_info_and_validates_with_the_plugin() {
+        let node = FakeNode::new(true, true, true);
+        for shell in shells() {
+            let (checks, starts) = node.run(&shell, "services: {}\n");
+            assert_eq!(checks[0], ("docker".into(), true, "engine 20.10.24".into()));
+            assert_eq!(checks[1], ("compose".into(), true, "v2 2.40.3".into()));
+            assert_eq!(checks.last().unwrap(), &("stack".into(), true, "compose files valid".into()));
+            assert!(!starts.contains("docker-compose") && !starts.contains("docker compose"), "{starts}");
+            assert_eq!(starts.matches("plugin -p ").count(), 2, "{starts}");
+        }
+    }
+
+    #[test]
+    fn no_compose_at_all_fails_compose_and_stack() {
+        let node = FakeNode::new(false, false, false);
+        for shell in shells() {
+            let (checks, _) = node.run(&shell, "services: {}\n");
+            assert_eq!(names(&checks), ["docker", "compose", "registry", "image", "stack"], "{checks:?}");
+            assert!(!checks[1].1 && !checks[4].1, "{checks:?}");
+        }
+    }
+}
