@@ -88,7 +88,9 @@ pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
             None => false,
             Some(h) => !matches!(h.get("disable"), Some(Value::Bool(true))),
         };
-        out.insert(name.to_string(), ComposeService { image, profiles, has_healthcheck });
+        // What only Compose's own pull honours: the image is pulled by Compose.
+        let compose_pull = ["pull_policy", "platform"].iter().any(|k| service.get(*k).is_some());
+        out.insert(name.to_string(), ComposeService { image, profiles, has_healthcheck, compose_pull });
     }
     Ok(Compose { text: file.text.clone(), services: out })
 }

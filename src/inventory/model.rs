@@ -114,6 +114,8 @@ pub struct ComposeService {
     pub image: String,
     pub profiles: Vec<String>,
     pub has_healthcheck: bool,
+    /// `pull_policy` or `platform` is set: only `compose pull` pulls it right.
+    pub compose_pull: bool,
 }
 
 impl Compose {
@@ -141,7 +143,7 @@ mod tests {
     use super::*;
 
     fn service(profiles: &[&str]) -> ComposeService {
-        ComposeService { image: "x".into(), profiles: profiles.iter().map(|p| p.to_string()).collect(), has_healthcheck: false }
+        ComposeService { image: "x".into(), profiles: profiles.iter().map(|p| p.to_string()).collect(), has_healthcheck: false, compose_pull: false }
     }
 
     fn workers() -> Compose {

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::image_ref::interpolate;
 use crate::inventory::{profile_scale, Hook, Inventory, Node, Stack};
 use crate::secrets::SecretRef;
 
@@ -25,6 +26,9 @@ pub struct StackDeploy {
     pub hooks: Vec<Hook>,
     /// `server/namespace/name:tag` of each app image.
     pub image_refs: Vec<String>,
+    /// The images of the services to deploy, when homectl can tell them
+    /// for sure (see `image_ref`): pulled with `docker pull`, else by Compose.
+    pub pull_refs: Option<Vec<String>>,
     /// Plain variables of the compose process (no secrets).
     pub env: BTreeMap<String, String>,
     /// Secret variables of the compose process, by reference.
@@ -55,6 +59,11 @@ pub fn plan_stack(inventory: &Inventory, node: &Node, stack: &Stack, selected: O
     ]);
     env.extend(stack.env.clone());
     env.extend(node.env.clone()); // the node's values win
+    let pull_refs = services
+        .iter()
+        .map(|name| stack.compose.services.get(name).filter(|s| !s.compose_pull).and_then(|s| interpolate(&s.image, &env)))
+        .collect::<Option<std::collections::BTreeSet<String>>>()
+        .map(|refs| refs.into_iter().collect());
     StackDeploy {
         stack: stack.name.clone(),
         project: format!("{}-{}", inventory.name, stack.name),
@@ -62,6 +71,7 @@ pub fn plan_stack(inventory: &Inventory, node: &Node, stack: &Stack, selected: O
         profiles: (2..=scale).flat_map(|n| ["--profile".to_string(), format!("scale-{n}")]).collect(),
         hooks: stack.before_up.iter().filter(|h| services.contains(&h.service)).cloned().collect(),
         image_refs: stack.images.iter().map(|i| format!("{}/{i}:{tag}", inventory.registry.prefix())).collect(),
+        pull_refs,
         services,
         remove,
         up_args,
@@ -121,5 +131,6 @@ mod tests {
         assert_eq!(d.env["WORKER_PUBLIC_BASE_URL"], "http://workers-b.lab.home.arpa:5003");
         assert_eq!(d.image_refs, ["10.77.0.1:5000/lab/ktrdr-backend:abc1234"]);
         assert!(d.secrets.contains_key("KTRDR_API_KEY"));
+        assert_eq!(d.pull_refs, Some(vec!["10.77.0.1:5000/lab/ktrdr-backend:abc1234".to_string()]), "pulled without Compose");
     }
 }

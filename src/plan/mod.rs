@@ -4,6 +4,7 @@
 pub mod deploy_plan;
 pub mod fingerprint;
 pub mod history;
+pub mod image_ref;
 pub mod rollback_plan;
 pub mod selection;
 pub mod tag;

@@ -88,6 +88,7 @@ mod tests {
             up_args: vec![],
             hooks: vec![],
             image_refs: vec![],
+            pull_refs: None,
             env: BTreeMap::new(),
             secrets: BTreeMap::new(),
         }

@@ -55,11 +55,12 @@ pub fn stage_step(deploy: &StackDeploy, compose_text: &str) -> Step {
 pub fn pull_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login) -> Step {
     let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("pull {}", deploy.stack));
     step.script = format!(
-        "{prologue}hc_data PASSWORD\nSERVER={} USERNAME={} SERVICES={} IMAGE_REFS={}\n{PULL}",
+        "{prologue}hc_data PASSWORD\nSERVER={} USERNAME={} SERVICES={} IMAGE_REFS={} PULL_REFS={}\n{PULL}",
         quote(login.server),
         quote(login.username),
         quote(&deploy.services.join(" ")),
         quote(&deploy.image_refs.join(" ")),
+        quote(&deploy.pull_refs.as_deref().unwrap_or_default().join(" ")),
     );
     step.data.push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
     step

@@ -25,7 +25,8 @@ struct Sampled {
     sweeps: u64,
     /// argv seen with a secret in it, the secret replaced by ***.
     leaks: Vec<String>,
-    /// Every distinct compose command line seen (to show the watcher saw the deploys).
+    /// Every distinct compose (and `docker pull`) command line seen (to show
+    /// the watcher saw the deploys).
     compose: std::collections::BTreeSet<String>,
 }
 
@@ -57,7 +58,7 @@ impl ArgvWatcher {
                         sampled.leaks.push(format!("pid {pid}: {shown}"));
                     }
                     let text = String::from_utf8_lossy(&argv).replace('\0', " ");
-                    if (text.contains("docker-compose") || text.contains("compose ")) && sampled.compose.len() < 500 {
+                    if (text.contains("docker-compose") || text.contains("compose ") || text.starts_with("docker pull ")) && sampled.compose.len() < 500 {
                         sampled.compose.insert(text.chars().take(200).collect());
                     }
                 }
