@@ -191,7 +191,7 @@ fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (Str
     }
     script.push_str(&format!("PROJECT={} PROFILES={}\n", quote(&deploy.project), quote(&deploy.profiles.join(" "))));
     script.push_str(&dir_line(deploy));
-    script.push_str("if [ -n \"${HC_COMPOSE:-}\" ]; then COMPOSE=$HC_COMPOSE\nelse hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\nfi\n");
+    script.push_str("if [ -n \"${HC_COMPOSE:-}\" ]; then COMPOSE=$HC_COMPOSE\nelse hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\nfi\nhc_compose_command\n");
     (script, step)
 }
 

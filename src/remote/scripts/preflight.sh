@@ -51,27 +51,13 @@ pf_find_compose() {
     fi
     pf_v1=$(command -v docker-compose 2>/dev/null) || return 1
     pf_v1_run=docker-compose
-    pf_v1_stdlib_distutils && pf_v1_run="env SETUPTOOLS_USE_DISTUTILS=stdlib docker-compose"
+    hc_v1_stdlib_distutils "$pf_v1" && pf_v1_run="env SETUPTOOLS_USE_DISTUTILS=stdlib docker-compose"
     if COMPOSE_VERSION=$(pf_v1_version_from_dpkg "$pf_v1") \
         || { COMPOSE_VERSION=$($pf_v1_run version --short 2>/dev/null) && [ -n "$COMPOSE_VERSION" ]; }; then
         COMPOSE=docker-compose COMPOSE_MAJOR=1
     else
         return 1
     fi
-}
-
-# Compose v1 imports distutils, and setuptools' stand-in for it costs a
-# third of v1's start (0.2 s of CPU). Where v1's Python still has its own
-# distutils (3.11 and older, Debian's layout), SETUPTOOLS_USE_DISTUTILS=stdlib
-# (a setuptools setting) makes v1 use that one.
-pf_v1_stdlib_distutils() {
-    pf_py=$(head -n 1 "$pf_v1" 2>/dev/null | cut -c 1-100)
-    case $pf_py in "#!"*) ;; *) return 1 ;; esac
-    pf_py=${pf_py#"#!"}
-    pf_py=${pf_py# }
-    pf_py=$(readlink -f "${pf_py%% *}" 2>/dev/null) || return 1
-    case ${pf_py##*/} in python3.[0-9]*) ;; *) return 1 ;; esac
-    [ -f "/usr/lib/${pf_py##*/}/distutils/__init__.py" ]
 }
 
 # Validates each stack's compose file; prints the stack check.
