@@ -130,7 +130,7 @@ pub struct DeployArgs {
     /// Run N replicas (profiles scale-2..scale-N) [default: the current scale]
     #[arg(long, value_name = "N")]
     pub scale: Option<u32>,
-    /// Print each node's plan and remote commands; change nothing
+    /// Print each node's plan and remote commands (secrets as ***); contact no node, change nothing (with --json: one JSON document)
     #[arg(long)]
     pub dry_run: bool,
     /// Keep the new images even if the health check fails

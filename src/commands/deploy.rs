@@ -40,7 +40,12 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
     check_scale(&project, &selection, args.scale)?;
 
     if args.dry_run {
-        printer.out(&dry_run(&project, &selection, &tag, args.scale));
+        let (text, json) = dry_run(&project, &selection, &tag, args.scale);
+        if printer.json {
+            printer.json_line(&json);
+        } else {
+            printer.out(&text);
+        }
         return Ok(0);
     }
 
@@ -135,13 +140,16 @@ fn check_scale(project: &Project, selection: &Selection, scale: Option<u32>) -> 
     Ok(())
 }
 
-/// The plan of each node with its remote commands; secrets as `***`.
-/// Connects to nothing, so the scale is `--scale`, else the inventory's.
-fn dry_run(project: &Project, selection: &Selection, tag: &str, scale: Option<u32>) -> String {
+/// The plan of each node with its remote commands; secrets as `***`. As
+/// text, and as one JSON document for `--json` (the same steps, each
+/// step's text as `--dry-run` prints it). Connects to nothing, so the scale
+/// is `--scale`, else the inventory's.
+fn dry_run(project: &Project, selection: &Selection, tag: &str, scale: Option<u32>) -> (String, serde_json::Value) {
     let inv = &project.inventory;
     let hidden = Secrets::new();
     let login = Login { server: &inv.registry.server, username: &inv.registry.username, password: SecretValue::new(String::new()) };
     let mut out = format!("# dry run: tag {tag}; nothing is changed and no node is contacted\n");
+    let mut plans = Vec::new();
     for selected in &selection.nodes {
         let node = &inv.nodes[&selected.node];
         for s in &selected.stacks {
@@ -161,12 +169,20 @@ fn dry_run(project: &Project, selection: &Selection, tag: &str, scale: Option<u3
             steps.extend(deploy_steps::hook_steps(&d, &hidden));
             steps.push(deploy_steps::up_step(&d, &hidden));
             steps.push(deploy_steps::health_step(&d, stack.health.url.as_deref(), stack.health.timeout.as_secs()));
+            let mut json_steps = Vec::new();
             for step in steps {
-                out.push_str(&format!("{}\n\n", step.to_string().replace(crate::remote::preflight_step::LIB, "# (homectl's shell functions: src/remote/scripts/lib.sh)\n")));
+                let text = step.to_string().replace(crate::remote::preflight_step::LIB, "# (homectl's shell functions: src/remote/scripts/lib.sh)\n");
+                out.push_str(&format!("{text}\n\n"));
+                json_steps.push(serde_json::json!({ "step": step.name, "commands": text }));
             }
+            plans.push(serde_json::json!({
+                "node": node.name, "host": node.host, "stack": stack.name, "scale": n,
+                "scale_from_node": scale.is_none(), "services": d.services, "remove": d.remove, "steps": json_steps,
+            }));
         }
     }
-    out
+    let json = serde_json::json!({ "dry_run": true, "tag": tag, "plans": plans });
+    (out, json)
 }
 
 fn first_line(text: &str) -> &str {
