@@ -227,10 +227,15 @@ impl PreparedNode {
                 return Ok(None);
             }
         };
-        let verify = deploy_steps::verify_step(&deploy.stack, login, &refs);
-        let now = deploy_steps::refs_of_verify(&self.step(ctx, &verify, PULL_TIMEOUT).await?);
-        if !unchanged::confirmed(deploy, containers, &now) {
+        let url = ctx.project.stacks[&deploy.stack].health.url.as_deref();
+        let verify = deploy_steps::verify_step(&deploy.stack, login, &refs, url);
+        let output = self.step(ctx, &verify, PULL_TIMEOUT).await?;
+        if !unchanged::confirmed(deploy, containers, &deploy_steps::refs_of_verify(&output)) {
             tracing::debug!("{}: {}: the tag names other images now", self.node, deploy.stack);
+            return Ok(None);
+        }
+        if !deploy_steps::url_answers_in_verify(&output, url) {
+            tracing::debug!("{}: {}: the health url does not answer", self.node, deploy.stack);
             return Ok(None);
         }
         let last = last.expect("a candidate has a last record");

@@ -68,9 +68,21 @@ pub fn pull_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login) -> Step
 
 /// For a redeploy that looks like it changes nothing: pulls the image
 /// references that run and prints what each names now (`REF ref id`).
-pub fn verify_step(stack: &str, login: &Login, refs: &[String]) -> Step {
-    let script = format!("{LIB}hc_data PASSWORD\nSERVER={} USERNAME={} REFS={}\n{VERIFY}", quote(login.server), quote(login.username), quote(&refs.join(" ")));
+pub fn verify_step(stack: &str, login: &Login, refs: &[String], url: Option<&str>) -> Step {
+    let script = format!(
+        "{LIB}hc_data PASSWORD\nSERVER={} USERNAME={} REFS={} URL={}\n{VERIFY}",
+        quote(login.server),
+        quote(login.username),
+        quote(&refs.join(" ")),
+        quote(url.unwrap_or(""))
+    );
     Step::new(format!("verify {stack}"), script).with_data("PASSWORD", Payload::Secret(login.password.clone()))
+}
+
+/// Whether the verify step found the stack's health URL answering (true
+/// when the stack has none: the step then prints no `URL` line).
+pub fn url_answers_in_verify(output: &str, url: Option<&str>) -> bool {
+    url.is_none() || output.lines().any(|l| l.trim() == "URL ok")
 }
 
 /// The `REF reference image_id` lines of the verify step.
@@ -198,6 +210,42 @@ fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (Str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// verify.sh run by a real `sh`, with stand-ins for docker and curl and
+    /// lib.sh's login functions stubbed: its output for `URL`.
+    fn verify_output(url: &str, curl_exit: i32) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |name: &str, body: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        };
+        write("docker", r#"case "$1 $2" in "image inspect") echo sha256:abc ;; esac; exit 0"#);
+        write("curl", &format!("exit {curl_exit}"));
+        let stubs = "hc_tmpfs_docker_config() { HC_DOCKER_CONFIG=$(mktemp -d); echo '{}' > \"$HC_DOCKER_CONFIG/config.json\"; }\n\
+                     hc_login() { :; }\nhc_drop_docker_config() { :; }\n";
+        let script = format!("{stubs}SERVER=s USERNAME=u PASSWORD=p REFS=r:1 URL={}\n{VERIFY}", quote(url));
+        let out = std::process::Command::new("/bin/sh")
+            .args(["-c", &script])
+            .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    #[test]
+    fn the_verify_step_asks_the_health_url_once_when_the_stack_has_one() {
+        let answering = verify_output("http://127.0.0.1:8000/health", 0);
+        assert_eq!(refs_of_verify(&answering).get("r:1").map(String::as_str), Some("sha256:abc"), "{answering}");
+        assert!(url_answers_in_verify(&answering, Some("http://127.0.0.1:8000/health")), "{answering}");
+        let silent = verify_output("http://127.0.0.1:8000/health", 7);
+        assert!(silent.contains("URL fail") && !url_answers_in_verify(&silent, Some("http://x")), "{silent}");
+        let none = verify_output("", 7);
+        assert!(!none.contains("URL"), "{none}");
+        assert!(url_answers_in_verify(&none, None));
+        assert!(!url_answers_in_verify(&none, Some("http://x")), "a url with no answer line is no answer");
+    }
 
     #[test]
     fn the_state_step_tells_the_nodes_compose() {
