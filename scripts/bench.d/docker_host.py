@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """The switch-tag deploy the way many homelab scripts do it: Compose runs on
 this machine and drives each node's engine through `DOCKER_HOST=ssh://`,
-node after node. Same steps as the others (registry login with a throw-away
-Docker config, pull, the migration hook on core, `up -d`, the health wait),
-but nothing is copied: Compose reads the compose file here. Every Docker CLI
-or Compose call opens its own SSH connection (`docker system dial-stdio` on
-the node), which is what this contender costs.
+node after node. Same steps as the others (registry login with a
+throw-away Docker config, pull, the migration hook on core, `up -d`, the
+health wait, the health URL asked on the node over ssh), but nothing is
+copied: Compose reads the compose file here. Every Docker CLI or Compose
+call opens its own SSH connection (`docker system dial-stdio` on the node),
+which is what this contender costs.
 
     docker_host.py NODES TAG
 
@@ -14,6 +15,7 @@ Compose v1 is not used: Compose runs here). Docker's ssh helper takes no
 `-F`, so a small `ssh` wrapper first on PATH adds the lab's ssh config.
 """
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -44,8 +46,8 @@ def deploy(e):
     user = inv["ssh"].get("user", "root")
     config = work / f"config-{e['node']}"        # the throw-away Docker config
     config.mkdir()
-    env = dict(os.environ, PATH=f"{work / 'bin'}:{os.environ['PATH']}", DOCKER_HOST=f"ssh://{user}@{e['host']}",
-               DOCKER_CONFIG=str(config), **e["env"], **e["secrets"])
+    env = {**os.environ, **e["env"], **e["secrets"],
+           "PATH": f"{work / 'bin'}:{os.environ['PATH']}", "DOCKER_HOST": f"ssh://{user}@{e['host']}", "DOCKER_CONFIG": str(config)}
     base = ["docker", "compose", "-p", e["project"], "-f", e["compose_file"]]
     try:
         run(env, "docker", "login", "-u", reg["username"], "--password-stdin", reg["server"], stdin=e["registry_password"])
@@ -55,8 +57,12 @@ def deploy(e):
     for h in e["st"].get("hooks", {}).get("before_up", []):
         run(env, *base, "run", "--rm", "-T", h["service"], *h["command"])
     run(env, *base, "up", "-d")
-    for s in e["st"].get("health", {}).get("services", []):
+    deadline = time.monotonic() + 120
+    health = e["st"].get("health", {})
+    for s in health.get("services", []):
         while True:
+            if time.monotonic() > deadline:
+                sys.exit(f"docker_host: {e['node']}: {s} not healthy within 120 s")
             ids = subprocess.run(["docker", "ps", "-q", "--filter", f"label=com.docker.compose.project={e['project']}",
                                   "--filter", f"label=com.docker.compose.service={s}"],
                                  env=env, capture_output=True, text=True).stdout.split()
@@ -65,6 +71,11 @@ def deploy(e):
             if st in ("healthy", "running"):
                 break
             time.sleep(0.5)
+    if health.get("url"):
+        # The URL is the node's own (127.0.0.1 there): asked on the node, as the others do.
+        probe = f"until curl -fsS -m 2 -o /dev/null {shlex.quote(health['url'])}; do sleep 0.5; done"
+        subprocess.run(["timeout", "120", "ssh", "-F", common.SSH_CONFIG, e["host"], probe], check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 try:

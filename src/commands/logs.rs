@@ -80,7 +80,7 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
             commands.push(format!("if [ -f {f} ]; then {cmd} & else echo 'stack {s} is not deployed on this node'; fi", f = quote(&file), s = stack.name));
         }
         script.push_str(crate::remote::preflight_step::LIB);
-        script.push_str("hc_find_compose || { echo \"no Compose on the node\"; exit 1; }\nexport COMPOSE\n");
+        script.push_str("hc_find_compose || { echo \"no Compose on the node\"; exit 1; }\nhc_compose_command\nexport COMPOSE\n");
         script.push_str(&format!("COMPOSE_CMDS={}\n", quote(&format!("{}\nwait", commands.join("\n")))));
         script.push_str(LOGS);
 

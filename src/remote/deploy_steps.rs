@@ -153,7 +153,7 @@ pub fn health_step(deploy: &StackDeploy, url: Option<&str>, timeout_secs: u64) -
     Step::new(
         format!("health {}", deploy.stack),
         format!(
-            "PROJECT={} WAIT={} REPORT={} URL={} TIMEOUT={timeout_secs}\n{HEALTH}",
+            "{LIB}PROJECT={} WAIT={} REPORT={} URL={} TIMEOUT={timeout_secs}\n{HEALTH}",
             quote(&deploy.project),
             quote(&deploy.services.join(" ")),
             quote(&deploy.services.join(" ")),
@@ -222,9 +222,10 @@ mod tests {
         };
         write("docker", r#"case "$1 $2" in "image inspect") echo sha256:abc ;; esac; exit 0"#);
         write("curl", &format!("exit {curl_exit}"));
+        // lib.sh as it is, with its login functions then stubbed.
         let stubs = "hc_tmpfs_docker_config() { HC_DOCKER_CONFIG=$(mktemp -d); echo '{}' > \"$HC_DOCKER_CONFIG/config.json\"; }\n\
-                     hc_login() { :; }\nhc_drop_docker_config() { :; }\n";
-        let script = format!("{stubs}SERVER=s USERNAME=u PASSWORD=p REFS=r:1 URL={}\n{VERIFY}", quote(url));
+                     hc_login() { :; }\nhc_drop_docker_config() { rm -rf \"$HC_DOCKER_CONFIG\"; }\n";
+        let script = format!("{LIB}{stubs}SERVER=s USERNAME=u PASSWORD=p REFS=r:1 URL={}\n{VERIFY}", quote(url));
         let out = std::process::Command::new("/bin/sh")
             .args(["-c", &script])
             .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))

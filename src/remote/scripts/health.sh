@@ -26,9 +26,7 @@ while :; do
 done
 if [ -n "$URL" ]; then
     while :; do
-        if command -v curl >/dev/null 2>&1; then curl -fsS -m 2 -o /dev/null "$URL" 2>/dev/null && break
-        else wget -q -T 2 -O /dev/null "$URL" 2>/dev/null && break
-        fi
+        hc_http_ok "$URL" && break
         if [ "$(date +%s)" -ge "$deadline" ]; then echo "$URL did not answer within ${TIMEOUT}s"; exit 1; fi
         sleep 0.5
     done

@@ -23,11 +23,13 @@ hc_which_compose() {
 }
 
 # Compose v1 imports distutils, and setuptools' stand-in for it costs a
-# third of v1's start (0.2 s of CPU). Where v1's Python still has its own
+# third of v1's start (0.15-0.2 s of CPU). Where v1's Python still has its own
 # distutils (3.11 and older, Debian's layout), SETUPTOOLS_USE_DISTUTILS=stdlib
 # (a setuptools setting) makes v1 use that one. Usage:
 # hc_v1_stdlib_distutils PATH_OF_DOCKER_COMPOSE; returns 1 where it does not apply.
 hc_v1_stdlib_distutils() {
+    # Not a script (v1's PyInstaller build is a binary): nothing to read.
+    [ "$(head -c 2 "$1" 2>/dev/null)" = "#!" ] || return 1
     hc_py=$(head -n 1 "$1" 2>/dev/null | cut -c 1-100)
     case $hc_py in "#!"*) ;; *) return 1 ;; esac
     hc_py=${hc_py#"#!"}
@@ -42,6 +44,16 @@ hc_v1_stdlib_distutils() {
 hc_compose_command() {
     if [ "$COMPOSE" = docker-compose ] && hc_v1_stdlib_distutils "$(command -v docker-compose)"; then
         COMPOSE="env SETUPTOOLS_USE_DISTUTILS=stdlib docker-compose"
+    fi
+}
+
+# Whether URL answers with a success, asked once: curl with a 2 s limit,
+# else wget under `timeout` (GNU wget retries a timed-out read up to 20
+# times; busybox's may lack -T).
+hc_http_ok() { # URL
+    if command -v curl >/dev/null 2>&1; then curl -fsS -m 2 -o /dev/null "$1" 2>/dev/null
+    elif command -v timeout >/dev/null 2>&1; then timeout 3 wget -q -O /dev/null "$1" 2>/dev/null
+    else wget -q -O /dev/null "$1" 2>/dev/null
     fi
 }
 

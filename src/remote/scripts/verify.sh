@@ -20,8 +20,5 @@ for ref in $REFS; do
     printf 'REF %s %s\n' "$ref" "$(docker image inspect --format '{{.Id}}' "$ref")" || exit 1
 done
 if [ -n "$URL" ]; then
-    if command -v curl >/dev/null 2>&1; then curl -fsS -m 2 -o /dev/null "$URL" 2>/dev/null && url=ok || url=fail
-    else wget -q -T 2 -O /dev/null "$URL" 2>/dev/null && url=ok || url=fail
-    fi
-    printf 'URL %s\n' "$url"
+    if hc_http_ok "$URL"; then echo "URL ok"; else echo "URL fail"; fi
 fi
