@@ -31,7 +31,6 @@ hc_v1_stdlib_distutils() {
     # Not a script (v1's PyInstaller build is a binary): nothing to read.
     [ "$(head -c 2 "$1" 2>/dev/null)" = "#!" ] || return 1
     hc_py=$(head -n 1 "$1" 2>/dev/null | cut -c 1-100)
-    case $hc_py in "#!"*) ;; *) return 1 ;; esac
     hc_py=${hc_py#"#!"}
     hc_py=${hc_py# }
     hc_py=$(readlink -f "${hc_py%% *}" 2>/dev/null) || return 1
@@ -39,8 +38,9 @@ hc_v1_stdlib_distutils() {
     [ -f "/usr/lib/${hc_py##*/}/distutils/__init__.py" ]
 }
 
-# The Compose command of a deploy step, from COMPOSE ("docker compose" or
+# How to start the node's Compose, from COMPOSE ("docker compose" or
 # "docker-compose"): v1 started with the stdlib distutils where it has them.
+# Every step that starts Compose (and preflight, for v1) goes through this.
 hc_compose_command() {
     if [ "$COMPOSE" = docker-compose ] && hc_v1_stdlib_distutils "$(command -v docker-compose)"; then
         COMPOSE="env SETUPTOOLS_USE_DISTUTILS=stdlib docker-compose"

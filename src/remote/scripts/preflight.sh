@@ -50,8 +50,7 @@ pf_find_compose() {
         return 0
     fi
     pf_v1=$(command -v docker-compose 2>/dev/null) || return 1
-    pf_v1_run=docker-compose
-    hc_v1_stdlib_distutils "$pf_v1" && pf_v1_run="env SETUPTOOLS_USE_DISTUTILS=stdlib docker-compose"
+    pf_v1_run=$(COMPOSE=docker-compose; hc_compose_command; printf '%s' "$COMPOSE")
     if COMPOSE_VERSION=$(pf_v1_version_from_dpkg "$pf_v1") \
         || { COMPOSE_VERSION=$($pf_v1_run version --short 2>/dev/null) && [ -n "$COMPOSE_VERSION" ]; }; then
         COMPOSE=docker-compose COMPOSE_MAJOR=1
