@@ -19,7 +19,13 @@ use crate::error::Error;
 )]
 pub struct Cli {
     /// The inventory file [default: inventory/homelab.toml]
-    #[arg(short, long, global = true, env = "HOMECTL_INVENTORY", value_name = "PATH")]
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "HOMECTL_INVENTORY",
+        value_name = "PATH"
+    )]
     pub inventory: Option<PathBuf>,
 
     /// Print machine-readable JSON instead of tables and progress lines
@@ -44,13 +50,16 @@ pub enum Command {
     #[command(after_help = "Examples:\n  homectl check\n  homectl -i inventory/lab.toml check")]
     Check,
     /// Check nodes, registry and secrets before a deploy
-    #[command(after_help = "Checks per node, in parallel: DNS, SSH (host key), Docker, Compose, curl/wget \
+    #[command(
+        after_help = "Checks per node, in parallel: DNS, SSH (host key), Docker, Compose, curl/wget \
         where a stack probes a url, registry login from the node, the image tag in the registry, \
         stack files. Locally once: every secret reference resolves (values are never shown).\n\n\
-        Examples:\n  homectl preflight\n  homectl preflight workers node-b --tag 3f2c1d0")]
+        Examples:\n  homectl preflight\n  homectl preflight workers node-b --tag 3f2c1d0"
+    )]
     Preflight(TargetArgs),
     /// Pull and start the selected stacks or services at a tag
-    #[command(after_help = "Two phases on all selected nodes in parallel. Prepare: connect, lock, stage \
+    #[command(
+        after_help = "Two phases on all selected nodes in parallel. Prepare: connect, lock, stage \
         the stack files, registry login on a tmpfs, pull; if any node fails here, nothing changes \
         anywhere. Apply: before_up hooks, `up -d` with the profiles for the scale, wait for health \
         (roll back to the previous images if it fails), record in the node's history.\n\n\
@@ -61,15 +70,20 @@ pub enum Command {
         --dry-run prints each node's plan with its remote commands (secrets as ***) and contacts \
         no node: without --scale it shows the inventory's scale.\n\n\
         Examples:\n  homectl deploy core\n  homectl deploy core backend --tag 3f2c1d0\n  \
-        homectl deploy workers node-b --scale 2\n  homectl deploy all --dry-run")]
+        homectl deploy workers node-b --scale 2\n  homectl deploy all --dry-run"
+    )]
     Deploy(DeployArgs),
     /// What runs on the selected nodes: tags, digests, state, health, scale
-    #[command(after_help = "Read from the nodes' real Compose state (by labels) and their history. \
+    #[command(
+        after_help = "Read from the nodes' real Compose state (by labels) and their history. \
         A node that does not answer is shown as unreachable; the others are still listed (exit 1).\n\n\
-        Examples:\n  homectl status\n  homectl status workers\n  homectl status core backend --json")]
+        Examples:\n  homectl status\n  homectl status workers\n  homectl status core backend --json"
+    )]
     Status(SelectArgs),
     /// The nodes' deploy records, newest first
-    #[command(after_help = "Examples:\n  homectl history\n  homectl history node-a -n 5\n  homectl history --json")]
+    #[command(
+        after_help = "Examples:\n  homectl history\n  homectl history node-a -n 5\n  homectl history --json"
+    )]
     History {
         /// A group, a node, or `all` [default: all]
         target: Option<String>,
@@ -78,47 +92,61 @@ pub enum Command {
         limit: usize,
     },
     /// Stream the containers' logs of a node
-    #[command(after_help = "Ctrl-C ends the stream; nothing keeps running on the node. Known secret \
+    #[command(
+        after_help = "Ctrl-C ends the stream; nothing keeps running on the node. Known secret \
         values in the output are shown as ***.\n\n\
-        Examples:\n  homectl logs node-a backend -f\n  homectl logs node-b --tail 50")]
+        Examples:\n  homectl logs node-a backend -f\n  homectl logs node-b --tail 50"
+    )]
     Logs(LogsArgs),
     /// Stop and remove the selected stacks' or services' containers
-    #[command(after_help = "Volumes are kept. Asks for confirmation on a terminal; elsewhere --yes \
+    #[command(
+        after_help = "Volumes are kept. Asks for confirmation on a terminal; elsewhere --yes \
         is required (exit 2 without it).\n\n\
-        Examples:\n  homectl down workers node-c --yes\n  homectl down core backend")]
+        Examples:\n  homectl down workers node-c --yes\n  homectl down core backend"
+    )]
     Down(DownArgs),
     /// Go back to the images that ran before the last deploy
-    #[command(after_help = "Without --to: the images that ran before the last successful deploy of \
+    #[command(
+        after_help = "Without --to: the images that ran before the last successful deploy of \
         the selected services, by image id and digest from each node's history (a tag pushed again \
         with other content cannot change what comes back; an image no longer on the node is pulled \
         by digest). With --to T: the images of tag T. Otherwise a deploy: two phases, lock, health \
         wait, history record marked \"rollback\". No earlier record: exit 1.\n\n\
-        Examples:\n  homectl rollback core\n  homectl rollback core backend\n  homectl rollback workers --to 3f2c1d0")]
+        Examples:\n  homectl rollback core\n  homectl rollback core backend\n  homectl rollback workers --to 3f2c1d0"
+    )]
     Rollback(RollbackArgs),
     /// End a lock whose holder lingers on a node
-    #[command(after_help = "A deploy holds its node's lock for as long as its SSH connection and the \
+    #[command(
+        after_help = "A deploy holds its node's lock for as long as its SSH connection and the \
         step in flight last, so a killed deploy needs no unlock. This is for the rare holder that \
         lingers (a network partition sshd has not noticed yet): it names the holder and ends it.\n\n\
-        Examples:\n  homectl unlock node-b")]
+        Examples:\n  homectl unlock node-b"
+    )]
     Unlock {
         /// The node whose lock to end
         node: String,
     },
     /// Scaffold an inventory and stacks for the reference topology
-    #[command(after_help = "Writes DIR/inventory/homelab.toml and DIR/stacks/{core,workers}/{stack.toml,compose.yml}: \
+    #[command(
+        after_help = "Writes DIR/inventory/homelab.toml and DIR/stacks/{core,workers}/{stack.toml,compose.yml}: \
         one core node (database, backend, a migration hook) and two worker nodes (workers scaled by \
         profiles scale-2 and scale-3), secrets as op:// references, images on ghcr.io. The files are \
         commented. Never overwrites: if any of them exists, it names them all, writes nothing and \
         exits 2.\n\n\
-        Examples:\n  homectl init\n  homectl init ~/homelab && cd ~/homelab && homectl check")]
+        Examples:\n  homectl init\n  homectl init ~/homelab && cd ~/homelab && homectl check"
+    )]
     Init(InitArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell
-    #[command(after_help = "Examples:\n  homectl completions bash > /etc/bash_completion.d/homectl\n  \
+    #[command(
+        after_help = "Examples:\n  homectl completions bash > /etc/bash_completion.d/homectl\n  \
         homectl completions zsh > \"${fpath[1]}/_homectl\"\n  \
-        homectl completions fish > ~/.config/fish/completions/homectl.fish")]
+        homectl completions fish > ~/.config/fish/completions/homectl.fish"
+    )]
     Completions(CompletionsArgs),
     /// Print the man page, or write a page per command into a folder
-    #[command(after_help = "Examples:\n  homectl man | man -l -\n  homectl man --dir /usr/local/share/man/man1")]
+    #[command(
+        after_help = "Examples:\n  homectl man | man -l -\n  homectl man --dir /usr/local/share/man/man1"
+    )]
     Man(ManArgs),
 }
 
@@ -235,7 +263,10 @@ pub struct GlobalOptions {
 
 impl GlobalOptions {
     pub fn printer(&self) -> crate::report::Printer {
-        crate::report::Printer { json: self.json, quiet: self.quiet }
+        crate::report::Printer {
+            json: self.json,
+            quiet: self.quiet,
+        }
     }
 }
 
@@ -263,7 +294,9 @@ pub fn run() -> i32 {
         Command::Preflight(args) => commands::preflight::run(&global, &args),
         Command::Deploy(args) => commands::deploy::run(&global, &args),
         Command::Status(args) => commands::status::run(&global, &args),
-        Command::History { target, limit } => commands::history::run(&global, target.as_deref(), limit),
+        Command::History { target, limit } => {
+            commands::history::run(&global, target.as_deref(), limit)
+        }
         Command::Rollback(args) => commands::rollback::run(&global, &args),
         Command::Logs(args) => commands::logs::run(&global, &args),
         Command::Down(args) => commands::down::run(&global, &args),
@@ -284,7 +317,9 @@ pub fn run() -> i32 {
 
 fn report_error(printer: crate::report::Printer, err: Error) {
     match err {
-        Error::Config(diagnostic) => printer.warn(&format!("{:?}", miette::Report::new_boxed(diagnostic))),
+        Error::Config(diagnostic) => {
+            printer.warn(&format!("{:?}", miette::Report::new_boxed(diagnostic)))
+        }
         other => printer.warn(&format!("error: {other}")),
     }
 }
@@ -294,7 +329,14 @@ fn report_error(printer: crate::report::Printer, err: Error) {
 fn init_diagnostics() {
     use std::io::IsTerminal;
     if !std::io::stderr().is_terminal() {
-        let _ = miette::set_hook(Box::new(|_| Box::new(miette::MietteHandlerOpts::new().wrap_lines(false).color(false).build())));
+        let _ = miette::set_hook(Box::new(|_| {
+            Box::new(
+                miette::MietteHandlerOpts::new()
+                    .wrap_lines(false)
+                    .color(false)
+                    .build(),
+            )
+        }));
     }
 }
 
@@ -306,5 +348,9 @@ fn init_tracing(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("HOMECTL_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("homectl={level}")));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().try_init();
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .without_time()
+        .try_init();
 }

@@ -9,10 +9,10 @@
 pub mod cli;
 pub mod commands;
 pub mod error;
+pub mod execution;
 pub mod inventory;
 pub mod plan;
 pub mod remote;
-pub mod execution;
 pub mod report;
 pub mod secrets;
 

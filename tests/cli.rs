@@ -35,7 +35,9 @@ fn homectl(args: &[&str]) -> Output {
 }
 
 fn corpus(kind: &str) -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus").join(kind);
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/corpus")
+        .join(kind);
     let mut cases: Vec<PathBuf> = fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.unwrap().path())
@@ -58,18 +60,26 @@ fn expected(case: &Path, case_arg: &str) -> Expected {
     let text = fs::read_to_string(case.join("expected.txt")).expect("expected.txt");
     let mut lines = text.lines();
     let (Some(location), Some(message)) = (lines.next(), lines.next()) else {
-        panic!("{}: expected.txt needs a location line and a message line", case.display());
+        panic!(
+            "{}: expected.txt needs a location line and a message line",
+            case.display()
+        );
     };
     Expected {
         location: format!("{case_arg}/{location}"),
         message: message.replace("{case}", case_arg),
-        absent: lines.filter_map(|l| l.strip_prefix("absent: ")).map(str::to_string).collect(),
+        absent: lines
+            .filter_map(|l| l.strip_prefix("absent: "))
+            .map(str::to_string)
+            .collect(),
     }
 }
 
 /// miette wraps long lines and draws a frame: compare without either.
 fn flatten(text: &str) -> String {
-    text.chars().filter(|c| !c.is_whitespace() && !matches!(c, '│' | '×')).collect()
+    text.chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '│' | '×'))
+        .collect()
 }
 
 #[test]
@@ -92,8 +102,14 @@ fn every_broken_input_is_refused_with_its_message() {
         if !output.stdout.is_empty() {
             problems.push("printed on stdout".to_string());
         }
-        if !flatten(&stderr).starts_with(&flatten(&format!("{}: {}", expected.location, expected.message))) {
-            problems.push(format!("does not start with `{}: {}`", expected.location, expected.message));
+        if !flatten(&stderr).starts_with(&flatten(&format!(
+            "{}: {}",
+            expected.location, expected.message
+        ))) {
+            problems.push(format!(
+                "does not start with `{}: {}`",
+                expected.location, expected.message
+            ));
         }
         for secret in &expected.absent {
             if stderr.contains(secret.as_str()) {
@@ -108,7 +124,12 @@ fn every_broken_input_is_refused_with_its_message() {
         }
         rendered.push((name.to_string(), stderr));
     }
-    assert!(failures.is_empty(), "{} case(s) failed:\n\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
     // The whole diagnostic, frame and hint included, pinned per case.
     for (name, stderr) in rendered {
         insta::assert_snapshot!(name, stderr);
@@ -120,8 +141,16 @@ fn the_reference_inventories_pass() {
     for path in ["inventory/lab.toml", "inventory/homelab.toml"] {
         let output = homectl(&["-i", path, "check"]);
         let stdout = String::from_utf8_lossy(&output.stdout);
-        assert_eq!(output.status.code(), Some(0), "{path}: {}", String::from_utf8_lossy(&output.stderr));
-        assert_eq!(stdout.trim(), format!("{path}: ok (3 nodes, 2 stacks: core, workers)"));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{path}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(
+            stdout.trim(),
+            format!("{path}: ok (3 nodes, 2 stacks: core, workers)")
+        );
     }
 }
 
@@ -129,16 +158,37 @@ fn the_reference_inventories_pass() {
 fn check_json_reports_success() {
     let output = homectl(&["-i", "inventory/lab.toml", "--json", "check"]);
     assert_eq!(output.status.code(), Some(0));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("one JSON object");
     assert_eq!(report["ok"], true);
-    assert_eq!(report["nodes"], serde_json::json!(["node-a", "node-b", "node-c"]));
+    assert_eq!(
+        report["nodes"],
+        serde_json::json!(["node-a", "node-b", "node-c"])
+    );
     assert_eq!(report["stacks"], serde_json::json!(["core", "workers"]));
 }
 
 #[test]
 fn deploy_dry_run_json_is_one_document_with_each_step_and_no_secret() {
-    let output = homectl(&["-i", "inventory/lab.toml", "--json", "deploy", "workers", "node-b", "--scale", "2", "--dry-run", "--tag", "abc1234"]);
-    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = homectl(&[
+        "-i",
+        "inventory/lab.toml",
+        "--json",
+        "deploy",
+        "workers",
+        "node-b",
+        "--scale",
+        "2",
+        "--dry-run",
+        "--tag",
+        "abc1234",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let plan: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
     assert_eq!(plan["dry_run"], true);
     assert_eq!(plan["tag"], "abc1234");
@@ -147,11 +197,30 @@ fn deploy_dry_run_json_is_one_document_with_each_step_and_no_secret() {
     assert_eq!(plans[0]["node"], "node-b");
     assert_eq!(plans[0]["stack"], "workers");
     assert_eq!(plans[0]["scale"], 2);
-    let steps: Vec<&str> = plans[0]["steps"].as_array().unwrap().iter().map(|s| s["step"].as_str().unwrap()).collect();
+    let steps: Vec<&str> = plans[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["step"].as_str().unwrap())
+        .collect();
     assert_eq!(steps.first(), Some(&"stage workers"), "{steps:?}");
-    assert!(steps.iter().any(|s| s.starts_with("up")) && steps.iter().any(|s| s.starts_with("health")), "{steps:?}");
-    let pull = plans[0]["steps"].as_array().unwrap().iter().find(|s| s["step"].as_str().unwrap().starts_with("pull")).unwrap();
-    assert!(pull["commands"].as_str().unwrap().contains("PASSWORD = ***"), "{pull}");
+    assert!(
+        steps.iter().any(|s| s.starts_with("up")) && steps.iter().any(|s| s.starts_with("health")),
+        "{steps:?}"
+    );
+    let pull = plans[0]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step"].as_str().unwrap().starts_with("pull"))
+        .unwrap();
+    assert!(
+        pull["commands"]
+            .as_str()
+            .unwrap()
+            .contains("PASSWORD = ***"),
+        "{pull}"
+    );
 }
 
 #[test]
@@ -159,7 +228,13 @@ fn every_valid_input_passes_check() {
     for case in corpus("valid") {
         let inventory = case.join("inventory.toml");
         let output = homectl(&["-i", inventory.to_str().unwrap(), "check"]);
-        assert_eq!(output.status.code(), Some(0), "{}: {}", case.display(), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{}: {}",
+            case.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
     }
 }
 
@@ -173,10 +248,26 @@ fn a_rich_compose_file_loads_into_the_model() {
     let compose = &shop.compose;
 
     let names: Vec<&str> = compose.services.keys().map(String::as_str).collect();
-    assert_eq!(names, ["api", "db", "debug-shell", "worker-1", "worker-2", "worker-3"]);
+    assert_eq!(
+        names,
+        [
+            "api",
+            "db",
+            "debug-shell",
+            "worker-1",
+            "worker-2",
+            "worker-3"
+        ]
+    );
     // Images through one and two levels of merge keys.
-    assert_eq!(compose.services["api"].image, "${REGISTRY}/shop-api:${IMAGE_TAG}");
-    assert_eq!(compose.services["worker-3"].image, "${REGISTRY}/shop-api:${IMAGE_TAG}");
+    assert_eq!(
+        compose.services["api"].image,
+        "${REGISTRY}/shop-api:${IMAGE_TAG}"
+    );
+    assert_eq!(
+        compose.services["worker-3"].image,
+        "${REGISTRY}/shop-api:${IMAGE_TAG}"
+    );
     assert_eq!(compose.services["db"].image, "postgres:16-alpine");
     // Health checks: merged in, written, or disabled (and that inherited).
     assert!(compose.services["db"].has_healthcheck);
@@ -186,7 +277,10 @@ fn a_rich_compose_file_loads_into_the_model() {
     assert!(!compose.services["debug-shell"].has_healthcheck);
     // Scale by profiles; `debug` never runs through homectl.
     assert_eq!(compose.services_at_scale(1), ["api", "db", "worker-1"]);
-    assert_eq!(compose.services_at_scale(3), ["api", "db", "worker-1", "worker-2", "worker-3"]);
+    assert_eq!(
+        compose.services_at_scale(3),
+        ["api", "db", "worker-1", "worker-2", "worker-3"]
+    );
 
     assert_eq!(shop.max_scale, 3);
     assert_eq!(shop.images, ["shop-api"]);

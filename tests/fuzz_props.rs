@@ -25,7 +25,12 @@ fn root() -> &'static Path {
 
 fn files_in(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.is_file()).collect())
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.is_file())
+                .collect()
+        })
         .unwrap_or_default();
     files.sort();
     files
@@ -35,7 +40,10 @@ fn files_in(dir: &Path) -> Vec<PathBuf> {
 fn kept_inputs(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files = files_in(&root().join("fuzz/corpus").join(target));
     files.extend(files_in(&root().join("fuzz/artifacts-found").join(target)));
-    files.into_iter().map(|p| (p.clone(), std::fs::read(&p).expect("read a corpus file"))).collect()
+    files
+        .into_iter()
+        .map(|p| (p.clone(), std::fs::read(&p).expect("read a corpus file")))
+        .collect()
 }
 
 /// Bundles of the repository's own inventories: every tests/corpus case
@@ -55,27 +63,46 @@ fn repository_bundles() -> Vec<(String, Vec<u8>)> {
         }
     }
     for inventory in ["inventory/lab.toml", "inventory/homelab.toml"] {
-        bundles.push((inventory.to_string(), harness::bundle_from_dir(root(), inventory)));
+        bundles.push((
+            inventory.to_string(),
+            harness::bundle_from_dir(root(), inventory),
+        ));
     }
     bundles
 }
 
 fn seeds(target: &str) -> Vec<Vec<u8>> {
-    let mut seeds: Vec<Vec<u8>> = kept_inputs(target).into_iter().map(|(_, data)| data).collect();
+    let mut seeds: Vec<Vec<u8>> = kept_inputs(target)
+        .into_iter()
+        .map(|(_, data)| data)
+        .collect();
     match target {
         "load" => seeds.extend(repository_bundles().into_iter().map(|(_, data)| data)),
-        "select" => seeds.extend([b"core\nbackend".to_vec(), b"workers\nnode:node-b\nservice:backtest-worker-2".to_vec()]),
-        "refs_names" => seeds.push(b"op://homelab/ghcr/token\npass://a/b\nenv://A_1\nexec://x\nnode-a\n0a1b2c3\nfe80::1".to_vec()),
+        "select" => seeds.extend([
+            b"core\nbackend".to_vec(),
+            b"workers\nnode:node-b\nservice:backtest-worker-2".to_vec(),
+        ]),
+        "refs_names" => seeds.push(
+            b"op://homelab/ghcr/token\npass://a/b\nenv://A_1\nexec://x\nnode-a\n0a1b2c3\nfe80::1"
+                .to_vec(),
+        ),
         _ => seeds.push(b"HISTORY {}\n".to_vec()),
     }
     seeds
 }
 
 fn runner() -> TestRunner {
-    let cases = std::env::var("HOMECTL_FUZZ_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(256);
+    let cases = std::env::var("HOMECTL_FUZZ_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(256);
     // No regression files next to the tests: found inputs go to
     // fuzz/artifacts-found/ by hand, minimized.
-    let config = Config { cases, failure_persistence: None, ..Config::default() };
+    let config = Config {
+        cases,
+        failure_persistence: None,
+        ..Config::default()
+    };
     if std::env::var_os("HOMECTL_FUZZ_RANDOM").is_some() {
         TestRunner::new(config)
     } else {
@@ -95,10 +122,17 @@ fn run<S: Strategy>(strategy: S, check: impl Fn(S::Value)) {
 
 /// The tokens of a libFuzzer dictionary (`"..."` lines, `\xNN` escapes).
 fn dictionary(target: &str) -> Vec<Vec<u8>> {
-    let text = std::fs::read_to_string(root().join("fuzz/dicts").join(format!("{target}.dict"))).unwrap_or_default();
+    let text = std::fs::read_to_string(root().join("fuzz/dicts").join(format!("{target}.dict")))
+        .unwrap_or_default();
     let mut tokens = Vec::new();
     for line in text.lines() {
-        let Some(body) = line.trim().strip_prefix('"').and_then(|l| l.strip_suffix('"')) else { continue };
+        let Some(body) = line
+            .trim()
+            .strip_prefix('"')
+            .and_then(|l| l.strip_suffix('"'))
+        else {
+            continue;
+        };
         let bytes = body.as_bytes();
         let mut token = Vec::new();
         let mut i = 0;
@@ -127,13 +161,28 @@ fn dictionary(target: &str) -> Vec<Vec<u8>> {
 /// One change to an input; positions are taken modulo its length.
 #[derive(Debug, Clone)]
 enum Edit {
-    Delete { at: usize, len: usize },
-    Insert { at: usize, bytes: Vec<u8> },
+    Delete {
+        at: usize,
+        len: usize,
+    },
+    Insert {
+        at: usize,
+        bytes: Vec<u8>,
+    },
     /// A copy of some other part of the input (a line, a table...).
-    Copy { at: usize, from: usize, len: usize },
-    Token { at: usize, token: usize },
+    Copy {
+        at: usize,
+        from: usize,
+        len: usize,
+    },
+    Token {
+        at: usize,
+        token: usize,
+    },
     /// A line start: a new line or header where there was none.
-    Newline { at: usize },
+    Newline {
+        at: usize,
+    },
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -145,7 +194,11 @@ fn edit() -> impl Strategy<Value = Edit> {
     prop_oneof![
         (any::<usize>(), 0usize..40).prop_map(|(at, len)| Edit::Delete { at, len }),
         (any::<usize>(), text).prop_map(|(at, bytes)| Edit::Insert { at, bytes }),
-        (any::<usize>(), any::<usize>(), 0usize..200).prop_map(|(at, from, len)| Edit::Copy { at, from, len }),
+        (any::<usize>(), any::<usize>(), 0usize..200).prop_map(|(at, from, len)| Edit::Copy {
+            at,
+            from,
+            len
+        }),
         (any::<usize>(), any::<usize>()).prop_map(|(at, token)| Edit::Token { at, token }),
         any::<usize>().prop_map(|at| Edit::Newline { at }),
     ]
@@ -165,7 +218,8 @@ fn apply(mut data: Vec<u8>, edits: &[Edit], tokens: &[Vec<u8>]) -> Vec<u8> {
             }
             Edit::Copy { at, from, len } => {
                 let from = from % n;
-                let piece: Vec<u8> = data[from.min(data.len())..(from + len).min(data.len())].to_vec();
+                let piece: Vec<u8> =
+                    data[from.min(data.len())..(from + len).min(data.len())].to_vec();
                 data.splice(at % n..at % n, piece);
             }
             Edit::Token { at, token } => {
@@ -184,7 +238,8 @@ fn apply(mut data: Vec<u8>, edits: &[Edit], tokens: &[Vec<u8>]) -> Vec<u8> {
 /// A seed, changed by a few edits (none: the seed as it is).
 fn mutated(seeds: Vec<Vec<u8>>, tokens: Vec<Vec<u8>>) -> impl Strategy<Value = Vec<u8>> {
     assert!(!seeds.is_empty(), "no seeds");
-    (0..seeds.len(), proptest::collection::vec(edit(), 0..8)).prop_map(move |(i, edits)| apply(seeds[i].clone(), &edits, &tokens))
+    (0..seeds.len(), proptest::collection::vec(edit(), 0..8))
+        .prop_map(move |(i, edits)| apply(seeds[i].clone(), &edits, &tokens))
 }
 
 // --- Sanity of the harness: bundles reach the loader as intended. -------
@@ -193,7 +248,11 @@ fn mutated(seeds: Vec<Vec<u8>>, tokens: Vec<Vec<u8>>) -> impl Strategy<Value = V
 fn repository_bundles_load_as_check_says() {
     for (name, data) in repository_bundles() {
         let bundle = harness::parse_bundle(&data);
-        assert_eq!(harness::bundle_bytes(&bundle.inventory, &bundle.files), data, "{name}: bundle round trip");
+        assert_eq!(
+            harness::bundle_bytes(&bundle.inventory, &bundle.files),
+            data,
+            "{name}: bundle round trip"
+        );
         // Loading for real, as the load target does, through a folder.
         let dir = tempfile::tempdir().unwrap();
         for (path, content) in &bundle.files {
@@ -203,7 +262,12 @@ fn repository_bundles_load_as_check_says() {
         }
         let loaded = homectl::inventory::load(&dir.path().join(&bundle.inventory));
         let expect_ok = !name.starts_with("broken/");
-        assert_eq!(loaded.is_ok(), expect_ok, "{name}: {:?}", loaded.err().map(|e| e.to_string()));
+        assert_eq!(
+            loaded.is_ok(),
+            expect_ok,
+            "{name}: {:?}",
+            loaded.err().map(|e| e.to_string())
+        );
         harness::check_load(&data);
     }
 }
@@ -230,13 +294,18 @@ fn kept_corpus_replays() {
 
 #[test]
 fn load_never_panics() {
-    run(mutated(seeds("load"), dictionary("load")), |data| harness::check_load(&data));
+    run(mutated(seeds("load"), dictionary("load")), |data| {
+        harness::check_load(&data)
+    });
 }
 
 #[test]
 fn select_never_panics() {
     let project = harness::lab_project(root());
-    let mut known: Vec<String> = dictionary("select").into_iter().map(|t| String::from_utf8_lossy(&t).into_owned()).collect();
+    let mut known: Vec<String> = dictionary("select")
+        .into_iter()
+        .map(|t| String::from_utf8_lossy(&t).into_owned())
+        .collect();
     known.push(String::new());
     let name = prop_oneof![
         3 => proptest::sample::select(known.clone()),
@@ -244,7 +313,10 @@ fn select_never_panics() {
             .prop_map(|(kind, name)| format!("{kind}{name}")),
         1 => any::<String>(),
     ];
-    let strategy = (proptest::option::of(name.clone()), proptest::collection::vec(name, 0..5));
+    let strategy = (
+        proptest::option::of(name.clone()),
+        proptest::collection::vec(name, 0..5),
+    );
     run(strategy, |(target, names)| {
         let line = |s: &str| s.replace('\n', " ");
         let mut input = target.as_deref().map_or("<none>".to_string(), line);
@@ -256,18 +328,28 @@ fn select_never_panics() {
         // Straight through too, newlines and all.
         let _ = homectl::plan::select(project, target.as_deref(), &names);
     });
-    run(mutated(seeds("select"), dictionary("select")), |data| harness::check_select(project, &data));
+    run(mutated(seeds("select"), dictionary("select")), |data| {
+        harness::check_select(project, &data)
+    });
 }
 
 #[test]
 fn refs_and_names_never_panic() {
-    let scheme = proptest::sample::select(vec!["op://", "pass://", "env://", "exec://", "vault://", "", "op:/", "://"]);
-    run((scheme, any::<String>()), |(scheme, rest)| harness::check_one_string(&format!("{scheme}{rest}")));
+    let scheme = proptest::sample::select(vec![
+        "op://", "pass://", "env://", "exec://", "vault://", "", "op:/", "://",
+    ]);
+    run((scheme, any::<String>()), |(scheme, rest)| {
+        harness::check_one_string(&format!("{scheme}{rest}"))
+    });
     run(any::<String>(), |s| harness::check_one_string(&s));
-    run(mutated(seeds("refs_names"), Vec::new()), |data| harness::check_refs_names(&data));
+    run(mutated(seeds("refs_names"), Vec::new()), |data| {
+        harness::check_refs_names(&data)
+    });
 }
 
 #[test]
 fn history_never_panics() {
-    run(mutated(seeds("history"), Vec::new()), |data| harness::check_history(&data));
+    run(mutated(seeds("history"), Vec::new()), |data| {
+        harness::check_history(&data)
+    });
 }

@@ -55,14 +55,32 @@ fn init_scaffolds_files_that_pass_check() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     for file in FILES {
-        assert!(tmp.path().join("lab").join(file).is_file(), "{file} missing");
-        assert!(stdout.contains(&format!("lab/{file}")), "{file} not named in:\n{stdout}");
+        assert!(
+            tmp.path().join("lab").join(file).is_file(),
+            "{file} missing"
+        );
+        assert!(
+            stdout.contains(&format!("lab/{file}")),
+            "{file} not named in:\n{stdout}"
+        );
     }
-    assert!(stdout.contains("homectl preflight"), "next steps missing:\n{stdout}");
+    assert!(
+        stdout.contains("homectl preflight"),
+        "next steps missing:\n{stdout}"
+    );
 
     let check = homectl(tmp.path(), &["-i", "lab/inventory/homelab.toml", "check"]);
-    assert_eq!(check.status.code(), Some(0), "check failed:\n{}", text(&check.stderr));
-    assert!(text(&check.stdout).contains("3 nodes, 2 stacks: core, workers"), "{}", text(&check.stdout));
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "check failed:\n{}",
+        text(&check.stderr)
+    );
+    assert!(
+        text(&check.stdout).contains("3 nodes, 2 stacks: core, workers"),
+        "{}",
+        text(&check.stdout)
+    );
 }
 
 #[test]
@@ -72,7 +90,12 @@ fn init_defaults_to_the_current_folder_and_the_default_inventory_path() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     // No -i: the default inventory/homelab.toml is the scaffolded one.
     let check = homectl(tmp.path(), &["check"]);
-    assert_eq!(check.status.code(), Some(0), "check failed:\n{}", text(&check.stderr));
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "check failed:\n{}",
+        text(&check.stderr)
+    );
 }
 
 #[test]
@@ -88,7 +111,10 @@ fn init_never_overwrites_and_names_every_file_in_the_way() {
     assert_eq!(again.status.code(), Some(2));
     let stderr = text(&again.stderr);
     for file in FILES {
-        assert!(stderr.contains(&format!("lab/{file}")), "{file} not named in:\n{stderr}");
+        assert!(
+            stderr.contains(&format!("lab/{file}")),
+            "{file} not named in:\n{stderr}"
+        );
     }
     assert!(stderr.contains("nothing was written"), "{stderr}");
     assert_eq!(snapshot(tmp.path()), before, "a second init changed files");
@@ -109,7 +135,10 @@ fn init_writes_nothing_when_a_single_file_is_in_the_way() {
     let stderr = text(&out.stderr);
     assert!(stderr.contains("stacks/workers/compose.yml"), "{stderr}");
     assert!(stderr.contains("inventory"), "{stderr}");
-    assert!(!stderr.contains("stacks/core"), "files not in the way are named:\n{stderr}");
+    assert!(
+        !stderr.contains("stacks/core"),
+        "files not in the way are named:\n{stderr}"
+    );
     assert_eq!(snapshot(tmp.path()), before, "init wrote something");
     assert!(!tmp.path().join("stacks/core").exists());
 }
@@ -118,15 +147,51 @@ fn init_writes_nothing_when_a_single_file_is_in_the_way() {
 fn the_scaffold_plans_a_deploy_at_every_scale() {
     let tmp = tempfile::tempdir().unwrap();
     assert_eq!(homectl(tmp.path(), &["init"]).status.code(), Some(0));
-    let out = homectl(tmp.path(), &["deploy", "workers", "node-b", "--scale", "3", "--dry-run", "--tag", "abc1234"]);
+    let out = homectl(
+        tmp.path(),
+        &[
+            "deploy",
+            "workers",
+            "node-b",
+            "--scale",
+            "3",
+            "--dry-run",
+            "--tag",
+            "abc1234",
+        ],
+    );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let plan = text(&out.stdout);
-    assert!(plan.contains("--profile scale-2 --profile scale-3"), "{plan}");
-    assert!(plan.contains("ghcr.io/acme/ktrdr-backend:abc1234"), "{plan}");
-    let core = homectl(tmp.path(), &["deploy", "core", "--dry-run", "--tag", "abc1234"]);
+    assert!(
+        plan.contains("--profile scale-2 --profile scale-3"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("ghcr.io/acme/ktrdr-backend:abc1234"),
+        "{plan}"
+    );
+    let core = homectl(
+        tmp.path(),
+        &["deploy", "core", "--dry-run", "--tag", "abc1234"],
+    );
     assert_eq!(core.status.code(), Some(0), "{}", text(&core.stderr));
-    assert!(text(&core.stdout).contains("# step hook core backend"), "{}", text(&core.stdout));
-    let too_big = homectl(tmp.path(), &["deploy", "workers", "--scale", "4", "--dry-run", "--tag", "abc1234"]);
+    assert!(
+        text(&core.stdout).contains("# step hook core backend"),
+        "{}",
+        text(&core.stdout)
+    );
+    let too_big = homectl(
+        tmp.path(),
+        &[
+            "deploy",
+            "workers",
+            "--scale",
+            "4",
+            "--dry-run",
+            "--tag",
+            "abc1234",
+        ],
+    );
     assert_eq!(too_big.status.code(), Some(2));
 }
 
@@ -139,7 +204,10 @@ fn completions_know_the_commands() {
         let script = text(&out.stdout);
         assert!(!script.trim().is_empty(), "{shell}: empty");
         for command in ["deploy", "preflight", "check", "init"] {
-            assert!(script.contains(command), "{shell} completion does not mention {command}");
+            assert!(
+                script.contains(command),
+                "{shell} completion does not mention {command}"
+            );
         }
     }
     let bad = homectl(tmp.path(), &["completions", "tcsh"]);
@@ -152,19 +220,33 @@ fn the_man_page_knows_the_commands() {
     let out = homectl(tmp.path(), &["man"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let page = text(&out.stdout);
-    assert!(page.starts_with(".ie") || page.contains(".TH homectl"), "not roff:\n{page}");
+    assert!(
+        page.starts_with(".ie") || page.contains(".TH homectl"),
+        "not roff:\n{page}"
+    );
     for command in ["deploy", "preflight", "check", "init"] {
-        assert!(page.contains(command), "the man page does not mention {command}");
+        assert!(
+            page.contains(command),
+            "the man page does not mention {command}"
+        );
     }
 
     let dir = tmp.path().join("man1");
     let out = homectl(tmp.path(), &["man", "--dir", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    for page in ["homectl.1", "homectl-deploy.1", "homectl-preflight.1", "homectl-init.1"] {
+    for page in [
+        "homectl.1",
+        "homectl-deploy.1",
+        "homectl-preflight.1",
+        "homectl-init.1",
+    ] {
         assert!(dir.join(page).is_file(), "{page} not written");
     }
     let deploy = fs::read_to_string(dir.join("homectl-deploy.1")).unwrap();
-    assert!(deploy.contains("dry\\-run"), "homectl-deploy.1 lacks --dry-run");
+    assert!(
+        deploy.contains("dry\\-run"),
+        "homectl-deploy.1 lacks --dry-run"
+    );
 }
 
 /// Every command's --help ends with examples.
@@ -185,6 +267,9 @@ fn every_command_has_examples_in_its_help() {
     for command in commands {
         let out = homectl(tmp.path(), &[&command, "--help"]);
         let text = text(&out.stdout);
-        assert!(text.contains("Examples:\n  homectl "), "`homectl {command} --help` has no examples:\n{text}");
+        assert!(
+            text.contains("Examples:\n  homectl "),
+            "`homectl {command} --help` has no examples:\n{text}"
+        );
     }
 }

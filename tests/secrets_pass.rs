@@ -40,7 +40,12 @@ fn run(command: &mut Command, stdin: &str) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| panic!("cannot run {command:?}: {e}"));
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     let output = child.wait_with_output().unwrap();
     assert!(
         output.status.success(),
@@ -85,13 +90,20 @@ fn pass_references_resolve_to_the_first_line() {
     run(Command::new("pass").args(["init", "t@example.invalid"]), "");
     let first = "pa$$ 'w\"ord' $(touch /tmp/homectl-pwned) `id`; a=b é";
     let entry = format!("{first}\nuser: ktrdr\nurl: https://db.example.invalid\n");
-    run(Command::new("pass").args(["insert", "-m", "homelab/db"]), &entry);
-    run(Command::new("pass").args(["insert", "-m", "homelab/token"]), "tok-123\n");
+    run(
+        Command::new("pass").args(["insert", "-m", "homelab/db"]),
+        &entry,
+    );
+    run(
+        Command::new("pass").args(["insert", "-m", "homelab/token"]),
+        "tok-123\n",
+    );
 
     let db = reference("pass://homelab/db");
     let token = reference("pass://homelab/token");
     let refs: BTreeSet<SecretRef> = [db.clone(), token.clone()].into();
-    let secrets = resolve_all(&refs, &ProviderSettings::default()).expect("pass:// references resolve");
+    let secrets =
+        resolve_all(&refs, &ProviderSettings::default()).expect("pass:// references resolve");
     assert_eq!(secrets.len(), 2);
     assert_eq!(secrets.get(&db).unwrap().expose_for_channel(), first);
     assert_eq!(secrets.get(&token).unwrap().expose_for_channel(), "tok-123");
@@ -103,11 +115,22 @@ fn pass_references_resolve_to_the_first_line() {
     let text = err.to_string();
     assert!(text.contains("pass://homelab/missing"), "{text}");
     assert!(text.contains("not in the password store"), "{text}");
-    assert!(!text.contains("pass://homelab/db"), "only the failing reference: {text}");
-    assert!(!text.contains("tok-123") && !text.contains("ktrdr"), "{text}");
+    assert!(
+        !text.contains("pass://homelab/db"),
+        "only the failing reference: {text}"
+    );
+    assert!(
+        !text.contains("tok-123") && !text.contains("ktrdr"),
+        "{text}"
+    );
 
     // A folder is not a password (pass would print its tree).
     let folder = reference("pass://homelab");
-    let err = resolve_all(&[folder].into(), &ProviderSettings::default()).unwrap_err().to_string();
-    assert!(err.contains("pass://homelab") && err.contains("folder"), "{err}");
+    let err = resolve_all(&[folder].into(), &ProviderSettings::default())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("pass://homelab") && err.contains("folder"),
+        "{err}"
+    );
 }

@@ -53,7 +53,10 @@ pub fn parse_bundle(data: &[u8]) -> Bundle {
     let mut first = true;
     for line in data.split_inclusive(|&b| b == b'\n') {
         if let Some(header) = line.strip_prefix(b"=== ") {
-            let path = std::str::from_utf8(header).ok().map(str::trim_end).and_then(clean_path);
+            let path = std::str::from_utf8(header)
+                .ok()
+                .map(str::trim_end)
+                .and_then(clean_path);
             if !(first && current.1.is_empty()) {
                 files.push(std::mem::take(&mut current));
             }
@@ -65,7 +68,10 @@ pub fn parse_bundle(data: &[u8]) -> Bundle {
     }
     files.push(current);
 
-    let inventory = files[0].0.clone().unwrap_or_else(|| DEFAULT_INVENTORY.to_string());
+    let inventory = files[0]
+        .0
+        .clone()
+        .unwrap_or_else(|| DEFAULT_INVENTORY.to_string());
     let files = files
         .into_iter()
         .filter_map(|(path, content)| path.map(|p| (p, content)))
@@ -78,7 +84,8 @@ pub fn parse_bundle(data: &[u8]) -> Bundle {
 /// bundles whose files end with a newline). Used to build seeds.
 pub fn bundle_bytes(inventory: &str, files: &[(String, Vec<u8>)]) -> Vec<u8> {
     let mut out = Vec::new();
-    let mut ordered: Vec<&(String, Vec<u8>)> = files.iter().filter(|(p, _)| p == inventory).collect();
+    let mut ordered: Vec<&(String, Vec<u8>)> =
+        files.iter().filter(|(p, _)| p == inventory).collect();
     ordered.extend(files.iter().filter(|(p, _)| p != inventory));
     for (path, content) in ordered {
         out.extend_from_slice(format!("=== {path}\n").as_bytes());
@@ -94,7 +101,9 @@ pub fn bundle_bytes(inventory: &str, files: &[(String, Vec<u8>)]) -> Vec<u8> {
 /// every file under `root/stacks/`, as seed-corpus.sh writes them.
 pub fn bundle_from_dir(root: &Path, inventory: &str) -> Vec<u8> {
     fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        let Ok(entries) = std::fs::read_dir(dir) else { return };
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
         let mut entries: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
         entries.sort();
         for path in entries {
@@ -107,9 +116,16 @@ pub fn bundle_from_dir(root: &Path, inventory: &str) -> Vec<u8> {
     }
     let mut paths = Vec::new();
     walk(&root.join("stacks"), &mut paths);
-    let mut files = vec![(inventory.to_string(), std::fs::read(root.join(inventory)).unwrap_or_default())];
+    let mut files = vec![(
+        inventory.to_string(),
+        std::fs::read(root.join(inventory)).unwrap_or_default(),
+    )];
     for path in paths {
-        let rel = path.strip_prefix(root).expect("under root").to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(root)
+            .expect("under root")
+            .to_string_lossy()
+            .into_owned();
         files.push((rel, std::fs::read(&path).unwrap_or_default()));
     }
     bundle_bytes(inventory, &files)
@@ -122,7 +138,11 @@ fn clean_path(path: &str) -> Option<String> {
         && path.len() <= 120
         && parts.len() <= 8
         && parts.iter().all(|p| {
-            !p.is_empty() && *p != "." && *p != ".." && p.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+            !p.is_empty()
+                && *p != "."
+                && *p != ".."
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
         });
     ok.then(|| path.to_string())
 }
@@ -179,11 +199,16 @@ pub fn render_config_error(err: inventory::ConfigError) {
     let location = err.location.clone();
     let message = err.message.clone();
     let mut out = String::new();
-    let handler = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor()).with_wrap_lines(false);
+    let handler =
+        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
+            .with_wrap_lines(false);
     let _ = handler.render_report(&mut out, &err);
     let _ = miette::NarratableReportHandler::new().render_report(&mut out, &err);
     let report = format!("{:?}", miette::Report::new(err));
-    assert!(!location.is_empty(), "a config error without a location: {message}");
+    assert!(
+        !location.is_empty(),
+        "a config error without a location: {message}"
+    );
     assert!(!report.is_empty(), "an empty diagnostic for: {message}");
 }
 
@@ -235,17 +260,36 @@ fn select_and_plan(project: &Project, target: Option<&str>, names: &[String]) ->
     };
     let inv = &project.inventory;
     for selected in &selection.nodes {
-        let node = inv.nodes.get(&selected.node).unwrap_or_else(|| panic!("selected node `{}` is not in the inventory", selected.node));
+        let node = inv
+            .nodes
+            .get(&selected.node)
+            .unwrap_or_else(|| panic!("selected node `{}` is not in the inventory", selected.node));
         for chosen in &selected.stacks {
-            assert!(node.stacks.contains(&chosen.stack), "stack `{}` selected on node `{}` that does not run it", chosen.stack, node.name);
+            assert!(
+                node.stacks.contains(&chosen.stack),
+                "stack `{}` selected on node `{}` that does not run it",
+                chosen.stack,
+                node.name
+            );
             let stack = &project.stacks[&chosen.stack];
             if let Some(services) = &chosen.services {
                 for service in services {
-                    assert!(stack.compose.services.contains_key(service), "service `{service}` selected in stack `{}` that has no such service", stack.name);
+                    assert!(
+                        stack.compose.services.contains_key(service),
+                        "service `{service}` selected in stack `{}` that has no such service",
+                        stack.name
+                    );
                 }
             }
             for scale in 1..=stack.max_scale.min(8) {
-                let planned = plan_stack(inv, node, stack, chosen.services.as_deref(), "0123abc", scale);
+                let planned = plan_stack(
+                    inv,
+                    node,
+                    stack,
+                    chosen.services.as_deref(),
+                    "0123abc",
+                    scale,
+                );
                 assert_eq!(planned.scale, scale);
             }
         }
@@ -263,7 +307,10 @@ pub fn lab_project(root: &Path) -> &'static Project {
     static PROJECT: std::sync::OnceLock<Project> = std::sync::OnceLock::new();
     PROJECT.get_or_init(|| match inventory::load(&root.join("inventory/lab.toml")) {
         Ok(project) => project,
-        Err(err) => panic!("inventory/lab.toml does not load: {:?}", miette::Report::new(err)),
+        Err(err) => panic!(
+            "inventory/lab.toml does not load: {:?}",
+            miette::Report::new(err)
+        ),
     })
 }
 
@@ -290,7 +337,10 @@ pub fn check_select(project: &Project, data: &[u8]) {
 /// tag that passes holds no character a shell or a path would read.
 pub fn check_refs_names(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    for line in std::iter::once(text.as_ref()).chain(text.split('\n')).take(64) {
+    for line in std::iter::once(text.as_ref())
+        .chain(text.split('\n'))
+        .take(64)
+    {
         check_one_string(line);
     }
 }
@@ -299,29 +349,65 @@ pub fn check_one_string(s: &str) {
     if let Ok(reference) = SecretRef::parse(s) {
         let printed = reference.to_string();
         assert_eq!(printed, s, "a reference does not print back to its text");
-        assert_eq!(SecretRef::parse(&printed).as_ref(), Ok(&reference), "a printed reference parses differently");
-        assert!(!s.chars().any(char::is_control), "a reference with a control character was accepted: {s:?}");
+        assert_eq!(
+            SecretRef::parse(&printed).as_ref(),
+            Ok(&reference),
+            "a printed reference parses differently"
+        );
+        assert!(
+            !s.chars().any(char::is_control),
+            "a reference with a control character was accepted: {s:?}"
+        );
     }
-    let shell_safe = |x: &str| x.chars().all(|c| c.is_ascii() && !c.is_ascii_control() && !c.is_ascii_whitespace() && !"\"'`$\\;&|<>(){}*?[]!#~%".contains(c));
+    let shell_safe = |x: &str| {
+        x.chars().all(|c| {
+            c.is_ascii()
+                && !c.is_ascii_control()
+                && !c.is_ascii_whitespace()
+                && !"\"'`$\\;&|<>(){}*?[]!#~%".contains(c)
+        })
+    };
     if names::check_name(s).is_ok() {
-        assert!(!s.is_empty() && s.len() <= 63 && shell_safe(s) && !s.starts_with('-') && !s.contains('/'), "check_name accepted {s:?}");
+        assert!(
+            !s.is_empty()
+                && s.len() <= 63
+                && shell_safe(s)
+                && !s.starts_with('-')
+                && !s.contains('/'),
+            "check_name accepted {s:?}"
+        );
     }
     if names::check_service_name(s).is_ok() {
-        assert!(!s.is_empty() && shell_safe(s) && !s.starts_with('-') && !s.contains('/'), "check_service_name accepted {s:?}");
+        assert!(
+            !s.is_empty() && shell_safe(s) && !s.starts_with('-') && !s.contains('/'),
+            "check_service_name accepted {s:?}"
+        );
     }
     if names::check_host(s).is_ok() {
-        assert!(!s.is_empty() && s.len() <= 253 && shell_safe(s) && !s.starts_with('-'), "check_host accepted {s:?}");
+        assert!(
+            !s.is_empty() && s.len() <= 253 && shell_safe(s) && !s.starts_with('-'),
+            "check_host accepted {s:?}"
+        );
     }
     for allow_slash in [false, true] {
         if names::check_registry_part(s, allow_slash).is_ok() {
-            assert!(shell_safe(s) && !s.starts_with('-'), "check_registry_part accepted {s:?}");
+            assert!(
+                shell_safe(s) && !s.starts_with('-'),
+                "check_registry_part accepted {s:?}"
+            );
         }
     }
     if names::check_tag(s).is_ok() {
-        assert!((1..=128).contains(&s.len()) && shell_safe(s) && !s.starts_with(['-', '.']), "check_tag accepted {s:?}");
+        assert!(
+            (1..=128).contains(&s.len()) && shell_safe(s) && !s.starts_with(['-', '.']),
+            "check_tag accepted {s:?}"
+        );
     }
     if is_env_name(s) {
-        assert!(!s.is_empty() && shell_safe(s) && !s.starts_with(|c: char| c.is_ascii_digit()), "is_env_name accepted {s:?}");
+        assert!(
+            !s.is_empty() && shell_safe(s) && !s.starts_with(|c: char| c.is_ascii_digit()),
+            "is_env_name accepted {s:?}"
+        );
     }
     let _ = inventory::profile_scale(s);
     // Its one caller clamps the offset to a character boundary first (it
@@ -347,7 +433,11 @@ pub fn check_history(data: &[u8]) {
     stacks.dedup();
     for stack in stacks.into_iter().take(8) {
         let _ = plan::history::current_scale(&records, stack);
-        let services: Vec<String> = records.iter().flat_map(|r| r.services.iter().cloned()).take(4).collect();
+        let services: Vec<String> = records
+            .iter()
+            .flat_map(|r| r.services.iter().cloned())
+            .take(4)
+            .collect();
         let _ = plan::rollback_plan::rollback_target(&records, stack, &[]);
         let _ = plan::rollback_plan::rollback_target(&records, stack, &services);
     }

@@ -37,12 +37,21 @@ pub fn run(global: &GlobalOptions) -> Result<i32> {
             global.inventory.display(),
             plural(project.inventory.nodes.len(), "node"),
             plural(project.stacks.len(), "stack"),
-            project.stacks.keys().cloned().collect::<Vec<_>>().join(", ")
+            project
+                .stacks
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
         ));
     }
     Ok(0)
 }
 
 fn plural(n: usize, word: &str) -> String {
-    if n == 1 { format!("1 {word}") } else { format!("{n} {word}s") }
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }

@@ -30,8 +30,15 @@ pub fn man(global: &GlobalOptions, args: &ManArgs) -> Result<i32> {
             global.printer().out(&String::from_utf8_lossy(&out));
         }
         Some(dir) => {
-            write_pages(command, dir).map_err(|e| Error::runtime(format!("man: cannot write the pages into {}: {e}", dir.display())))?;
-            global.printer().info(&format!("man pages written to {}", dir.display()));
+            write_pages(command, dir).map_err(|e| {
+                Error::runtime(format!(
+                    "man: cannot write the pages into {}: {e}",
+                    dir.display()
+                ))
+            })?;
+            global
+                .printer()
+                .info(&format!("man pages written to {}", dir.display()));
         }
     }
     Ok(0)

@@ -30,8 +30,13 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
         // Each node's history says which images come back.
         "history".to_string()
     } else {
-        let cwd = std::env::current_dir().map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
-        let (tag, warning) = plan::resolve_tag(args.target.tag.as_deref(), project.inventory.tag_length, &cwd)?;
+        let cwd = std::env::current_dir()
+            .map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
+        let (tag, warning) = plan::resolve_tag(
+            args.target.tag.as_deref(),
+            project.inventory.tag_length,
+            &cwd,
+        )?;
         if let Some(warning) = warning {
             printer.warn(&format!("warning: {warning}"));
         }
@@ -51,8 +56,11 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
 
     // Every secret resolves before any node is touched (one `op` call).
     let refs = selection.secret_references(&project);
-    let settings = ProviderSettings { exec: project.inventory.secrets_exec.clone() };
-    let secrets = resolve_all(&refs, &settings).map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
+    let settings = ProviderSettings {
+        exec: project.inventory.secrets_exec.clone(),
+    };
+    let secrets = resolve_all(&refs, &settings)
+        .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
 
     let nodes: Vec<String> = selection.nodes.iter().map(|n| n.node.clone()).collect();
     let progress = Arc::new(Progress::new(printer, &nodes));
@@ -133,7 +141,10 @@ fn check_scale(project: &Project, selection: &Selection, scale: Option<u32>) -> 
         for s in &node.stacks {
             let max = project.stacks[&s.stack].max_scale;
             if n < 1 || n > max {
-                return Err(Error::usage(format!("--scale {n}: stack `{}` scales within 1..{max} (max_scale in its stack.toml)", s.stack)));
+                return Err(Error::usage(format!(
+                    "--scale {n}: stack `{}` scales within 1..{max} (max_scale in its stack.toml)",
+                    s.stack
+                )));
             }
         }
     }
@@ -144,10 +155,19 @@ fn check_scale(project: &Project, selection: &Selection, scale: Option<u32>) -> 
 /// text, and as one JSON document for `--json` (the same steps, each
 /// step's text as `--dry-run` prints it). Connects to nothing, so the scale
 /// is `--scale`, else the inventory's.
-fn dry_run(project: &Project, selection: &Selection, tag: &str, scale: Option<u32>) -> (String, serde_json::Value) {
+fn dry_run(
+    project: &Project,
+    selection: &Selection,
+    tag: &str,
+    scale: Option<u32>,
+) -> (String, serde_json::Value) {
     let inv = &project.inventory;
     let hidden = Secrets::new();
-    let login = Login { server: &inv.registry.server, username: &inv.registry.username, password: SecretValue::new(String::new()) };
+    let login = Login {
+        server: &inv.registry.server,
+        username: &inv.registry.username,
+        password: SecretValue::new(String::new()),
+    };
     let mut out = format!("# dry run: tag {tag}; nothing is changed and no node is contacted\n");
     let mut plans = Vec::new();
     for selected in &selection.nodes {
@@ -161,17 +181,35 @@ fn dry_run(project: &Project, selection: &Selection, tag: &str, scale: Option<u3
                 node.name,
                 node.host,
                 stack.name,
-                if scale.is_none() { " (or the scale it runs at now)" } else { "" },
+                if scale.is_none() {
+                    " (or the scale it runs at now)"
+                } else {
+                    ""
+                },
                 d.services.join(", "),
-                if d.remove.is_empty() { String::new() } else { format!("; removes {}", d.remove.join(", ")) }
+                if d.remove.is_empty() {
+                    String::new()
+                } else {
+                    format!("; removes {}", d.remove.join(", "))
+                }
             ));
-            let mut steps = vec![deploy_steps::stage_step(&d, &stack.compose.text), deploy_steps::pull_step(&d, &hidden, &login)];
+            let mut steps = vec![
+                deploy_steps::stage_step(&d, &stack.compose.text),
+                deploy_steps::pull_step(&d, &hidden, &login),
+            ];
             steps.extend(deploy_steps::hook_steps(&d, &hidden));
             steps.push(deploy_steps::up_step(&d, &hidden));
-            steps.push(deploy_steps::health_step(&d, stack.health.url.as_deref(), stack.health.timeout.as_secs()));
+            steps.push(deploy_steps::health_step(
+                &d,
+                stack.health.url.as_deref(),
+                stack.health.timeout.as_secs(),
+            ));
             let mut json_steps = Vec::new();
             for step in steps {
-                let text = step.to_string().replace(crate::remote::preflight_step::LIB, "# (homectl's shell functions: src/remote/scripts/lib.sh)\n");
+                let text = step.to_string().replace(
+                    crate::remote::preflight_step::LIB,
+                    "# (homectl's shell functions: src/remote/scripts/lib.sh)\n",
+                );
                 out.push_str(&format!("{text}\n\n"));
                 json_steps.push(serde_json::json!({ "step": step.name, "commands": text }));
             }

@@ -24,18 +24,26 @@ pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
     let what: Vec<String> = selection
         .nodes
         .iter()
-        .flat_map(|n| n.stacks.iter().map(move |s| match &s.services {
-            None => format!("{}: stack {}", n.node, s.stack),
-            Some(list) => format!("{}: {} of stack {}", n.node, list.join(", "), s.stack),
-        }))
+        .flat_map(|n| {
+            n.stacks.iter().map(move |s| match &s.services {
+                None => format!("{}: stack {}", n.node, s.stack),
+                Some(list) => format!("{}: {} of stack {}", n.node, list.join(", "), s.stack),
+            })
+        })
         .collect();
     let printer = global.printer();
     if !args.yes {
         if !std::io::stdin().is_terminal() {
-            return Err(Error::usage("down stops containers: pass --yes when not on a terminal"));
+            return Err(Error::usage(
+                "down stops containers: pass --yes when not on a terminal",
+            ));
         }
         let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "This stops and removes the containers of:\n  {}\n(volumes are kept)", what.join("\n  "));
+        let _ = writeln!(
+            err,
+            "This stops and removes the containers of:\n  {}\n(volumes are kept)",
+            what.join("\n  ")
+        );
         let _ = write!(err, "Continue? [y/N] ");
         let _ = err.flush();
         let mut answer = String::new();
@@ -48,7 +56,11 @@ pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
     let inv = Arc::new(project.inventory.clone());
     let who = operator();
     let results = crate::commands::runtime()?.block_on(async {
-        let tasks: Vec<_> = selection.nodes.into_iter().map(|n| tokio::spawn(down_node(inv.clone(), n, who.clone()))).collect();
+        let tasks: Vec<_> = selection
+            .nodes
+            .into_iter()
+            .map(|n| tokio::spawn(down_node(inv.clone(), n, who.clone())))
+            .collect();
         let mut results = Vec::new();
         for t in tasks {
             if let Ok(r) = t.await {
@@ -60,7 +72,9 @@ pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
     let mut failed = Vec::new();
     for (node, result) in results {
         match result {
-            Ok(lines) => lines.iter().for_each(|l| printer.out(&format!("{node}: {l}"))),
+            Ok(lines) => lines
+                .iter()
+                .for_each(|l| printer.out(&format!("{node}: {l}"))),
             Err(e) => {
                 printer.warn(&format!("✗ {node}: {e}"));
                 failed.push(node);
@@ -70,11 +84,18 @@ pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
     if failed.is_empty() {
         Ok(0)
     } else {
-        Err(Error::runtime(format!("down failed on {}", failed.join(", "))))
+        Err(Error::runtime(format!(
+            "down failed on {}",
+            failed.join(", ")
+        )))
     }
 }
 
-async fn down_node(inv: Arc<inventory::Inventory>, selected: SelectedNode, who: String) -> (String, std::result::Result<Vec<String>, String>) {
+async fn down_node(
+    inv: Arc<inventory::Inventory>,
+    selected: SelectedNode,
+    who: String,
+) -> (String, std::result::Result<Vec<String>, String>) {
     let node = selected.node.clone();
     let result = async {
         let mut session = NodeSession::open(&inv, &inv.nodes[&node], true).await?;
@@ -83,7 +104,14 @@ async fn down_node(inv: Arc<inventory::Inventory>, selected: SelectedNode, who: 
             let t = Instant::now();
             let project = format!("{}-{}", inv.name, s.stack);
             let services = s.services.clone().unwrap_or_default();
-            let step = Step::new(format!("down {}", s.stack), format!("PROJECT={} SERVICES={}\n{DOWN}", quote(&project), quote(&services.join(" "))));
+            let step = Step::new(
+                format!("down {}", s.stack),
+                format!(
+                    "PROJECT={} SERVICES={}\n{DOWN}",
+                    quote(&project),
+                    quote(&services.join(" "))
+                ),
+            );
             let out = match session.run(&step, Duration::from_secs(300)).await {
                 Ok(o) => o,
                 Err(e) => {
@@ -91,7 +119,11 @@ async fn down_node(inv: Arc<inventory::Inventory>, selected: SelectedNode, who: 
                     return Err(e);
                 }
             };
-            let removed = out.lines().find_map(|l| l.strip_prefix("REMOVED ")).unwrap_or("0").to_string();
+            let removed = out
+                .lines()
+                .find_map(|l| l.strip_prefix("REMOVED "))
+                .unwrap_or("0")
+                .to_string();
             let record = HistoryRecord {
                 time: now_rfc3339(),
                 operator: who.clone(),
@@ -107,8 +139,20 @@ async fn down_node(inv: Arc<inventory::Inventory>, selected: SelectedNode, who: 
                 duration_ms: t.elapsed().as_millis() as u64,
                 inputs: String::new(),
             };
-            let _ = session.run(&record_step(&serde_json::to_string(&record).expect("serializes")), Duration::from_secs(30)).await;
-            lines.push(format!("{} down: {removed} containers removed", if services.is_empty() { format!("stack {}", s.stack) } else { services.join(", ") }));
+            let _ = session
+                .run(
+                    &record_step(&serde_json::to_string(&record).expect("serializes")),
+                    Duration::from_secs(30),
+                )
+                .await;
+            lines.push(format!(
+                "{} down: {removed} containers removed",
+                if services.is_empty() {
+                    format!("stack {}", s.stack)
+                } else {
+                    services.join(", ")
+                }
+            ));
         }
         session.close().await;
         Ok(lines)

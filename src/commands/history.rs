@@ -18,8 +18,18 @@ pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result
     let project = inventory::load(&global.inventory)?;
     let selection = plan::select(&project, target, &[])?;
     let inv = Arc::new(project.inventory.clone());
-    let steps = selection.nodes.iter().map(|n| (n.node.clone(), Step::new("history", format!("HISTORY_LINES={limit}\n{READ}")))).collect();
-    let results = crate::commands::runtime()?.block_on(run_on_nodes(inv, steps, Duration::from_secs(60)));
+    let steps = selection
+        .nodes
+        .iter()
+        .map(|n| {
+            (
+                n.node.clone(),
+                Step::new("history", format!("HISTORY_LINES={limit}\n{READ}")),
+            )
+        })
+        .collect();
+    let results =
+        crate::commands::runtime()?.block_on(run_on_nodes(inv, steps, Duration::from_secs(60)));
     let mut records = Vec::new();
     let mut failed = Vec::new();
     for (node, result) in results {

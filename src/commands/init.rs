@@ -13,17 +13,35 @@ use crate::error::{Error, Result};
 
 /// Each scaffolded file: its path under DIR and its text.
 pub const FILES: [(&str, &str); 5] = [
-    ("inventory/homelab.toml", include_str!("../scaffold/inventory/homelab.toml")),
-    ("stacks/core/stack.toml", include_str!("../scaffold/stacks/core/stack.toml")),
-    ("stacks/core/compose.yml", include_str!("../scaffold/stacks/core/compose.yml")),
-    ("stacks/workers/stack.toml", include_str!("../scaffold/stacks/workers/stack.toml")),
-    ("stacks/workers/compose.yml", include_str!("../scaffold/stacks/workers/compose.yml")),
+    (
+        "inventory/homelab.toml",
+        include_str!("../scaffold/inventory/homelab.toml"),
+    ),
+    (
+        "stacks/core/stack.toml",
+        include_str!("../scaffold/stacks/core/stack.toml"),
+    ),
+    (
+        "stacks/core/compose.yml",
+        include_str!("../scaffold/stacks/core/compose.yml"),
+    ),
+    (
+        "stacks/workers/stack.toml",
+        include_str!("../scaffold/stacks/workers/stack.toml"),
+    ),
+    (
+        "stacks/workers/compose.yml",
+        include_str!("../scaffold/stacks/workers/compose.yml"),
+    ),
 ];
 
 pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
     let dir = &args.dir;
     if dir.exists() && !dir.is_dir() {
-        return Err(Error::usage(format!("init: {} exists and is not a folder", dir.display())));
+        return Err(Error::usage(format!(
+            "init: {} exists and is not a folder",
+            dir.display()
+        )));
     }
 
     // Every file that is in the way, and every folder on the way that is
@@ -47,7 +65,10 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
         }
     }
     if !in_the_way.is_empty() {
-        let list: Vec<String> = in_the_way.iter().map(|p| format!("  {}", p.display())).collect();
+        let list: Vec<String> = in_the_way
+            .iter()
+            .map(|p| format!("  {}", p.display()))
+            .collect();
         return Err(Error::usage(format!(
             "init: {} already exist{}; nothing was written (homectl init never overwrites):\n{}\nmove {} away, or init another folder",
             if in_the_way.len() == 1 { "a file" } else { "these files" },
@@ -65,7 +86,10 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
             for file in &created {
                 let _ = fs::remove_file(file);
             }
-            return Err(Error::runtime(format!("init: cannot write {}: {e}; nothing was kept", target.display())));
+            return Err(Error::runtime(format!(
+                "init: cannot write {}: {e}; nothing was kept",
+                target.display()
+            )));
         }
         created.push(target);
     }
@@ -73,10 +97,13 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
     let printer = global.printer();
     if global.json {
         let files: Vec<String> = created.iter().map(|p| p.display().to_string()).collect();
-        printer.out(&serde_json::json!({ "dir": dir.display().to_string(), "created": files }).to_string());
+        printer.out(
+            &serde_json::json!({ "dir": dir.display().to_string(), "created": files }).to_string(),
+        );
         return Ok(0);
     }
-    let mut out = String::from("Created the reference homelab (one core node, two worker nodes):\n");
+    let mut out =
+        String::from("Created the reference homelab (one core node, two worker nodes):\n");
     for file in &created {
         out.push_str(&format!("  {}\n", file.display()));
     }
@@ -107,12 +134,17 @@ fn write_new(path: &Path, text: &str) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         fs::create_dir_all(parent)?;
     }
-    let mut file = fs::OpenOptions::new().write(true).create_new(true).open(path)?;
+    let mut file = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(path)?;
     file.write_all(text.as_bytes())
 }
 
 /// The folder as the operator would type it (quoted if it needs to be).
 fn shell_word(dir: &Path) -> String {
     let text = dir.display().to_string();
-    shlex::try_quote(&text).map(|q| q.into_owned()).unwrap_or(text)
+    shlex::try_quote(&text)
+        .map(|q| q.into_owned())
+        .unwrap_or(text)
 }

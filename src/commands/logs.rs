@@ -20,16 +20,28 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let inv = &project.inventory;
     let Some(node) = inv.nodes.get(&args.node) else {
-        return Err(Error::usage(format!("no node named `{}` (nodes: {})", args.node, inv.nodes.keys().cloned().collect::<Vec<_>>().join(", "))));
+        return Err(Error::usage(format!(
+            "no node named `{}` (nodes: {})",
+            args.node,
+            inv.nodes.keys().cloned().collect::<Vec<_>>().join(", ")
+        )));
     };
     let stacks: Vec<&inventory::Stack> = node
         .stacks
         .iter()
         .map(|s| &project.stacks[s])
-        .filter(|s| args.service.as_ref().is_none_or(|svc| s.compose.services.contains_key(svc)))
+        .filter(|s| {
+            args.service
+                .as_ref()
+                .is_none_or(|svc| s.compose.services.contains_key(svc))
+        })
         .collect();
     if stacks.is_empty() {
-        let all: BTreeSet<&String> = node.stacks.iter().flat_map(|s| project.stacks[s].compose.services.keys()).collect();
+        let all: BTreeSet<&String> = node
+            .stacks
+            .iter()
+            .flat_map(|s| project.stacks[s].compose.services.keys())
+            .collect();
         return Err(Error::usage(format!(
             "no service `{}` on {} (services: {})",
             args.service.as_deref().unwrap_or(""),
@@ -38,12 +50,22 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
         )));
     }
     // Output shown from a node has every known secret masked.
-    let refs: BTreeSet<SecretRef> = stacks.iter().flat_map(|s| s.secrets.values().cloned()).collect();
+    let refs: BTreeSet<SecretRef> = stacks
+        .iter()
+        .flat_map(|s| s.secrets.values().cloned())
+        .collect();
     let printer = global.printer();
-    let secrets = match resolve_all(&refs, &ProviderSettings { exec: inv.secrets_exec.clone() }) {
+    let secrets = match resolve_all(
+        &refs,
+        &ProviderSettings {
+            exec: inv.secrets_exec.clone(),
+        },
+    ) {
         Ok(s) => s,
         Err(e) => {
-            printer.warn(&format!("warning: secrets did not resolve ({e}); log lines cannot be masked"));
+            printer.warn(&format!(
+                "warning: secrets did not resolve ({e}); log lines cannot be masked"
+            ));
             Secrets::new()
         }
     };

@@ -4,14 +4,14 @@
 pub mod check;
 pub mod completions;
 pub mod deploy;
-pub mod preflight;
-pub mod status;
+pub mod down;
 pub mod history;
 pub mod init;
-pub mod unlock;
 pub mod logs;
+pub mod preflight;
 pub mod rollback;
-pub mod down;
+pub mod status;
+pub mod unlock;
 
 /// The async runtime for commands that talk to nodes.
 pub fn runtime() -> crate::error::Result<tokio::runtime::Runtime> {

@@ -26,15 +26,19 @@ type SharedSecrets = Arc<OnceCell<std::result::Result<Secrets, String>>>;
 pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let selection = plan::select(&project, args.target.as_deref(), &args.names)?;
-    let cwd = std::env::current_dir().map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
-    let (tag, warning) = plan::resolve_tag(args.tag.as_deref(), project.inventory.tag_length, &cwd)?;
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
+    let (tag, warning) =
+        plan::resolve_tag(args.tag.as_deref(), project.inventory.tag_length, &cwd)?;
     if let Some(warning) = warning {
         global.printer().warn(&format!("warning: {warning}"));
     }
     let runtime = crate::commands::runtime()?;
     let report = runtime.block_on(preflight(Arc::new(project), selection, tag));
     if global.json {
-        global.printer().out(&serde_json::to_string_pretty(&report).expect("a report serializes"));
+        global
+            .printer()
+            .out(&serde_json::to_string_pretty(&report).expect("a report serializes"));
     } else {
         global.printer().out(&render_table(&report));
     }
@@ -48,21 +52,32 @@ async fn preflight(project: Arc<Project>, selection: Selection, tag: String) -> 
     // Resolve the secrets once, while the nodes connect.
     let resolver = {
         let secrets = secrets.clone();
-        let settings = ProviderSettings { exec: project.inventory.secrets_exec.clone() };
+        let settings = ProviderSettings {
+            exec: project.inventory.secrets_exec.clone(),
+        };
         let refs = refs.clone();
         tokio::spawn(async move {
             secrets
                 .get_or_init(|| async move {
-                    tokio::task::spawn_blocking(move || resolve_all(&refs, &settings).map_err(|e| e.to_string()))
-                        .await
-                        .unwrap_or_else(|e| Err(format!("the secret resolver failed: {e}")))
+                    tokio::task::spawn_blocking(move || {
+                        resolve_all(&refs, &settings).map_err(|e| e.to_string())
+                    })
+                    .await
+                    .unwrap_or_else(|e| Err(format!("the secret resolver failed: {e}")))
                 })
                 .await;
         })
     };
     let tasks: Vec<_> = nodes
         .into_iter()
-        .map(|selected| tokio::spawn(check_node(project.clone(), selected, tag.clone(), secrets.clone())))
+        .map(|selected| {
+            tokio::spawn(check_node(
+                project.clone(),
+                selected,
+                tag.clone(),
+                secrets.clone(),
+            ))
+        })
         .collect();
     let mut reports = Vec::new();
     for task in tasks {
@@ -70,18 +85,41 @@ async fn preflight(project: Arc<Project>, selection: Selection, tag: String) -> 
     }
     let _ = resolver.await;
     let secrets_result = match secrets.get() {
-        Some(Ok(s)) => CheckResult { ok: true, detail: format!("{} references resolved", s.len()) },
-        Some(Err(e)) => CheckResult { ok: false, detail: e.clone() },
-        None => CheckResult { ok: false, detail: "not resolved".into() },
+        Some(Ok(s)) => CheckResult {
+            ok: true,
+            detail: format!("{} references resolved", s.len()),
+        },
+        Some(Err(e)) => CheckResult {
+            ok: false,
+            detail: e.clone(),
+        },
+        None => CheckResult {
+            ok: false,
+            detail: "not resolved".into(),
+        },
     };
     let ok = secrets_result.ok && reports.iter().all(NodeReport::ok);
-    PreflightReport { tag, secrets: secrets_result, nodes: reports, ok }
+    PreflightReport {
+        tag,
+        secrets: secrets_result,
+        nodes: reports,
+        ok,
+    }
 }
 
-async fn check_node(project: Arc<Project>, selected: SelectedNode, tag: String, secrets: SharedSecrets) -> NodeReport {
+async fn check_node(
+    project: Arc<Project>,
+    selected: SelectedNode,
+    tag: String,
+    secrets: SharedSecrets,
+) -> NodeReport {
     let inv = &project.inventory;
     let node = &inv.nodes[&selected.node];
-    let mut report = NodeReport { node: node.name.clone(), host: node.host.clone(), ..Default::default() };
+    let mut report = NodeReport {
+        node: node.name.clone(),
+        host: node.host.clone(),
+        ..Default::default()
+    };
 
     match ssh::resolve_host(&inv.ssh, node).await {
         Ok(addr) => report.add("dns", true, format!("{} → {addr}", node.host)),
@@ -102,13 +140,25 @@ async fn check_node(project: Arc<Project>, selected: SelectedNode, tag: String, 
     };
     let who = operator::operator();
     let dirs = operator::state_dir_candidates(node);
-    let mut shell = match RemoteShell::start(session.clone(), false, &who, &dirs, inv.ssh.connect_timeout * 2).await {
+    let mut shell = match RemoteShell::start(
+        session.clone(),
+        false,
+        &who,
+        &dirs,
+        inv.ssh.connect_timeout * 2,
+    )
+    .await
+    {
         Ok(shell) => {
             report.add("state", true, shell.state_dir.clone());
             shell
         }
         Err(StartError::NoStateDir(tried)) => {
-            report.add("state", false, format!("no state folder can be created and written (tried {tried})"));
+            report.add(
+                "state",
+                false,
+                format!("no state folder can be created and written (tried {tried})"),
+            );
             close(session).await;
             return report;
         }
@@ -119,11 +169,18 @@ async fn check_node(project: Arc<Project>, selected: SelectedNode, tag: String, 
         }
     };
 
-    let password = match secrets.get_or_init(|| async { Err("not resolved".to_string()) }).await {
+    let password = match secrets
+        .get_or_init(|| async { Err("not resolved".to_string()) })
+        .await
+    {
         Ok(s) => s.get(&inv.registry.password).cloned(),
         Err(_) => None,
     };
-    let stacks: Vec<_> = selected.stacks.iter().map(|s| &project.stacks[&s.stack]).collect();
+    let stacks: Vec<_> = selected
+        .stacks
+        .iter()
+        .map(|s| &project.stacks[&s.stack])
+        .collect();
     let mut env = BTreeMap::from([
         ("REGISTRY".to_string(), inv.registry.prefix()),
         ("IMAGE_TAG".to_string(), tag.clone()),
@@ -136,31 +193,55 @@ async fn check_node(project: Arc<Project>, selected: SelectedNode, tag: String, 
     let input = PreflightInput {
         server: &inv.registry.server,
         username: &inv.registry.username,
-        password: password.clone().unwrap_or_else(|| SecretValue::new(String::new())),
+        password: password
+            .clone()
+            .unwrap_or_else(|| SecretValue::new(String::new())),
         image_refs: stacks
             .iter()
-            .flat_map(|s| s.images.iter().map(|i| format!("{}/{i}:{tag}", inv.registry.prefix())))
+            .flat_map(|s| {
+                s.images
+                    .iter()
+                    .map(|i| format!("{}/{i}:{tag}", inv.registry.prefix()))
+            })
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect(),
-        stacks: stacks.iter().map(|s| (format!("{}-{}", inv.name, s.name), s.compose.text.clone())).collect(),
+        stacks: stacks
+            .iter()
+            .map(|s| (format!("{}-{}", inv.name, s.name), s.compose.text.clone()))
+            .collect(),
         env,
         probe: stacks.iter().any(|s| s.health.url.is_some()),
     };
-    match shell.run(&preflight_step(&input), REMOTE_CHECKS_TIMEOUT).await {
+    match shell
+        .run(&preflight_step(&input), REMOTE_CHECKS_TIMEOUT)
+        .await
+    {
         Ok(out) => {
             for (name, ok, detail) in parse_checks(&out.output) {
                 if name == "registry" && password.is_none() {
-                    report.add("registry", false, "skipped: the registry password did not resolve (see secrets)");
+                    report.add(
+                        "registry",
+                        false,
+                        "skipped: the registry password did not resolve (see secrets)",
+                    );
                 } else {
                     report.add(&name, ok, detail);
                 }
             }
             if out.code != 0 {
-                report.add("docker", false, format!("the checks stopped early (exit {})", out.code));
+                report.add(
+                    "docker",
+                    false,
+                    format!("the checks stopped early (exit {})", out.code),
+                );
             }
         }
-        Err(e) => report.add("docker", false, format!("the remote checks did not finish: {e:?}")),
+        Err(e) => report.add(
+            "docker",
+            false,
+            format!("the remote checks did not finish: {e:?}"),
+        ),
     }
     shell.finish().await;
     close(session).await;

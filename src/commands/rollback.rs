@@ -9,12 +9,20 @@ use crate::execution::node_deploy::Target;
 
 pub fn run(global: &GlobalOptions, args: &RollbackArgs) -> Result<i32> {
     let deploy = DeployArgs {
-        target: TargetArgs { target: args.target.target.clone(), names: args.target.names.clone(), tag: args.to.clone() },
+        target: TargetArgs {
+            target: args.target.target.clone(),
+            names: args.target.names.clone(),
+            tag: args.to.clone(),
+        },
         scale: None,
         dry_run: false,
         no_rollback: args.no_rollback,
         force: true,
     };
-    let target = if args.to.is_some() { Target::RollbackToTag } else { Target::RollbackByHistory };
+    let target = if args.to.is_some() {
+        Target::RollbackToTag
+    } else {
+        Target::RollbackByHistory
+    };
     run_with(global, &deploy, target)
 }

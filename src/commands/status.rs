@@ -24,16 +24,32 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
         .nodes
         .iter()
         .map(|n| {
-            let projects: Vec<String> = n.stacks.iter().map(|s| format!("{}-{}", inv.name, s.stack)).collect();
-            (n.node.clone(), Step::new("status", format!("PROJECTS={}\n{STATUS}", quote(&projects.join("\n")))))
+            let projects: Vec<String> = n
+                .stacks
+                .iter()
+                .map(|s| format!("{}-{}", inv.name, s.stack))
+                .collect();
+            (
+                n.node.clone(),
+                Step::new(
+                    "status",
+                    format!("PROJECTS={}\n{STATUS}", quote(&projects.join("\n"))),
+                ),
+            )
         })
         .collect();
-    let results = crate::commands::runtime()?.block_on(run_on_nodes(inv.clone(), steps, Duration::from_secs(60)));
+    let results = crate::commands::runtime()?.block_on(run_on_nodes(
+        inv.clone(),
+        steps,
+        Duration::from_secs(60),
+    ));
 
     let mut rows = Vec::new();
     let mut unreachable = Vec::new();
     for selected in &selection.nodes {
-        let Some((_, result)) = results.iter().find(|(n, _)| n == &selected.node) else { continue };
+        let Some((_, result)) = results.iter().find(|(n, _)| n == &selected.node) else {
+            continue;
+        };
         let output = match result {
             Ok(o) => o,
             Err(e) => {
@@ -45,18 +61,30 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
         let digests: BTreeMap<&str, Vec<&str>> = output
             .lines()
             .filter_map(|l| l.strip_prefix("DIGESTS "))
-            .filter_map(|l| l.split_once(' ').map(|(id, d)| (id, d.split(',').filter(|x| !x.is_empty()).collect())).or_else(|| Some((l, Vec::new()))))
+            .filter_map(|l| {
+                l.split_once(' ')
+                    .map(|(id, d)| (id, d.split(',').filter(|x| !x.is_empty()).collect()))
+                    .or_else(|| Some((l, Vec::new())))
+            })
             .collect();
         for s in &selected.stacks {
             let project_name = format!("{}-{}", inv.name, s.stack);
             let last = history.iter().rev().find(|r| r.stack == s.stack);
-            let last_deploy = last.map_or("-".to_string(), |r| format!("{} by {} ({})", r.time, r.operator, r.result));
+            let last_deploy = last.map_or("-".to_string(), |r| {
+                format!("{} by {} ({})", r.time, r.operator, r.result)
+            });
             let scale = current_scale(&history, &s.stack);
             let mut any = false;
             for line in output.lines().filter_map(|l| l.strip_prefix("CONTAINER ")) {
                 let f: Vec<&str> = line.split(' ').collect();
-                let [project, service, image_ref, image_id, state, health] = f.as_slice() else { continue };
-                if *project != project_name || s.services.as_ref().is_some_and(|list| !list.iter().any(|x| x == service)) {
+                let [project, service, image_ref, image_id, state, health] = f.as_slice() else {
+                    continue;
+                };
+                if *project != project_name
+                    || s.services
+                        .as_ref()
+                        .is_some_and(|list| !list.iter().any(|x| x == service))
+                {
                     continue;
                 }
                 any = true;
@@ -65,7 +93,14 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
                     stack: s.stack.clone(),
                     service: service.to_string(),
                     tag: tag_of(image_ref),
-                    digest: digests.get(image_id).and_then(|d| d.iter().find(|x| x.starts_with(repo_of(image_ref))).or(d.first())).map_or("-".to_string(), |d| short_digest(d)),
+                    digest: digests
+                        .get(image_id)
+                        .and_then(|d| {
+                            d.iter()
+                                .find(|x| x.starts_with(repo_of(image_ref)))
+                                .or(d.first())
+                        })
+                        .map_or("-".to_string(), |d| short_digest(d)),
                     state: state.to_string(),
                     health: health.to_string(),
                     scale,
@@ -90,8 +125,16 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
     rows.sort_by(|a, b| (&a.node, &a.stack, &a.service).cmp(&(&b.node, &b.stack, &b.service)));
     let printer = global.printer();
     if global.json {
-        let unreachable: Vec<_> = unreachable.iter().map(|(n, e)| serde_json::json!({"node": n, "error": e})).collect();
-        printer.out(&serde_json::to_string_pretty(&serde_json::json!({"services": rows, "unreachable": unreachable})).expect("serializes"));
+        let unreachable: Vec<_> = unreachable
+            .iter()
+            .map(|(n, e)| serde_json::json!({"node": n, "error": e}))
+            .collect();
+        printer.out(
+            &serde_json::to_string_pretty(
+                &serde_json::json!({"services": rows, "unreachable": unreachable}),
+            )
+            .expect("serializes"),
+        );
     } else {
         printer.out(&render_status(&rows, &unreachable));
     }
@@ -109,7 +152,10 @@ fn tag_of(image_ref: &str) -> String {
 
 /// `reg/ns/name:tag` → `reg/ns/name@`, to pick the digest of that repository.
 fn repo_of(image_ref: &str) -> &str {
-    let cut = image_ref.rfind(':').filter(|i| !image_ref[*i..].contains('/')).unwrap_or(image_ref.len());
+    let cut = image_ref
+        .rfind(':')
+        .filter(|i| !image_ref[*i..].contains('/'))
+        .unwrap_or(image_ref.len());
     &image_ref[..cut]
 }
 

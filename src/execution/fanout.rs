@@ -20,7 +20,8 @@ pub async fn run_on_nodes(
             let inventory = inventory.clone();
             tokio::spawn(async move {
                 let result = async {
-                    let mut session = NodeSession::open(&inventory, &inventory.nodes[&node], false).await?;
+                    let mut session =
+                        NodeSession::open(&inventory, &inventory.nodes[&node], false).await?;
                     let out = session.run(&step, timeout).await;
                     session.close().await;
                     out

@@ -9,14 +9,14 @@ use std::time::{Duration, Instant};
 use openssh::Session;
 
 use super::interrupt::Interrupt;
-use super::operator::state_dir_candidates;
 use super::node_session::close;
+use super::operator::state_dir_candidates;
 use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::Project;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
+use crate::plan::fingerprint;
 use crate::plan::history::{current_scale, now_rfc3339, parse_history, HistoryRecord, ImageRecord};
 use crate::plan::unchanged::{self, Container};
-use crate::plan::fingerprint;
 use crate::plan::SelectedNode;
 use crate::remote::deploy_steps::{self, Login};
 use crate::remote::Step;
@@ -101,15 +101,26 @@ pub struct NodeOutcome {
 }
 
 fn fail(step: &str, reason: impl Into<String>) -> NodeFailure {
-    NodeFailure { step: step.to_string(), reason: reason.into(), interrupted: false }
+    NodeFailure {
+        step: step.to_string(),
+        reason: reason.into(),
+        interrupted: false,
+    }
 }
 
 fn interrupted(step: &str) -> NodeFailure {
-    NodeFailure { step: step.to_string(), reason: "interrupted before this step".into(), interrupted: true }
+    NodeFailure {
+        step: step.to_string(),
+        reason: "interrupted before this step".into(),
+        interrupted: true,
+    }
 }
 
 /// Phase 1. On failure the lock is released and nothing that runs changed.
-pub async fn prepare(ctx: Arc<DeployContext>, selected: SelectedNode) -> Result<PreparedNode, NodeFailure> {
+pub async fn prepare(
+    ctx: Arc<DeployContext>,
+    selected: SelectedNode,
+) -> Result<PreparedNode, NodeFailure> {
     let started = Instant::now();
     let inv = &ctx.project.inventory;
     let node = &inv.nodes[&selected.node];
@@ -118,7 +129,9 @@ pub async fn prepare(ctx: Arc<DeployContext>, selected: SelectedNode) -> Result<
 
     progress.event(name, "connect", Status::Started, None, "");
     let t = Instant::now();
-    let session = ssh::connect(&inv.ssh, node).await.map_err(|e| fail("connect", e))?;
+    let session = ssh::connect(&inv.ssh, node)
+        .await
+        .map_err(|e| fail("connect", e))?;
     progress.event(name, "connect", Status::Ok, Some(t.elapsed()), "");
 
     if ctx.interrupt.is_set() {
@@ -126,19 +139,44 @@ pub async fn prepare(ctx: Arc<DeployContext>, selected: SelectedNode) -> Result<
         return Err(interrupted("lock"));
     }
     let t = Instant::now();
-    let shell = match RemoteShell::start(session.clone(), true, &ctx.operator, &state_dir_candidates(node), inv.ssh.connect_timeout * 3).await {
+    let shell = match RemoteShell::start(
+        session.clone(),
+        true,
+        &ctx.operator,
+        &state_dir_candidates(node),
+        inv.ssh.connect_timeout * 3,
+    )
+    .await
+    {
         Ok(shell) => shell,
         Err(err) => {
             close(session).await;
             return Err(match err {
-                StartError::Locked(holder) => fail("lock", format!("locked by {holder}; if that deploy is gone, run `homectl unlock {name}`")),
-                StartError::NoStateDir(tried) => fail("lock", format!("no state folder can be created and written on the node (tried {tried})")),
+                StartError::Locked(holder) => fail(
+                    "lock",
+                    format!(
+                        "locked by {holder}; if that deploy is gone, run `homectl unlock {name}`"
+                    ),
+                ),
+                StartError::NoStateDir(tried) => fail(
+                    "lock",
+                    format!(
+                        "no state folder can be created and written on the node (tried {tried})"
+                    ),
+                ),
                 StartError::Other(e) => fail("lock", e),
             });
         }
     };
     progress.event(name, "lock", Status::Ok, Some(t.elapsed()), "");
-    let mut prepared = PreparedNode { node: name.to_string(), session, shell, stacks: Vec::new(), started, compose: None };
+    let mut prepared = PreparedNode {
+        node: name.to_string(),
+        session,
+        shell,
+        stacks: Vec::new(),
+        started,
+        compose: None,
+    };
 
     match prepare_stacks(&ctx, &selected, &mut prepared).await {
         Ok(()) => Ok(prepared),
@@ -149,11 +187,21 @@ pub async fn prepare(ctx: Arc<DeployContext>, selected: SelectedNode) -> Result<
     }
 }
 
-async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: &mut PreparedNode) -> Result<(), NodeFailure> {
+async fn prepare_stacks(
+    ctx: &DeployContext,
+    selected: &SelectedNode,
+    prepared: &mut PreparedNode,
+) -> Result<(), NodeFailure> {
     let inv = &ctx.project.inventory;
     let node = &inv.nodes[&selected.node];
-    let projects: Vec<String> = selected.stacks.iter().map(|s| format!("{}-{}", inv.name, s.stack)).collect();
-    let state = prepared.step(ctx, &deploy_steps::state_step(&projects), STATE_TIMEOUT).await?;
+    let projects: Vec<String> = selected
+        .stacks
+        .iter()
+        .map(|s| format!("{}-{}", inv.name, s.stack))
+        .collect();
+    let state = prepared
+        .step(ctx, &deploy_steps::state_step(&projects), STATE_TIMEOUT)
+        .await?;
     let history = parse_history(&state);
     let containers = parse_containers(&state);
     let running = running_by_project(&containers);
@@ -162,10 +210,16 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
     for chosen in &selected.stacks {
         let stack = &ctx.project.stacks[&chosen.stack];
         // Keep the scale the stack runs at, unless --scale says otherwise.
-        let scale = ctx.scale.or_else(|| current_scale(&history, &stack.name)).or(node.scale).unwrap_or(1).min(stack.max_scale);
+        let scale = ctx
+            .scale
+            .or_else(|| current_scale(&history, &stack.name))
+            .or(node.scale)
+            .unwrap_or(1)
+            .min(stack.max_scale);
         let (tag, pins) = match ctx.target {
             Target::RollbackByHistory => {
-                let (tag, pins) = rollback_pins(ctx, stack, chosen.services.as_deref(), &history).map_err(|e| fail("history", e))?;
+                let (tag, pins) = rollback_pins(ctx, stack, chosen.services.as_deref(), &history)
+                    .map_err(|e| fail("history", e))?;
                 (tag, Some(pins))
             }
             _ => (ctx.tag.clone(), None),
@@ -176,12 +230,32 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
         let login = Login {
             server: &inv.registry.server,
             username: &inv.registry.username,
-            password: ctx.secrets.get(&inv.registry.password).cloned().expect("resolved before any node is touched"),
+            password: ctx
+                .secrets
+                .get(&inv.registry.password)
+                .cloned()
+                .expect("resolved before any node is touched"),
         };
         let inputs = fingerprint::fingerprint(&deploy, &stack.compose.text, &ctx.secrets);
         if ctx.target == Target::Tag && !ctx.force {
-            if let Some(images) = prepared.unchanged(ctx, &deploy, &stack.compose.text, &history, &containers, &login).await? {
-                prepared.stacks.push(PreparedStack { deploy, selected: chosen.services.clone(), before, inputs, unchanged: Some(images) });
+            if let Some(images) = prepared
+                .unchanged(
+                    ctx,
+                    &deploy,
+                    &stack.compose.text,
+                    &history,
+                    &containers,
+                    &login,
+                )
+                .await?
+            {
+                prepared.stacks.push(PreparedStack {
+                    deploy,
+                    selected: chosen.services.clone(),
+                    before,
+                    inputs,
+                    unchanged: Some(images),
+                });
                 continue;
             }
         }
@@ -192,7 +266,13 @@ async fn prepare_stacks(ctx: &DeployContext, selected: &SelectedNode, prepared: 
         // Listed before its steps run: a failure or an interruption from
         // here on unstages its file and (after Ctrl-C) records it.
         let fetch = prepared.known_compose(fetch);
-        prepared.stacks.push(PreparedStack { deploy, selected: chosen.services.clone(), before, inputs, unchanged: None });
+        prepared.stacks.push(PreparedStack {
+            deploy,
+            selected: chosen.services.clone(),
+            before,
+            inputs,
+            unchanged: None,
+        });
         prepared.step(ctx, &stage, STATE_TIMEOUT).await?;
         prepared.step(ctx, &fetch, PULL_TIMEOUT).await?;
     }
@@ -219,7 +299,8 @@ impl PreparedNode {
         login: &Login<'_>,
     ) -> Result<Option<BTreeMap<String, ImageRecord>>, NodeFailure> {
         let last = unchanged::last_record(history, &deploy.stack);
-        let inputs_match = last.is_some_and(|r| fingerprint::matches(&r.inputs, deploy, compose_text, &ctx.secrets));
+        let inputs_match = last
+            .is_some_and(|r| fingerprint::matches(&r.inputs, deploy, compose_text, &ctx.secrets));
         let refs = match unchanged::candidate(deploy, last, inputs_match, containers) {
             Ok(refs) => refs,
             Err(why) => {
@@ -231,16 +312,36 @@ impl PreparedNode {
         let verify = deploy_steps::verify_step(&deploy.stack, login, &refs, url);
         let output = self.step(ctx, &verify, PULL_TIMEOUT).await?;
         if !unchanged::confirmed(deploy, containers, &deploy_steps::refs_of_verify(&output)) {
-            tracing::debug!("{}: {}: the tag names other images now", self.node, deploy.stack);
+            tracing::debug!(
+                "{}: {}: the tag names other images now",
+                self.node,
+                deploy.stack
+            );
             return Ok(None);
         }
         if !deploy_steps::url_answers_in_verify(&output, url) {
-            tracing::debug!("{}: {}: the health url does not answer", self.node, deploy.stack);
+            tracing::debug!(
+                "{}: {}: the health url does not answer",
+                self.node,
+                deploy.stack
+            );
             return Ok(None);
         }
         let last = last.expect("a candidate has a last record");
-        ctx.progress.event(&self.node, &format!("unchanged {}", deploy.stack), Status::Skipped, None, "nothing to do: pull, hooks, up and health skipped");
-        Ok(Some(deploy.services.iter().filter_map(|s| Some((s.clone(), last.images.get(s)?.clone()))).collect()))
+        ctx.progress.event(
+            &self.node,
+            &format!("unchanged {}", deploy.stack),
+            Status::Skipped,
+            None,
+            "nothing to do: pull, hooks, up and health skipped",
+        );
+        Ok(Some(
+            deploy
+                .services
+                .iter()
+                .filter_map(|s| Some((s.clone(), last.images.get(s)?.clone())))
+                .collect(),
+        ))
     }
 
     /// The step, told the node's Compose (found once by the state step).
@@ -250,31 +351,56 @@ impl PreparedNode {
 
     /// Runs one step; a non-zero exit is a failure with the step's output
     /// (secrets masked). Refuses to start a step after an interruption.
-    async fn step(&mut self, ctx: &DeployContext, step: &Step, timeout: Duration) -> Result<String, NodeFailure> {
+    async fn step(
+        &mut self,
+        ctx: &DeployContext,
+        step: &Step,
+        timeout: Duration,
+    ) -> Result<String, NodeFailure> {
         if ctx.interrupt.is_set() {
             return Err(interrupted(&step.name));
         }
-        ctx.progress.event(&self.node, &step.name, Status::Started, None, "");
+        ctx.progress
+            .event(&self.node, &step.name, Status::Started, None, "");
         let t = Instant::now();
         match self.shell.run(step, timeout).await {
             Ok(out) if out.code == 0 => {
-                ctx.progress.event(&self.node, &step.name, Status::Ok, Some(t.elapsed()), "");
+                ctx.progress
+                    .event(&self.node, &step.name, Status::Ok, Some(t.elapsed()), "");
                 Ok(out.output)
             }
             Ok(out) => {
                 let shown = ctx.secrets.mask(out.output.trim());
                 let reason = last_lines(&shown, 12);
-                ctx.progress.event(&self.node, &step.name, Status::Failed, Some(t.elapsed()), &reason);
+                ctx.progress.event(
+                    &self.node,
+                    &step.name,
+                    Status::Failed,
+                    Some(t.elapsed()),
+                    &reason,
+                );
                 Err(fail(&step.name, reason))
             }
             Err(StepError::Timeout) => {
                 let reason = format!("no answer within {}s", timeout.as_secs());
-                ctx.progress.event(&self.node, &step.name, Status::Failed, Some(t.elapsed()), &reason);
+                ctx.progress.event(
+                    &self.node,
+                    &step.name,
+                    Status::Failed,
+                    Some(t.elapsed()),
+                    &reason,
+                );
                 Err(fail(&step.name, reason))
             }
             Err(StepError::Lost(e)) => {
                 let reason = format!("connection lost: {e}");
-                ctx.progress.event(&self.node, &step.name, Status::Failed, Some(t.elapsed()), &reason);
+                ctx.progress.event(
+                    &self.node,
+                    &step.name,
+                    Status::Failed,
+                    Some(t.elapsed()),
+                    &reason,
+                );
                 Err(fail(&step.name, reason))
             }
         }
@@ -284,16 +410,38 @@ impl PreparedNode {
     /// record an interruption (product.md: Ctrl-C records "interrupted" in
     /// the history of every node it stopped), release the lock.
     pub async fn release(mut self, ctx: &DeployContext) {
-        let dirs: Vec<String> = self.stacks.iter().map(|s| format!("\"$HOMECTL_STATE/stacks/\"{}/compose.yml.next", crate::remote::quote(&s.deploy.stack))).collect();
+        let dirs: Vec<String> = self
+            .stacks
+            .iter()
+            .map(|s| {
+                format!(
+                    "\"$HOMECTL_STATE/stacks/\"{}/compose.yml.next",
+                    crate::remote::quote(&s.deploy.stack)
+                )
+            })
+            .collect();
         if !dirs.is_empty() {
-            let _ = self.shell.run(&Step::new("unstage", format!("rm -f {}", dirs.join(" "))), STATE_TIMEOUT).await;
+            let _ = self
+                .shell
+                .run(
+                    &Step::new("unstage", format!("rm -f {}", dirs.join(" "))),
+                    STATE_TIMEOUT,
+                )
+                .await;
         }
         // The interrupt flag does not stop this clean-up.
         if ctx.interrupt.is_set() {
             let stacks = std::mem::take(&mut self.stacks);
             for stack in &stacks {
                 let detail = "interrupted while preparing (before any hook or up): nothing changed on the node".to_string();
-                let record = self.record(ctx, stack, "interrupted", detail, BTreeMap::new(), Duration::ZERO);
+                let record = self.record(
+                    ctx,
+                    stack,
+                    "interrupted",
+                    detail,
+                    BTreeMap::new(),
+                    Duration::ZERO,
+                );
                 let _ = self.write_record(&record).await;
             }
         }
@@ -302,7 +450,15 @@ impl PreparedNode {
     }
 
     /// A history record of one stack of this deploy.
-    fn record(&self, ctx: &DeployContext, stack: &PreparedStack, result: &str, detail: String, images: BTreeMap<String, ImageRecord>, took: Duration) -> HistoryRecord {
+    fn record(
+        &self,
+        ctx: &DeployContext,
+        stack: &PreparedStack,
+        result: &str,
+        detail: String,
+        images: BTreeMap<String, ImageRecord>,
+        took: Duration,
+    ) -> HistoryRecord {
         let deploy = &stack.deploy;
         // The services deployed; for a selection that starts nothing (all
         // above the scale), the selection, so it never reads as the whole stack.
@@ -318,13 +474,21 @@ impl PreparedNode {
             stack: deploy.stack.clone(),
             kind: ctx.target.kind().into(),
             services,
-            tag: deploy.env.get("IMAGE_TAG").cloned().unwrap_or_else(|| ctx.tag.clone()),
+            tag: deploy
+                .env
+                .get("IMAGE_TAG")
+                .cloned()
+                .unwrap_or_else(|| ctx.tag.clone()),
             scale: deploy.scale,
             result: result.into(),
             detail,
             images,
             duration_ms: took.as_millis() as u64,
-            inputs: if result == "ok" { stack.inputs.clone() } else { String::new() },
+            inputs: if result == "ok" {
+                stack.inputs.clone()
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -332,10 +496,23 @@ impl PreparedNode {
     /// it is how an interruption is told).
     async fn write_record(&mut self, record: &HistoryRecord) -> Result<(), NodeFailure> {
         let json = serde_json::to_string(record).expect("a record serializes");
-        match self.shell.run(&deploy_steps::record_step(&json), STATE_TIMEOUT).await {
+        match self
+            .shell
+            .run(&deploy_steps::record_step(&json), STATE_TIMEOUT)
+            .await
+        {
             Ok(out) if out.code == 0 => Ok(()),
-            Ok(out) => Err(fail("record", format!("the history was not written: {}", last_lines(&out.output, 3)))),
-            Err(e) => Err(fail("record", format!("the history was not written: {e:?}"))),
+            Ok(out) => Err(fail(
+                "record",
+                format!(
+                    "the history was not written: {}",
+                    last_lines(&out.output, 3)
+                ),
+            )),
+            Err(e) => Err(fail(
+                "record",
+                format!("the history was not written: {e:?}"),
+            )),
         }
     }
 
@@ -351,17 +528,32 @@ impl PreparedNode {
                 None => self.apply_stack(&ctx, stack).await,
             };
             let (result, images, detail) = match applied {
-                Ok(images) if stack.unchanged.is_some() => ("ok", images, "unchanged: the images, configuration and secrets asked for already ran".to_string()),
+                Ok(images) if stack.unchanged.is_some() => (
+                    "ok",
+                    images,
+                    "unchanged: the images, configuration and secrets asked for already ran"
+                        .to_string(),
+                ),
                 Ok(images) => ("ok", images, String::new()),
                 Err((f, images, rolled_back)) => {
-                    let result = if f.interrupted { "interrupted" } else if rolled_back { "rolled-back" } else { "failed" };
+                    let result = if f.interrupted {
+                        "interrupted"
+                    } else if rolled_back {
+                        "rolled-back"
+                    } else {
+                        "failed"
+                    };
                     let detail = format!("{}: {}", f.step, f.reason);
                     failure.get_or_insert(f);
                     (result, images, detail)
                 }
             };
             let record = self.record(&ctx, stack, result, detail, images, t.elapsed());
-            let result = if stack.unchanged.is_some() { "unchanged" } else { result };
+            let result = if stack.unchanged.is_some() {
+                "unchanged"
+            } else {
+                result
+            };
             summaries.push(format!("{} {} ({result})", stack.deploy.stack, record.tag));
             if let Err(f) = self.write_record(&record).await {
                 failure.get_or_insert(f);
@@ -372,8 +564,16 @@ impl PreparedNode {
         }
         self.shell.finish().await;
         close(self.session).await;
-        let summary = format!("{} in {:.1}s", summaries.join(", "), self.started.elapsed().as_secs_f64());
-        NodeOutcome { node: self.node, failure, summary }
+        let summary = format!(
+            "{} in {:.1}s",
+            summaries.join(", "),
+            self.started.elapsed().as_secs_f64()
+        );
+        NodeOutcome {
+            node: self.node,
+            failure,
+            summary,
+        }
     }
 
     /// Returns the images that run afterwards, or the failure, those images
@@ -382,19 +582,31 @@ impl PreparedNode {
         &mut self,
         ctx: &DeployContext,
         stack: &PreparedStack,
-    ) -> Result<BTreeMap<String, ImageRecord>, (NodeFailure, BTreeMap<String, ImageRecord>, bool)> {
+    ) -> Result<BTreeMap<String, ImageRecord>, (NodeFailure, BTreeMap<String, ImageRecord>, bool)>
+    {
         let deploy = &stack.deploy;
         let stack_def = &ctx.project.stacks[&deploy.stack];
         let none = BTreeMap::new;
         for hook in deploy_steps::hook_steps(deploy, &ctx.secrets) {
             let hook = self.known_compose(hook);
-            self.step(ctx, &hook, HOOK_TIMEOUT).await.map_err(|f| (f, none(), false))?;
+            self.step(ctx, &hook, HOOK_TIMEOUT)
+                .await
+                .map_err(|f| (f, none(), false))?;
         }
         let up = self.known_compose(deploy_steps::up_step(deploy, &ctx.secrets));
-        self.step(ctx, &up, UP_TIMEOUT).await.map_err(|f| (f, none(), false))?;
+        self.step(ctx, &up, UP_TIMEOUT)
+            .await
+            .map_err(|f| (f, none(), false))?;
         let timeout = stack_def.health.timeout;
-        let health = deploy_steps::health_step(deploy, stack_def.health.url.as_deref(), timeout.as_secs().max(1));
-        let health_failure = match self.step(ctx, &health, timeout + Duration::from_secs(30)).await {
+        let health = deploy_steps::health_step(
+            deploy,
+            stack_def.health.url.as_deref(),
+            timeout.as_secs().max(1),
+        );
+        let health_failure = match self
+            .step(ctx, &health, timeout + Duration::from_secs(30))
+            .await
+        {
             Ok(out) => return Ok(parse_images(&out)),
             Err(f) => f,
         };
@@ -404,26 +616,53 @@ impl PreparedNode {
         // Back to what ran before, by image id.
         let Some((tag, retag)) = rollback_plan(ctx, deploy, &stack.before) else {
             let mut f = health_failure;
-            f.reason.push_str("\nnothing ran before this deploy: nothing to roll back to");
+            f.reason
+                .push_str("\nnothing ran before this deploy: nothing to roll back to");
             return Err((f, none(), false));
         };
         // Back at the scale that ran before too: replicas this deploy added go.
         let scale = scale_that_ran(stack_def, &stack.before);
         let inv = &ctx.project.inventory;
-        let previous = plan_stack(inv, &inv.nodes[&self.node], stack_def, stack.selected.as_deref(), &tag, scale);
-        ctx.progress.note(&format!("{}: health failed, rolling back {} to {tag} at scale {scale}", self.node, deploy.stack));
-        let rollback = self.known_compose(deploy_steps::rollback_step(&previous, &ctx.secrets, &tag, &retag));
+        let previous = plan_stack(
+            inv,
+            &inv.nodes[&self.node],
+            stack_def,
+            stack.selected.as_deref(),
+            &tag,
+            scale,
+        );
+        ctx.progress.note(&format!(
+            "{}: health failed, rolling back {} to {tag} at scale {scale}",
+            self.node, deploy.stack
+        ));
+        let rollback = self.known_compose(deploy_steps::rollback_step(
+            &previous,
+            &ctx.secrets,
+            &tag,
+            &retag,
+        ));
         if let Err(f) = self.step(ctx, &rollback, UP_TIMEOUT).await {
             let mut f2 = health_failure;
-            f2.reason.push_str(&format!("\nrollback failed too: {}", f.reason));
+            f2.reason
+                .push_str(&format!("\nrollback failed too: {}", f.reason));
             return Err((f2, none(), false));
         }
-        let health = deploy_steps::health_step(&previous, stack_def.health.url.as_deref(), timeout.as_secs().max(1));
+        let health = deploy_steps::health_step(
+            &previous,
+            stack_def.health.url.as_deref(),
+            timeout.as_secs().max(1),
+        );
         let mut f = health_failure;
-        let images = match self.step(ctx, &health, timeout + Duration::from_secs(30)).await {
+        let images = match self
+            .step(ctx, &health, timeout + Duration::from_secs(30))
+            .await
+        {
             Ok(out) => parse_images(&out),
             Err(again) => {
-                f.reason.push_str(&format!("\nthe previous images are not healthy either: {}", again.reason));
+                f.reason.push_str(&format!(
+                    "\nthe previous images are not healthy either: {}",
+                    again.reason
+                ));
                 none()
             }
         };
@@ -432,6 +671,10 @@ impl PreparedNode {
     }
 }
 
+/// One app image to pin for a rollback: (image id, digest reference, local
+/// reference at the old tag).
+type RollbackPin = (String, String, String);
+
 /// For `rollback`: the tag of the deploy before the last one, and for each
 /// app image (image id, digest reference, local reference at that tag).
 fn rollback_pins(
@@ -439,27 +682,63 @@ fn rollback_pins(
     stack: &crate::inventory::Stack,
     selected: Option<&[String]>,
     history: &[HistoryRecord],
-) -> Result<(String, Vec<(String, String, String)>), String> {
+) -> Result<(String, Vec<RollbackPin>), String> {
     let prefix = ctx.project.inventory.registry.prefix();
     // The services that run app images (`${REGISTRY}/NAME:${IMAGE_TAG}`).
-    let app_service = |service: &str| stack.compose.services.get(service).is_some_and(|s| s.image.contains("IMAGE_TAG"));
+    let app_service = |service: &str| {
+        stack
+            .compose
+            .services
+            .get(service)
+            .is_some_and(|s| s.image.contains("IMAGE_TAG"))
+    };
     let services: Vec<String> = match selected {
         Some(list) => list.iter().filter(|s| app_service(s)).cloned().collect(),
         None => {
-            let last = history.iter().rev().find(|r| r.stack == stack.name && r.result == "ok" && r.kind != "down");
-            last.map(|r| r.images.keys().filter(|s| app_service(s)).cloned().collect()).unwrap_or_default()
+            let last = history
+                .iter()
+                .rev()
+                .find(|r| r.stack == stack.name && r.result == "ok" && r.kind != "down");
+            last.map(|r| {
+                r.images
+                    .keys()
+                    .filter(|s| app_service(s))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
         }
     };
     if services.is_empty() {
-        return Err(format!("no deploy of stack {} in this node's history: nothing to roll back to", stack.name));
+        return Err(format!(
+            "no deploy of stack {} in this node's history: nothing to roll back to",
+            stack.name
+        ));
     }
     let target = crate::plan::rollback_plan::rollback_target(history, &stack.name, &services)?;
     let mut pins = Vec::new();
     for image in &stack.images {
         let repo = format!("{prefix}/{image}");
-        let using: Vec<&str> = stack.compose.services.iter().filter(|(_, s)| s.image.contains(&format!("/{image}:"))).map(|(n, _)| n.as_str()).collect();
-        let Some((_, record)) = target.images.iter().find(|(s, _)| using.contains(&s.as_str())) else { continue };
-        let digest = record.digests.iter().find(|d| d.starts_with(&format!("{repo}@"))).cloned().unwrap_or_else(|| "-".into());
+        let using: Vec<&str> = stack
+            .compose
+            .services
+            .iter()
+            .filter(|(_, s)| s.image.contains(&format!("/{image}:")))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let Some((_, record)) = target
+            .images
+            .iter()
+            .find(|(s, _)| using.contains(&s.as_str()))
+        else {
+            continue;
+        };
+        let digest = record
+            .digests
+            .iter()
+            .find(|d| d.starts_with(&format!("{repo}@")))
+            .cloned()
+            .unwrap_or_else(|| "-".into());
         pins.push((record.id.clone(), digest, format!("{repo}:{}", target.tag)));
     }
     Ok((target.tag, pins))
@@ -467,11 +746,20 @@ fn rollback_pins(
 
 /// The scale a stack ran at, from the services that ran: the highest
 /// scale-N profile among them (1 if none).
-fn scale_that_ran(stack: &crate::inventory::Stack, before: &BTreeMap<String, (String, String)>) -> u32 {
+fn scale_that_ran(
+    stack: &crate::inventory::Stack,
+    before: &BTreeMap<String, (String, String)>,
+) -> u32 {
     before
         .keys()
         .filter_map(|service| stack.compose.services.get(service))
-        .map(|s| s.profiles.iter().filter_map(|p| crate::inventory::profile_scale(p)).min().unwrap_or(1))
+        .map(|s| {
+            s.profiles
+                .iter()
+                .filter_map(|p| crate::inventory::profile_scale(p))
+                .min()
+                .unwrap_or(1)
+        })
         .max()
         .unwrap_or(1)
         .min(stack.max_scale)
@@ -479,7 +767,11 @@ fn scale_that_ran(stack: &crate::inventory::Stack, before: &BTreeMap<String, (St
 
 /// The tag to go back to and (image id, reference) per app image, from
 /// what ran before; `None` if no app image ran before.
-fn rollback_plan(ctx: &DeployContext, deploy: &StackDeploy, before: &BTreeMap<String, (String, String)>) -> Option<(String, Vec<(String, String)>)> {
+fn rollback_plan(
+    ctx: &DeployContext,
+    deploy: &StackDeploy,
+    before: &BTreeMap<String, (String, String)>,
+) -> Option<(String, Vec<(String, String)>)> {
     let prefix = ctx.project.inventory.registry.prefix();
     let stack = &ctx.project.stacks[&deploy.stack];
     let mut tag = None;
@@ -487,10 +779,20 @@ fn rollback_plan(ctx: &DeployContext, deploy: &StackDeploy, before: &BTreeMap<St
     // Only services whose image is tagged IMAGE_TAG tell the previous tag:
     // another service may run the same repository under a fixed tag (the
     // reference's db runs ktrdr-backend:lab-db), and must not be taken for it.
-    let tagged = |service: &str| stack.compose.services.get(service).is_some_and(|s| s.image.contains("IMAGE_TAG"));
+    let tagged = |service: &str| {
+        stack
+            .compose
+            .services
+            .get(service)
+            .is_some_and(|s| s.image.contains("IMAGE_TAG"))
+    };
     for image in &stack.images {
         let base = format!("{prefix}/{image}:");
-        let previous = before.iter().filter(|(service, _)| tagged(service)).map(|(_, v)| v).find(|(_, reference)| reference.starts_with(&base))?;
+        let previous = before
+            .iter()
+            .filter(|(service, _)| tagged(service))
+            .map(|(_, v)| v)
+            .find(|(_, reference)| reference.starts_with(&base))?;
         let old_tag = previous.1[base.len()..].to_string();
         retag.push((previous.0.clone(), format!("{base}{old_tag}")));
         tag.get_or_insert(old_tag);
@@ -523,10 +825,15 @@ fn parse_containers(output: &str) -> Vec<Container> {
 }
 
 /// project → service → (image id, image reference) of the running containers.
-fn running_by_project(containers: &[Container]) -> BTreeMap<String, BTreeMap<String, (String, String)>> {
+fn running_by_project(
+    containers: &[Container],
+) -> BTreeMap<String, BTreeMap<String, (String, String)>> {
     let mut by_project: BTreeMap<String, BTreeMap<String, (String, String)>> = BTreeMap::new();
     for c in containers.iter().filter(|c| c.state == "running") {
-        by_project.entry(c.project.clone()).or_default().insert(c.service.clone(), (c.image_id.clone(), c.image_ref.clone()));
+        by_project
+            .entry(c.project.clone())
+            .or_default()
+            .insert(c.service.clone(), (c.image_id.clone(), c.image_ref.clone()));
     }
     by_project
 }
@@ -540,9 +847,22 @@ fn parse_images(output: &str) -> BTreeMap<String, ImageRecord> {
             let mut parts = l.split(' ');
             let service = parts.next()?.to_string();
             let id = parts.next()?.to_string();
-            let digests = parts.next().unwrap_or("").split(',').filter(|d| !d.is_empty()).map(str::to_string).collect();
+            let digests = parts
+                .next()
+                .unwrap_or("")
+                .split(',')
+                .filter(|d| !d.is_empty())
+                .map(str::to_string)
+                .collect();
             let config_hash = parts.next().filter(|h| *h != "-").unwrap_or("").to_string();
-            Some((service, ImageRecord { id, digests, config_hash }))
+            Some((
+                service,
+                ImageRecord {
+                    id,
+                    digests,
+                    config_hash,
+                },
+            ))
         })
         .collect()
 }

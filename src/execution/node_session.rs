@@ -18,16 +18,35 @@ pub struct NodeSession {
 
 impl NodeSession {
     /// Connects and starts the remote shell; `lock` takes the node's lock.
-    pub async fn open(inventory: &Inventory, node: &Node, lock: bool) -> Result<NodeSession, String> {
-        let session = ssh::connect(&inventory.ssh, node).await.map_err(|e| format!("ssh: {e}"))?;
+    pub async fn open(
+        inventory: &Inventory,
+        node: &Node,
+        lock: bool,
+    ) -> Result<NodeSession, String> {
+        let session = ssh::connect(&inventory.ssh, node)
+            .await
+            .map_err(|e| format!("ssh: {e}"))?;
         let timeout = inventory.ssh.connect_timeout * 3;
-        match RemoteShell::start(session.clone(), lock, &operator(), &state_dir_candidates(node), timeout).await {
+        match RemoteShell::start(
+            session.clone(),
+            lock,
+            &operator(),
+            &state_dir_candidates(node),
+            timeout,
+        )
+        .await
+        {
             Ok(shell) => Ok(NodeSession { session, shell }),
             Err(e) => {
                 close(session).await;
                 Err(match e {
-                    StartError::Locked(holder) => format!("locked by {holder}; if that command is gone, run `homectl unlock {}`", node.name),
-                    StartError::NoStateDir(tried) => format!("no state folder can be created and written (tried {tried})"),
+                    StartError::Locked(holder) => format!(
+                        "locked by {holder}; if that command is gone, run `homectl unlock {}`",
+                        node.name
+                    ),
+                    StartError::NoStateDir(tried) => {
+                        format!("no state folder can be created and written (tried {tried})")
+                    }
                     StartError::Other(e) => e,
                 })
             }
@@ -39,7 +58,11 @@ impl NodeSession {
         match self.shell.run(step, timeout).await {
             Ok(out) if out.code == 0 => Ok(out.output),
             Ok(out) => Err(format!("{} failed: {}", step.name, out.output.trim())),
-            Err(StepError::Timeout) => Err(format!("{}: no answer within {}s", step.name, timeout.as_secs())),
+            Err(StepError::Timeout) => Err(format!(
+                "{}: no answer within {}s",
+                step.name,
+                timeout.as_secs()
+            )),
             Err(StepError::Lost(e)) => Err(format!("{}: connection lost: {e}", step.name)),
         }
     }

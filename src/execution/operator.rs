@@ -11,13 +11,21 @@ pub fn operator() -> String {
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "localhost".into());
     // Keep it printable and free of shell syntax: it travels as an argument.
-    format!("{user}@{host}").chars().filter(|c| c.is_ascii_graphic()).collect()
+    format!("{user}@{host}")
+        .chars()
+        .filter(|c| c.is_ascii_graphic())
+        .collect()
 }
 
 /// The name of this process's uid in /etc/passwd (CI has no $USER).
 fn user_from_passwd() -> Option<String> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let uid = status.lines().find_map(|l| l.strip_prefix("Uid:"))?.split_whitespace().next()?.to_string();
+    let uid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .to_string();
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|l| {
         let fields: Vec<&str> = l.split(':').collect();

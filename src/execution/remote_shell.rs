@@ -82,15 +82,27 @@ impl RemoteShell {
         let mut stdin = child.stdin().take().expect("piped stdin");
         let boot = format!("{}\n{HOLDER_SCRIPT}", HOLDER_SCRIPT.len());
         if let Err(e) = stdin.write_all(boot.as_bytes()).await {
-            return Err(StartError::Other(format!("cannot start the remote shell: {e}")));
+            return Err(StartError::Other(format!(
+                "cannot start the remote shell: {e}"
+            )));
         }
         let stdout = BufReader::new(child.stdout().take().expect("piped stdout"));
         let mark = format!("@@homectl-{nonce}");
-        let mut shell = RemoteShell { child, stdin, stdout, mark, state_dir: String::new() };
+        let mut shell = RemoteShell {
+            child,
+            stdin,
+            stdout,
+            mark,
+            state_dir: String::new(),
+        };
 
         let line = match tokio::time::timeout(timeout, shell.read_line()).await {
             Ok(Ok(Some(line))) => line,
-            Ok(Ok(None)) => return Err(StartError::Other("the remote shell ended at once (is /bin/sh a POSIX shell?)".into())),
+            Ok(Ok(None)) => {
+                return Err(StartError::Other(
+                    "the remote shell ended at once (is /bin/sh a POSIX shell?)".into(),
+                ))
+            }
             Ok(Err(e)) => return Err(StartError::Other(e)),
             Err(_) => return Err(StartError::Other("the remote shell did not answer".into())),
         };
@@ -105,7 +117,10 @@ impl RemoteShell {
         } else if let Some(message) = rest.strip_prefix("-error ") {
             Err(StartError::Other(message.to_string()))
         } else {
-            Err(StartError::Other(format!("unexpected answer from the remote shell: {}", line.chars().take(200).collect::<String>())))
+            Err(StartError::Other(format!(
+                "unexpected answer from the remote shell: {}",
+                line.chars().take(200).collect::<String>()
+            )))
         }
     }
 
@@ -113,8 +128,14 @@ impl RemoteShell {
     pub async fn run(&mut self, step: &Step, timeout: Duration) -> Result<StepOutput, StepError> {
         let frames = step.frames();
         let work = async {
-            self.stdin.write_all(&frames).await.map_err(|e| StepError::Lost(e.to_string()))?;
-            self.stdin.flush().await.map_err(|e| StepError::Lost(e.to_string()))?;
+            self.stdin
+                .write_all(&frames)
+                .await
+                .map_err(|e| StepError::Lost(e.to_string()))?;
+            self.stdin
+                .flush()
+                .await
+                .map_err(|e| StepError::Lost(e.to_string()))?;
             let end = format!("{}-rc ", self.mark);
             let mut output = String::new();
             loop {
@@ -126,7 +147,10 @@ impl RemoteShell {
                             if output.ends_with('\n') {
                                 output.pop();
                             }
-                            return Ok(StepOutput { code: code.trim().parse().unwrap_or(255), output });
+                            return Ok(StepOutput {
+                                code: code.trim().parse().unwrap_or(255),
+                                output,
+                            });
                         }
                         None => {
                             output.push_str(&line);
@@ -151,7 +175,11 @@ impl RemoteShell {
 
     async fn read_line(&mut self) -> Result<Option<String>, String> {
         let mut buf = Vec::new();
-        let n = self.stdout.read_until(b'\n', &mut buf).await.map_err(|e| e.to_string())?;
+        let n = self
+            .stdout
+            .read_until(b'\n', &mut buf)
+            .await
+            .map_err(|e| e.to_string())?;
         if n == 0 {
             return Ok(None);
         }
@@ -167,7 +195,16 @@ fn nonce() -> String {
     use std::collections::hash_map::RandomState;
     use std::hash::{BuildHasher, Hasher};
     let mut h = RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_nanos());
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
     h.write_u32(std::process::id());
-    format!("{:016x}{:016x}", h.finish(), RandomState::new().build_hasher().finish())
+    format!(
+        "{:016x}{:016x}",
+        h.finish(),
+        RandomState::new().build_hasher().finish()
+    )
 }

@@ -26,8 +26,15 @@ static HANDSHAKES: Semaphore = Semaphore::const_new(MAX_CONCURRENT_HANDSHAKES);
 /// Runs `handshake` once `gate` has a free permit, holding it until the
 /// handshake ends; `timeout` counts from then, not from the call. None: it
 /// did not end within `timeout`.
-async fn gated<T>(gate: &Semaphore, timeout: Duration, handshake: impl Future<Output = T>) -> Option<T> {
-    let _permit = gate.acquire().await.expect("the handshake semaphore is never closed");
+async fn gated<T>(
+    gate: &Semaphore,
+    timeout: Duration,
+    handshake: impl Future<Output = T>,
+) -> Option<T> {
+    let _permit = gate
+        .acquire()
+        .await
+        .expect("the handshake semaphore is never closed");
     tokio::time::timeout(timeout, handshake).await.ok()
 }
 
@@ -54,10 +61,19 @@ pub async fn connect(settings: &SshSettings, node: &Node) -> Result<Arc<Session>
         .control_directory(std::env::temp_dir())
         // If homectl is killed, its master ssh exits once idle.
         .control_persist(ControlPersist::IdleFor(NonZeroUsize::new(10).unwrap()));
-    match gated(&HANDSHAKES, settings.connect_timeout + Duration::from_secs(5), builder.connect_mux(&node.host)).await {
+    match gated(
+        &HANDSHAKES,
+        settings.connect_timeout + Duration::from_secs(5),
+        builder.connect_mux(&node.host),
+    )
+    .await
+    {
         Some(Ok(session)) => Ok(Arc::new(session)),
         Some(Err(err)) => Err(with_hint(describe(&err), &node.host, settings)),
-        None => Err(format!("no answer within {}s", settings.connect_timeout.as_secs())),
+        None => Err(format!(
+            "no answer within {}s",
+            settings.connect_timeout.as_secs()
+        )),
     }
 }
 
@@ -65,7 +81,10 @@ pub async fn connect(settings: &SshSettings, node: &Node) -> Result<Arc<Session>
 fn with_hint(message: String, host: &str, settings: &SshSettings) -> String {
     if message.contains("IDENTIFICATION HAS CHANGED") || message.contains("has changed") {
         format!("{message}\nthe host key of {host} CHANGED: if the node was reinstalled, check its new fingerprint and replace its line in known_hosts (ssh-keygen -R {host}); otherwise do not connect")
-    } else if message.contains("Host key verification failed") || message.contains("No ED25519 host key is known") || message.contains("host key is known") {
+    } else if message.contains("Host key verification failed")
+        || message.contains("No ED25519 host key is known")
+        || message.contains("host key is known")
+    {
         let policy = if settings.known_hosts == KnownHosts::Strict {
             " (or set [ssh] known_hosts = \"accept-new\" to trust a node's first key)"
         } else {
@@ -86,8 +105,16 @@ fn describe(err: &openssh::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    let all = if detail.is_empty() { text } else { format!("{text}: {detail}") };
-    all.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("; ")
+    let all = if detail.is_empty() {
+        text
+    } else {
+        format!("{text}: {detail}")
+    };
+    all.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The address ssh would connect to, resolved like ssh does (`ssh -G`
@@ -103,10 +130,17 @@ pub async fn resolve_host(settings: &SshSettings, node: &Node) -> Result<String,
             .lines()
             .find_map(|l| l.strip_prefix("hostname ").map(str::to_string))
             .unwrap_or_else(|| node.host.clone()),
-        Ok(out) => return Err(format!("ssh -G failed: {}", String::from_utf8_lossy(&out.stderr).trim())),
+        Ok(out) => {
+            return Err(format!(
+                "ssh -G failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ))
+        }
         Err(err) => return Err(format!("cannot run ssh: {err}")),
     };
-    let looked_up = tokio::net::lookup_host((hostname.as_str(), 22)).await.map(|mut a| a.next());
+    let looked_up = tokio::net::lookup_host((hostname.as_str(), 22))
+        .await
+        .map(|mut a| a.next());
     match looked_up {
         Ok(Some(addr)) => Ok(addr.ip().to_string()),
         Ok(None) => Err(format!("{hostname} has no address")),
@@ -117,7 +151,9 @@ pub async fn resolve_host(settings: &SshSettings, node: &Node) -> Result<String,
 /// Whether a path is usable as an ssh -F config (for a clear early error).
 pub fn config_exists(settings: &SshSettings) -> Result<(), String> {
     match &settings.config {
-        Some(path) if !Path::new(path).is_file() => Err(format!("ssh config {} not found", path.display())),
+        Some(path) if !Path::new(path).is_file() => {
+            Err(format!("ssh config {} not found", path.display()))
+        }
         _ => Ok(()),
     }
 }
@@ -150,7 +186,10 @@ mod tests {
             })
             .collect();
         for task in tasks {
-            assert!(task.await.unwrap().is_some(), "a handshake timed out while waiting for its turn");
+            assert!(
+                task.await.unwrap().is_some(),
+                "a handshake timed out while waiting for its turn"
+            );
         }
         assert_eq!(most.load(Ordering::SeqCst), 2);
         assert_eq!(gate.available_permits(), 2, "every permit is given back");
@@ -159,8 +198,16 @@ mod tests {
     #[tokio::test]
     async fn a_handshake_that_hangs_times_out_and_frees_its_permit() {
         let gate = Semaphore::new(1);
-        let hung = gated(&gate, Duration::from_millis(30), std::future::pending::<()>()).await;
+        let hung = gated(
+            &gate,
+            Duration::from_millis(30),
+            std::future::pending::<()>(),
+        )
+        .await;
         assert!(hung.is_none());
-        assert_eq!(gated(&gate, Duration::from_millis(30), async { 7 }).await, Some(7));
+        assert_eq!(
+            gated(&gate, Duration::from_millis(30), async { 7 }).await,
+            Some(7)
+        );
     }
 }

@@ -39,23 +39,44 @@ pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
         }
         Some(Value::Mapping(services)) if !services.is_empty() => services,
         Some(Value::Mapping(_) | Value::Null) => {
-            return Err(at(&["services"], "services: no services defined".into(), Some("add at least one service with an `image:`")))
+            return Err(at(
+                &["services"],
+                "services: no services defined".into(),
+                Some("add at least one service with an `image:`"),
+            ))
         }
         Some(_) => {
-            return Err(at(&["services"], "services: must be a mapping of service names to services".into(), None))
+            return Err(at(
+                &["services"],
+                "services: must be a mapping of service names to services".into(),
+                None,
+            ))
         }
     };
 
     let mut out = BTreeMap::new();
     for (name, service) in services {
         let Some(name) = name.as_str() else {
-            return Err(at(&["services"], "services: a service name is not a string".into(), Some("quote the name")));
+            return Err(at(
+                &["services"],
+                "services: a service name is not a string".into(),
+                Some("quote the name"),
+            ));
         };
         let path = |key: &'static str| ["services", name, key];
-        names::check_service_name(name)
-            .map_err(|m| at(&["services", name], format!("services.{name}: {m}"), Some("use letters, digits, `.`, `_` and `-`")))?;
+        names::check_service_name(name).map_err(|m| {
+            at(
+                &["services", name],
+                format!("services.{name}: {m}"),
+                Some("use letters, digits, `.`, `_` and `-`"),
+            )
+        })?;
         if !service.is_mapping() {
-            return Err(at(&["services", name], format!("services.{name}: must be a mapping (image, ports, ...)"), None));
+            return Err(at(
+                &["services", name],
+                format!("services.{name}: must be a mapping (image, ports, ...)"),
+                None,
+            ));
         }
         let image = match service.get("image") {
             Some(Value::String(image)) if !image.trim().is_empty() => image.clone(),
@@ -79,9 +100,19 @@ pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
                 .iter()
                 .map(|p| p.as_str().map(str::to_string))
                 .collect::<Option<Vec<_>>>()
-                .ok_or_else(|| at(&path("profiles"), format!("services.{name}.profiles: every profile must be a string"), None))?,
+                .ok_or_else(|| {
+                    at(
+                        &path("profiles"),
+                        format!("services.{name}.profiles: every profile must be a string"),
+                        None,
+                    )
+                })?,
             Some(_) => {
-                return Err(at(&path("profiles"), format!("services.{name}.profiles: must be a list"), Some("e.g. profiles: [\"scale-2\"]")))
+                return Err(at(
+                    &path("profiles"),
+                    format!("services.{name}.profiles: must be a list"),
+                    Some("e.g. profiles: [\"scale-2\"]"),
+                ))
             }
         };
         let has_healthcheck = match service.get("healthcheck") {
@@ -89,10 +120,23 @@ pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
             Some(h) => !matches!(h.get("disable"), Some(Value::Bool(true))),
         };
         // What only Compose's own pull honours: the image is pulled by Compose.
-        let compose_pull = ["pull_policy", "platform"].iter().any(|k| service.get(*k).is_some());
-        out.insert(name.to_string(), ComposeService { image, profiles, has_healthcheck, compose_pull });
+        let compose_pull = ["pull_policy", "platform"]
+            .iter()
+            .any(|k| service.get(*k).is_some());
+        out.insert(
+            name.to_string(),
+            ComposeService {
+                image,
+                profiles,
+                has_healthcheck,
+                compose_pull,
+            },
+        );
     }
-    Ok(Compose { text: file.text.clone(), services: out })
+    Ok(Compose {
+        text: file.text.clone(),
+        services: out,
+    })
 }
 
 fn yaml_error(file: &SourceFile, error: &serde_yaml_ng::Error) -> ConfigError {
@@ -100,13 +144,21 @@ fn yaml_error(file: &SourceFile, error: &serde_yaml_ng::Error) -> ConfigError {
     let text = error.to_string();
     let text = text.split(" at line ").next().unwrap_or(&text);
     let message = format!("invalid YAML: {text}");
-    let help = Some("check the indentation and quoting here (YAML indents with spaces, never tabs)".to_string());
+    let help = Some(
+        "check the indentation and quoting here (YAML indents with spaces, never tabs)".to_string(),
+    );
     let Some(loc) = error.location() else {
         return file.error(message, help);
     };
-    let duplicate = text.split_once("duplicate entry with key \"").and_then(|(_, rest)| rest.strip_suffix('"'));
+    let duplicate = text
+        .split_once("duplicate entry with key \"")
+        .and_then(|(_, rest)| rest.strip_suffix('"'));
     match duplicate.and_then(|key| repeated_key(&file.text, loc.index(), key)) {
-        Some(span) => file.error_at(span, message, Some("remove or rename the second one".into())),
+        Some(span) => file.error_at(
+            span,
+            message,
+            Some("remove or rename the second one".into()),
+        ),
         None => file.error_at(loc.index()..loc.index() + 1, message, help),
     }
 }

@@ -33,7 +33,10 @@ impl SourceFile {
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
         let display = path.display().to_string();
         match std::fs::read_to_string(path) {
-            Ok(text) => Ok(SourceFile { path: display, text }),
+            Ok(text) => Ok(SourceFile {
+                path: display,
+                text,
+            }),
             Err(err) => Err(ConfigError::whole_file(
                 &display,
                 format!("cannot read the file: {err}"),
@@ -73,13 +76,17 @@ impl SourceFile {
     ) -> ConfigError {
         let span = clamp(span, &self.text);
         let line_start = self.text[..span.start].rfind('\n').map_or(0, |i| i + 1);
-        let line_end = self.text[span.start..].find('\n').map_or(self.text.len(), |i| span.start + i);
+        let line_end = self.text[span.start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| span.start + i);
         // From just after the `=` of the key (or the span's start) to the end
         // of the line, or of the span if the value runs over several lines.
         let value_start = match self.text[line_start..span.start].rfind('=') {
             Some(eq) => {
                 let after = line_start + eq + 1;
-                after + (self.text[after..span.start].len() - self.text[after..span.start].trim_start().len())
+                after
+                    + (self.text[after..span.start].len()
+                        - self.text[after..span.start].trim_start().len())
             }
             None => span.start,
         };
@@ -87,8 +94,14 @@ impl SourceFile {
         // Keep the line breaks, so that line numbers in the snippet stay right.
         let breaks = self.text[value_start..value_end].matches('\n').count();
         let mut text = self.text.clone();
-        text.replace_range(value_start..value_end, &format!("***{}", "\n".repeat(breaks)));
-        let redacted = SourceFile { path: self.path.clone(), text };
+        text.replace_range(
+            value_start..value_end,
+            &format!("***{}", "\n".repeat(breaks)),
+        );
+        let redacted = SourceFile {
+            path: self.path.clone(),
+            text,
+        };
         redacted.error_at(value_start..value_start + 3, message, help)
     }
 

@@ -8,15 +8,25 @@ use super::config_error::{ConfigError, SourceFile};
 use super::inventory_file::NodeSpans;
 use super::model::{Inventory, Stack};
 
-pub(super) fn check(file: &SourceFile, inventory: &Inventory, spans: &NodeSpans, stacks: &BTreeMap<String, Stack>) -> Result<(), ConfigError> {
+pub(super) fn check(
+    file: &SourceFile,
+    inventory: &Inventory,
+    spans: &NodeSpans,
+    stacks: &BTreeMap<String, Stack>,
+) -> Result<(), ConfigError> {
     for (node, scale, span) in &spans.scales {
         for stack in &inventory.nodes[node].stacks {
             let max = stacks[stack].max_scale;
             if *scale > max {
                 return Err(file.error_at(
                     span.clone(),
-                    format!("nodes.{node}.scale: {scale} is above max_scale {max} of stack `{stack}`"),
-                    Some(format!("use a scale within 1..{max}, or raise max_scale in {}", stacks[stack].dir.join("stack.toml").display())),
+                    format!(
+                        "nodes.{node}.scale: {scale} is above max_scale {max} of stack `{stack}`"
+                    ),
+                    Some(format!(
+                        "use a scale within 1..{max}, or raise max_scale in {}",
+                        stacks[stack].dir.join("stack.toml").display()
+                    )),
                 ));
             }
         }
@@ -26,9 +36,17 @@ pub(super) fn check(file: &SourceFile, inventory: &Inventory, spans: &NodeSpans,
     // asks for the qualified form); but two stacks of one node must not
     // define the same service, or `service:NAME` would be ambiguous there.
     for (node, stack, span) in &spans.stacks {
-        let earlier = inventory.nodes[node].stacks.iter().take_while(|s| *s != stack);
+        let earlier = inventory.nodes[node]
+            .stacks
+            .iter()
+            .take_while(|s| *s != stack);
         for first in earlier {
-            if let Some(service) = stacks[stack].compose.services.keys().find(|s| stacks[first].compose.services.contains_key(*s)) {
+            if let Some(service) = stacks[stack]
+                .compose
+                .services
+                .keys()
+                .find(|s| stacks[first].compose.services.contains_key(*s))
+            {
                 return Err(file.error_at(
                     span.clone(),
                     format!("nodes.{node}.stacks: stacks `{first}` and `{stack}` both define the service `{service}`"),
@@ -42,12 +60,26 @@ pub(super) fn check(file: &SourceFile, inventory: &Inventory, spans: &NodeSpans,
     // silently replaced by a plain value would be a surprise.
     for node in inventory.nodes.values() {
         for stack in &node.stacks {
-            if let Some(name) = node.env.keys().find(|k| stacks[stack].secrets.contains_key(*k)) {
-                let span = spans.env.get(&(node.name.clone(), name.clone())).cloned().unwrap_or(0..0);
+            if let Some(name) = node
+                .env
+                .keys()
+                .find(|k| stacks[stack].secrets.contains_key(*k))
+            {
+                let span = spans
+                    .env
+                    .get(&(node.name.clone(), name.clone()))
+                    .cloned()
+                    .unwrap_or(0..0);
                 return Err(file.error_at(
                     span,
-                    format!("nodes.{}.env.{name}: `{name}` is a secret of stack `{stack}`", node.name),
-                    Some("a variable is either a plain value or a secret: rename or remove it here".into()),
+                    format!(
+                        "nodes.{}.env.{name}: `{name}` is a secret of stack `{stack}`",
+                        node.name
+                    ),
+                    Some(
+                        "a variable is either a plain value or a secret: rename or remove it here"
+                            .into(),
+                    ),
                 ));
             }
         }

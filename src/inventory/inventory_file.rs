@@ -76,13 +76,24 @@ struct RawNode {
 /// the caller, which knows them). Returns the inventory and the spans of
 /// each node's stack names and scale, for the cross-checks.
 pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), ConfigError> {
-    let raw: RawInventory = toml::from_str(&file.text).map_err(|e| toml_error(file, &e, |key| key == "registry.password"))?;
-    let at = |span: Range<usize>, msg: String, help: &str| file.error_at(span, msg, Some(help.to_string()));
+    let raw: RawInventory = toml::from_str(&file.text)
+        .map_err(|e| toml_error(file, &e, |key| key == "registry.password"))?;
+    let at = |span: Range<usize>, msg: String, help: &str| {
+        file.error_at(span, msg, Some(help.to_string()))
+    };
 
-    names::check_name(raw.name.get_ref())
-        .map_err(|m| at(raw.name.span(), format!("name: {m}"), "the compose project of stack S is \"<name>-S\", so the name follows compose's rules"))?;
+    names::check_name(raw.name.get_ref()).map_err(|m| {
+        at(
+            raw.name.span(),
+            format!("name: {m}"),
+            "the compose project of stack S is \"<name>-S\", so the name follows compose's rules",
+        )
+    })?;
 
-    let inventory_dir = Path::new(&file.path).parent().unwrap_or(Path::new(".")).to_path_buf();
+    let inventory_dir = Path::new(&file.path)
+        .parent()
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
     let stacks_dir = match &raw.stacks_dir {
         Some(dir) => resolve(&inventory_dir, dir.get_ref()),
         // stacks/ beside the inventory's folder.
@@ -92,7 +103,11 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
     let tag_length = match &raw.tag_length {
         None => 40,
         Some(n) if (4..=40).contains(n.get_ref()) => *n.get_ref() as usize,
-        Some(n) => return Err(at(n.span(), format!("tag_length: {} is out of range", n.get_ref()), "use 4 to 40 hex digits of the git SHA (7 is common; 40, the default, is the full SHA)")),
+        Some(n) => return Err(at(
+            n.span(),
+            format!("tag_length: {} is out of range", n.get_ref()),
+            "use 4 to 40 hex digits of the git SHA (7 is common; 40, the default, is the full SHA)",
+        )),
     };
 
     let ssh = parse_ssh(file, &raw.ssh, &inventory_dir)?;
@@ -112,14 +127,22 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
     let Some(registry) = &raw.registry else {
         return Err(file.error(
             "missing [registry] table",
-            Some("add [registry] with server, namespace, username and password (a secret reference)".into()),
+            Some(
+                "add [registry] with server, namespace, username and password (a secret reference)"
+                    .into(),
+            ),
         ));
     };
     let registry = parse_registry(file, registry.get_ref(), secrets_exec.is_some())?;
 
     let raw_nodes = match &raw.nodes {
         Some(nodes) if !nodes.is_empty() => nodes,
-        _ => return Err(file.error("no nodes: the inventory defines no [nodes.NAME] table", Some("add a [nodes.NAME] table with host and stacks".into()))),
+        _ => {
+            return Err(file.error(
+                "no nodes: the inventory defines no [nodes.NAME] table",
+                Some("add a [nodes.NAME] table with host and stacks".into()),
+            ))
+        }
     };
 
     let mut nodes = BTreeMap::new();
@@ -134,7 +157,10 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
             if nodes.contains_key(group.get_ref()) {
                 return Err(at(
                     group.span(),
-                    format!("nodes.{name}.groups: `{}` is also the name of a node", group.get_ref()),
+                    format!(
+                        "nodes.{name}.groups: `{}` is also the name of a node",
+                        group.get_ref()
+                    ),
                     "rename the group or the node: a TARGET must name either a group or a node",
                 ));
             }
@@ -154,52 +180,114 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
     Ok((inventory, spans))
 }
 
-fn parse_node(file: &SourceFile, name: &str, node: &Spanned<RawNode>, spans: &mut NodeSpans) -> Result<Node, ConfigError> {
-    let at = |span: Range<usize>, msg: String, help: &str| file.error_at(span, msg, Some(help.to_string()));
+fn parse_node(
+    file: &SourceFile,
+    name: &str,
+    node: &Spanned<RawNode>,
+    spans: &mut NodeSpans,
+) -> Result<Node, ConfigError> {
+    let at = |span: Range<usize>, msg: String, help: &str| {
+        file.error_at(span, msg, Some(help.to_string()))
+    };
     let key = format!("nodes.{name}");
     // toml keeps no span for keys: point at the node's table instead.
-    names::check_name(name).map_err(|m| at(node.span(), format!("{key}: {m}"), "rename the node: names end up in shell commands and paths"))?;
+    names::check_name(name).map_err(|m| {
+        at(
+            node.span(),
+            format!("{key}: {m}"),
+            "rename the node: names end up in shell commands and paths",
+        )
+    })?;
     if name == "all" {
-        return Err(at(node.span(), format!("{key}: `all` is reserved: it selects every node"), "rename the node"));
+        return Err(at(
+            node.span(),
+            format!("{key}: `all` is reserved: it selects every node"),
+            "rename the node",
+        ));
     }
     let raw = node.get_ref();
     names::check_host(raw.host.get_ref())
         .map_err(|m| at(raw.host.span(), format!("{key}.host: {m}"), "write a DNS name or an IP address; ssh options belong in the ssh config ([ssh].config)"))?;
     for group in &raw.groups {
-        names::check_name(group.get_ref()).map_err(|m| at(group.span(), format!("{key}.groups: {m}"), "rename the group"))?;
+        names::check_name(group.get_ref()).map_err(|m| {
+            at(
+                group.span(),
+                format!("{key}.groups: {m}"),
+                "rename the group",
+            )
+        })?;
         if group.get_ref() == "all" {
-            return Err(at(group.span(), format!("{key}.groups: `all` is reserved: it selects every node"), "rename the group; `all` needs no definition"));
+            return Err(at(
+                group.span(),
+                format!("{key}.groups: `all` is reserved: it selects every node"),
+                "rename the group; `all` needs no definition",
+            ));
         }
     }
     if raw.stacks.is_empty() {
-        return Err(at(node.span(), format!("{key}.stacks: the node has no stacks"), "add stacks = [\"NAME\"] naming folders of the stacks directory"));
+        return Err(at(
+            node.span(),
+            format!("{key}.stacks: the node has no stacks"),
+            "add stacks = [\"NAME\"] naming folders of the stacks directory",
+        ));
     }
     let mut stacks: Vec<String> = Vec::new();
     for stack in &raw.stacks {
-        names::check_name(stack.get_ref()).map_err(|m| at(stack.span(), format!("{key}.stacks: {m}"), "a stack is named after its folder"))?;
+        names::check_name(stack.get_ref()).map_err(|m| {
+            at(
+                stack.span(),
+                format!("{key}.stacks: {m}"),
+                "a stack is named after its folder",
+            )
+        })?;
         if stacks.contains(stack.get_ref()) {
-            return Err(at(stack.span(), format!("{key}.stacks: `{}` is listed twice", stack.get_ref()), "remove the second one"));
+            return Err(at(
+                stack.span(),
+                format!("{key}.stacks: `{}` is listed twice", stack.get_ref()),
+                "remove the second one",
+            ));
         }
         stacks.push(stack.get_ref().clone());
-        spans.stacks.push((name.to_string(), stack.get_ref().clone(), stack.span()));
+        spans
+            .stacks
+            .push((name.to_string(), stack.get_ref().clone(), stack.span()));
     }
     let scale = match &raw.scale {
         None => None,
         Some(s) if (1..=u32::MAX as i64).contains(s.get_ref()) => {
-            spans.scales.push((name.to_string(), *s.get_ref() as u32, s.span()));
+            spans
+                .scales
+                .push((name.to_string(), *s.get_ref() as u32, s.span()));
             Some(*s.get_ref() as u32)
         }
-        Some(s) => return Err(at(s.span(), format!("{key}.scale: {} is not a scale", s.get_ref()), "a scale is 1 or more, up to the max_scale of the node's stacks")),
+        Some(s) => {
+            return Err(at(
+                s.span(),
+                format!("{key}.scale: {} is not a scale", s.get_ref()),
+                "a scale is 1 or more, up to the max_scale of the node's stacks",
+            ))
+        }
     };
     let env = parse_env(file, &format!("{key}.env"), &raw.env)?;
     for (var, value) in &raw.env {
-        spans.env.insert((name.to_string(), var.clone()), value.span());
+        spans
+            .env
+            .insert((name.to_string(), var.clone()), value.span());
     }
     let state_dir = match &raw.state_dir {
         None => None,
-        Some(dir) if dir.get_ref().starts_with('/') && !dir.get_ref().contains(['\n', '\0']) => Some(dir.get_ref().clone()),
+        Some(dir) if dir.get_ref().starts_with('/') && !dir.get_ref().contains(['\n', '\0']) => {
+            Some(dir.get_ref().clone())
+        }
         Some(dir) => {
-            return Err(at(dir.span(), format!("{key}.state_dir: `{}` is not an absolute path", dir.get_ref().escape_debug()), "e.g. state_dir = \"/srv/homectl\", or leave it out for the default"))
+            return Err(at(
+                dir.span(),
+                format!(
+                    "{key}.state_dir: `{}` is not an absolute path",
+                    dir.get_ref().escape_debug()
+                ),
+                "e.g. state_dir = \"/srv/homectl\", or leave it out for the default",
+            ))
         }
     };
     Ok(Node {
@@ -222,20 +310,45 @@ pub struct NodeSpans {
     pub env: BTreeMap<(String, String), Range<usize>>,
 }
 
-fn parse_ssh(file: &SourceFile, raw: &RawSsh, inventory_dir: &Path) -> Result<SshSettings, ConfigError> {
+fn parse_ssh(
+    file: &SourceFile,
+    raw: &RawSsh,
+    inventory_dir: &Path,
+) -> Result<SshSettings, ConfigError> {
     if let Some(user) = &raw.user {
         let ok = !user.get_ref().is_empty()
             && !user.get_ref().starts_with('-')
-            && user.get_ref().chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            && user
+                .get_ref()
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
         if !ok {
-            return Err(file.error_at(user.span(), format!("ssh.user: `{}` is not a user name", user.get_ref().escape_debug()), Some("letters, digits, `-`, `_` and `.`; leave it out to use ~/.ssh/config".into())));
+            return Err(file.error_at(
+                user.span(),
+                format!(
+                    "ssh.user: `{}` is not a user name",
+                    user.get_ref().escape_debug()
+                ),
+                Some("letters, digits, `-`, `_` and `.`; leave it out to use ~/.ssh/config".into()),
+            ));
         }
     }
-    let known_hosts = match raw.known_hosts.as_ref().map(|k| (k.get_ref().as_str(), k.span())) {
+    let known_hosts = match raw
+        .known_hosts
+        .as_ref()
+        .map(|k| (k.get_ref().as_str(), k.span()))
+    {
         None | Some(("strict", _)) => KnownHosts::Strict,
         Some(("accept-new", _)) => KnownHosts::AcceptNew,
         Some((other, span)) => {
-            return Err(file.error_at(span, format!("ssh.known_hosts: `{}` is not a host key policy", other.escape_debug()), Some("use \"strict\" (the default) or \"accept-new\"".into())))
+            return Err(file.error_at(
+                span,
+                format!(
+                    "ssh.known_hosts: `{}` is not a host key policy",
+                    other.escape_debug()
+                ),
+                Some("use \"strict\" (the default) or \"accept-new\"".into()),
+            ))
         }
     };
     let connect_timeout = match &raw.connect_timeout {
@@ -244,28 +357,63 @@ fn parse_ssh(file: &SourceFile, raw: &RawSsh, inventory_dir: &Path) -> Result<Ss
     };
     Ok(SshSettings {
         user: raw.user.as_ref().map(|u| u.get_ref().clone()),
-        config: raw.config.as_ref().map(|c| resolve(inventory_dir, c.get_ref())),
+        config: raw
+            .config
+            .as_ref()
+            .map(|c| resolve(inventory_dir, c.get_ref())),
         known_hosts,
         connect_timeout,
     })
 }
 
-fn parse_registry(file: &SourceFile, r: &RawRegistry, has_exec: bool) -> Result<Registry, ConfigError> {
+fn parse_registry(
+    file: &SourceFile,
+    r: &RawRegistry,
+    has_exec: bool,
+) -> Result<Registry, ConfigError> {
     names::check_registry_part(r.server.get_ref(), false)
-        .and_then(|_| if r.server.get_ref().is_empty() { Err("the server is empty".into()) } else { Ok(()) })
-        .map_err(|m| file.error_at(r.server.span(), format!("registry.server: {m}"), Some("a host name with an optional port, e.g. \"ghcr.io\" or \"10.0.0.1:5000\"".into())))?;
+        .and_then(|_| {
+            if r.server.get_ref().is_empty() {
+                Err("the server is empty".into())
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|m| {
+            file.error_at(
+                r.server.span(),
+                format!("registry.server: {m}"),
+                Some(
+                    "a host name with an optional port, e.g. \"ghcr.io\" or \"10.0.0.1:5000\""
+                        .into(),
+                ),
+            )
+        })?;
     if let Some(ns) = &r.namespace {
-        names::check_registry_part(ns.get_ref(), true)
-            .map_err(|m| file.error_at(ns.span(), format!("registry.namespace: {m}"), Some("e.g. \"acme\" or \"acme/team\"".into())))?;
+        names::check_registry_part(ns.get_ref(), true).map_err(|m| {
+            file.error_at(
+                ns.span(),
+                format!("registry.namespace: {m}"),
+                Some("e.g. \"acme\" or \"acme/team\"".into()),
+            )
+        })?;
     }
     if r.username.get_ref().is_empty() || r.username.get_ref().chars().any(|c| c.is_control()) {
-        return Err(file.error_at(r.username.span(), "registry.username: empty or has control characters", Some("the user that logs in to the registry".into())));
+        return Err(file.error_at(
+            r.username.span(),
+            "registry.username: empty or has control characters",
+            Some("the user that logs in to the registry".into()),
+        ));
     }
     let example = "\"op://homelab/ghcr/token\", \"pass://ghcr/token\" or \"env://GHCR_TOKEN\"";
     let password = secret_reference(file, "registry.password", &r.password, has_exec, example)?;
     Ok(Registry {
         server: r.server.get_ref().clone(),
-        namespace: r.namespace.as_ref().map(|n| n.get_ref().clone()).unwrap_or_default(),
+        namespace: r
+            .namespace
+            .as_ref()
+            .map(|n| n.get_ref().clone())
+            .unwrap_or_default(),
         username: r.username.get_ref().clone(),
         password,
     })
@@ -273,5 +421,9 @@ fn parse_registry(file: &SourceFile, r: &RawRegistry, has_exec: bool) -> Result<
 
 fn resolve(base: &Path, path: &str) -> PathBuf {
     let p = Path::new(path);
-    if p.is_absolute() { p.to_path_buf() } else { base.join(p) }
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base.join(p)
+    }
 }

@@ -26,7 +26,10 @@ pub use model::*;
 /// The inventory to use: `-i PATH`, else `$HOMECTL_INVENTORY` (clap fills
 /// both into one option), else `inventory/homelab.toml`.
 pub fn inventory_path(option: Option<&Path>) -> PathBuf {
-    option.map_or_else(|| PathBuf::from("inventory/homelab.toml"), Path::to_path_buf)
+    option.map_or_else(
+        || PathBuf::from("inventory/homelab.toml"),
+        Path::to_path_buf,
+    )
 }
 
 /// Reads the inventory and every stack its nodes use, and cross-checks them.
@@ -40,9 +43,16 @@ pub fn load(path: &Path) -> Result<Project, ConfigError> {
             continue;
         }
         let dir = inventory.stacks_dir.join(stack);
-        let missing: Vec<&str> = ["stack.toml", "compose.yml"].into_iter().filter(|f| !dir.join(f).is_file()).collect();
+        let missing: Vec<&str> = ["stack.toml", "compose.yml"]
+            .into_iter()
+            .filter(|f| !dir.join(f).is_file())
+            .collect();
         if !missing.is_empty() {
-            let what = if missing.len() == 2 { format!("{} does not exist", dir.display()) } else { format!("{} has no {}", dir.display(), missing[0]) };
+            let what = if missing.len() == 2 {
+                format!("{} does not exist", dir.display())
+            } else {
+                format!("{} has no {}", dir.display(), missing[0])
+            };
             return Err(file.error_at(
                 span.clone(),
                 format!("nodes.{node}.stacks: stack `{stack}` not found: {what}"),

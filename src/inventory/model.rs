@@ -124,7 +124,12 @@ impl Compose {
     pub fn services_at_scale(&self, scale: u32) -> Vec<&str> {
         self.services
             .iter()
-            .filter(|(_, s)| s.profiles.is_empty() || s.profiles.iter().any(|p| profile_scale(p).is_some_and(|n| n <= scale)))
+            .filter(|(_, s)| {
+                s.profiles.is_empty()
+                    || s.profiles
+                        .iter()
+                        .any(|p| profile_scale(p).is_some_and(|n| n <= scale))
+            })
             .map(|(name, _)| name.as_str())
             .collect()
     }
@@ -143,7 +148,12 @@ mod tests {
     use super::*;
 
     fn service(profiles: &[&str]) -> ComposeService {
-        ComposeService { image: "x".into(), profiles: profiles.iter().map(|p| p.to_string()).collect(), has_healthcheck: false, compose_pull: false }
+        ComposeService {
+            image: "x".into(),
+            profiles: profiles.iter().map(|p| p.to_string()).collect(),
+            has_healthcheck: false,
+            compose_pull: false,
+        }
     }
 
     fn workers() -> Compose {
@@ -155,7 +165,13 @@ mod tests {
             ("debug", service(&["debug"])),
             ("both", service(&["debug", "scale-3"])),
         ];
-        Compose { text: String::new(), services: services.into_iter().map(|(n, s)| (n.to_string(), s)).collect() }
+        Compose {
+            text: String::new(),
+            services: services
+                .into_iter()
+                .map(|(n, s)| (n.to_string(), s))
+                .collect(),
+        }
     }
 
     #[test]
@@ -163,7 +179,10 @@ mod tests {
         let compose = workers();
         assert_eq!(compose.services_at_scale(1), ["db", "worker-1"]);
         assert_eq!(compose.services_at_scale(2), ["db", "worker-1", "worker-2"]);
-        assert_eq!(compose.services_at_scale(3), ["both", "db", "worker-1", "worker-2", "worker-3"]);
+        assert_eq!(
+            compose.services_at_scale(3),
+            ["both", "db", "worker-1", "worker-2", "worker-3"]
+        );
         // Above the highest profile nothing more runs.
         assert_eq!(compose.services_at_scale(9), compose.services_at_scale(3));
     }
@@ -172,7 +191,9 @@ mod tests {
     fn profile_scales() {
         assert_eq!(profile_scale("scale-2"), Some(2));
         assert_eq!(profile_scale("scale-12"), Some(12));
-        for other in ["scale-", "scale-x", "scale-02", "scale-+2", "scale--2", "scale2", "debug", "Scale-2"] {
+        for other in [
+            "scale-", "scale-x", "scale-02", "scale-+2", "scale--2", "scale2", "debug", "Scale-2",
+        ] {
             assert_eq!(profile_scale(other), None, "{other}");
         }
     }

@@ -25,11 +25,16 @@ pub fn check_name(name: &str) -> Result<(), String> {
 pub fn check_service_name(name: &str) -> Result<(), String> {
     let ok = !name.is_empty()
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
     if ok {
         Ok(())
     } else {
-        Err(format!("`{}` is not a valid compose service name", name.escape_debug()))
+        Err(format!(
+            "`{}` is not a valid compose service name",
+            name.escape_debug()
+        ))
     }
 }
 
@@ -38,11 +43,16 @@ pub fn check_host(host: &str) -> Result<(), String> {
     let ok = !host.is_empty()
         && host.len() <= 253
         && !host.starts_with('-')
-        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
+        && host
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':' | '_'));
     if ok {
         Ok(())
     } else {
-        Err(format!("`{}` is not a DNS name or an address", host.escape_debug()))
+        Err(format!(
+            "`{}` is not a DNS name or an address",
+            host.escape_debug()
+        ))
     }
 }
 
@@ -50,12 +60,17 @@ pub fn check_host(host: &str) -> Result<(), String> {
 pub fn check_registry_part(value: &str, allow_slash: bool) -> Result<(), String> {
     let ok = !value.starts_with(['-', '/', '.'])
         && value.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | ':') || (allow_slash && c == '/')
+            c.is_ascii_alphanumeric()
+                || matches!(c, '.' | '-' | '_' | ':')
+                || (allow_slash && c == '/')
         });
     if ok {
         Ok(())
     } else {
-        Err(format!("`{}` has characters a registry address cannot have", value.escape_debug()))
+        Err(format!(
+            "`{}` has characters a registry address cannot have",
+            value.escape_debug()
+        ))
     }
 }
 
@@ -63,7 +78,9 @@ pub fn check_registry_part(value: &str, allow_slash: bool) -> Result<(), String>
 pub fn check_tag(tag: &str) -> Result<(), String> {
     let ok = (1..=128).contains(&tag.len())
         && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
-        && tag.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'));
     if ok {
         Ok(())
     } else {
@@ -82,7 +99,17 @@ mod tests {
     fn names() {
         assert!(check_name("node-a").is_ok());
         assert!(check_name("w_2").is_ok());
-        for bad in ["", "Node", "-x", "a b", "a;b", "a$(x)", "é", "a/b", &"x".repeat(64)] {
+        for bad in [
+            "",
+            "Node",
+            "-x",
+            "a b",
+            "a;b",
+            "a$(x)",
+            "é",
+            "a/b",
+            &"x".repeat(64),
+        ] {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
     }
@@ -92,7 +119,17 @@ mod tests {
         assert!(check_tag("0a1b2c3").is_ok());
         assert!(check_tag("_v1.2-rc").is_ok());
         assert!(check_tag(&"a".repeat(128)).is_ok());
-        for bad in ["", "-x", ".x", "a b", "a;b", "a\nb", "$(x)", "é", &"a".repeat(129)] {
+        for bad in [
+            "",
+            "-x",
+            ".x",
+            "a b",
+            "a;b",
+            "a\nb",
+            "$(x)",
+            "é",
+            &"a".repeat(129),
+        ] {
             assert!(check_tag(bad).is_err(), "{bad:?}");
         }
     }

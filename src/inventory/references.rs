@@ -18,11 +18,20 @@ pub(super) fn secret_reference(
     has_exec: bool,
     example: &str,
 ) -> Result<SecretRef, ConfigError> {
-    let fail = |message: String, help: String| Err(file.secret_error_at(value.span(), format!("{key}: {message}"), Some(help)));
-    let write_a_reference = format!("write a secret reference such as {example} (op://, pass://, env:// or exec://)");
+    let fail = |message: String, help: String| {
+        Err(file.secret_error_at(value.span(), format!("{key}: {message}"), Some(help)))
+    };
+    let write_a_reference =
+        format!("write a secret reference such as {example} (op://, pass://, env:// or exec://)");
 
     let Value::String(text) = value.get_ref() else {
-        return fail(format!("must be a secret reference (a string), not a literal {}", value.get_ref().type_str()), write_a_reference);
+        return fail(
+            format!(
+                "must be a secret reference (a string), not a literal {}",
+                value.get_ref().type_str()
+            ),
+            write_a_reference,
+        );
     };
     let reference = match SecretRef::parse(text) {
         Ok(reference) => reference,
@@ -35,7 +44,10 @@ pub(super) fn secret_reference(
                     format!("unknown secret provider `{scheme}://`"),
                     write_a_reference,
                 ),
-                _ => fail("a literal value is not allowed: this must be a secret reference".into(), write_a_reference),
+                _ => fail(
+                    "a literal value is not allowed: this must be a secret reference".into(),
+                    write_a_reference,
+                ),
             };
         }
     };
@@ -53,5 +65,7 @@ pub(super) fn secret_reference(
 fn looks_like_scheme(scheme: &str) -> bool {
     (1..=16).contains(&scheme.len())
         && scheme.starts_with(|c: char| c.is_ascii_lowercase())
-        && scheme.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '+' | '-' | '.'))
 }

@@ -61,20 +61,42 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
     let stack_file = SourceFile::read(&dir.join("stack.toml"))?;
     let compose_file = SourceFile::read(&dir.join("compose.yml"))?;
     let compose = parse_compose(&compose_file)?;
-    let raw: RawStack = toml::from_str(&stack_file.text).map_err(|e| toml_error(&stack_file, &e, |key| key.starts_with("secrets.")))?;
-    let at = |span: std::ops::Range<usize>, msg: String, help: Option<&str>| stack_file.error_at(span, msg, help.map(str::to_string));
+    let raw: RawStack = toml::from_str(&stack_file.text)
+        .map_err(|e| toml_error(&stack_file, &e, |key| key.starts_with("secrets.")))?;
+    let at = |span: std::ops::Range<usize>, msg: String, help: Option<&str>| {
+        stack_file.error_at(span, msg, help.map(str::to_string))
+    };
 
     let mut images = Vec::new();
     for image in &raw.images {
         let ok = !image.get_ref().is_empty()
             && !image.get_ref().starts_with(['-', '/'])
-            && image.get_ref().chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/'));
+            && image.get_ref().chars().all(|c| {
+                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/')
+            });
         if !ok {
-            return Err(at(image.span(), format!("images: `{}` is not an image name", image.get_ref().escape_debug()), Some("an image name without registry or tag, e.g. \"ktrdr-backend\"")));
+            return Err(at(
+                image.span(),
+                format!(
+                    "images: `{}` is not an image name",
+                    image.get_ref().escape_debug()
+                ),
+                Some("an image name without registry or tag, e.g. \"ktrdr-backend\""),
+            ));
         }
-        let used = compose.services.values().any(|s| s.image.contains(&format!("/{}:", image.get_ref())));
+        let used = compose
+            .services
+            .values()
+            .any(|s| s.image.contains(&format!("/{}:", image.get_ref())));
         if !used {
-            return Err(at(image.span(), format!("images: `{}` is not used by any service of compose.yml", image.get_ref()), Some("services use it as image: ${REGISTRY}/NAME:${IMAGE_TAG}")));
+            return Err(at(
+                image.span(),
+                format!(
+                    "images: `{}` is not used by any service of compose.yml",
+                    image.get_ref()
+                ),
+                Some("services use it as image: ${REGISTRY}/NAME:${IMAGE_TAG}"),
+            ));
         }
         images.push(image.get_ref().clone());
     }
@@ -82,12 +104,22 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
     let max_scale = match &raw.max_scale {
         None => 1,
         Some(n) if (1..=64).contains(n.get_ref()) => *n.get_ref() as u32,
-        Some(n) => return Err(at(n.span(), format!("max_scale: {} is out of range", n.get_ref()), Some("use 1 to 64"))),
+        Some(n) => {
+            return Err(at(
+                n.span(),
+                format!("max_scale: {} is out of range", n.get_ref()),
+                Some("use 1 to 64"),
+            ))
+        }
     };
     // Every profile scale-2..scale-max must exist, and none above it.
     for n in 2..=max_scale {
         let profile = format!("scale-{n}");
-        if !compose.services.values().any(|s| s.profiles.contains(&profile)) {
+        if !compose
+            .services
+            .values()
+            .any(|s| s.profiles.contains(&profile))
+        {
             let span = raw.max_scale.as_ref().map(|m| m.span()).unwrap_or(0..0);
             return Err(stack_file.error_at(
                 span,
@@ -100,13 +132,19 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         for p in &s.profiles {
             if let Some(n) = profile_scale(p) {
                 if n < 2 || n > max_scale {
-                    let span = locate_value(&compose_file.text, &["services", service, "profiles"], p).unwrap_or(0..0);
+                    let span =
+                        locate_value(&compose_file.text, &["services", service, "profiles"], p)
+                            .unwrap_or(0..0);
                     let (problem, help) = if n < 2 {
                         (format!("`{p}` is not a replica profile: scale 1 runs the services without a profile"), "remove this profile".to_string())
                     } else {
                         (format!("`{p}` is above max_scale {max_scale} of stack.toml: no scale would start this service"), format!("raise max_scale to {n} in stack.toml, or remove the profile"))
                     };
-                    return Err(compose_file.error_at(span, format!("services.{service}.profiles: {problem}"), Some(help)));
+                    return Err(compose_file.error_at(
+                        span,
+                        format!("services.{service}.profiles: {problem}"),
+                        Some(help),
+                    ));
                 }
             }
         }
@@ -127,20 +165,44 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         secrets.insert(k.clone(), reference);
     }
 
-    let known_services = format!("the services of compose.yml: {}", compose.services.keys().map(String::as_str).collect::<Vec<_>>().join(", "));
+    let known_services = format!(
+        "the services of compose.yml: {}",
+        compose
+            .services
+            .keys()
+            .map(String::as_str)
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     let health = match &raw.health {
-        None => Health { services: Vec::new(), url: None, timeout: Duration::from_secs(60) },
+        None => Health {
+            services: Vec::new(),
+            url: None,
+            timeout: Duration::from_secs(60),
+        },
         Some(h) => {
             for s in &h.services {
                 if !compose.services.contains_key(s.get_ref()) {
-                    return Err(at(s.span(), format!("health.services: `{}` is not a service of compose.yml", s.get_ref()), Some(&known_services)));
+                    return Err(at(
+                        s.span(),
+                        format!(
+                            "health.services: `{}` is not a service of compose.yml",
+                            s.get_ref()
+                        ),
+                        Some(&known_services),
+                    ));
                 }
             }
             if let Some(url) = &h.url {
                 let u = url.get_ref();
-                let ok = (u.starts_with("http://") || u.starts_with("https://")) && !u.chars().any(|c| c.is_whitespace() || c.is_control());
+                let ok = (u.starts_with("http://") || u.starts_with("https://"))
+                    && !u.chars().any(|c| c.is_whitespace() || c.is_control());
                 if !ok {
-                    return Err(at(url.span(), format!("health.url: `{}` is not an http(s) URL", u.escape_debug()), Some("a URL probed on the node, e.g. \"http://127.0.0.1:8000/health\"")));
+                    return Err(at(
+                        url.span(),
+                        format!("health.url: `{}` is not an http(s) URL", u.escape_debug()),
+                        Some("a URL probed on the node, e.g. \"http://127.0.0.1:8000/health\""),
+                    ));
                 }
             }
             Health {
@@ -157,13 +219,37 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
     let mut before_up = Vec::new();
     for hook in &raw.hooks.before_up {
         if !compose.services.contains_key(hook.service.get_ref()) {
-            return Err(at(hook.service.span(), format!("hooks.before_up.service: `{}` is not a service of compose.yml", hook.service.get_ref()), Some(&known_services)));
+            return Err(at(
+                hook.service.span(),
+                format!(
+                    "hooks.before_up.service: `{}` is not a service of compose.yml",
+                    hook.service.get_ref()
+                ),
+                Some(&known_services),
+            ));
         }
         if hook.command.get_ref().is_empty() {
-            return Err(at(hook.command.span(), "hooks.before_up.command: empty".into(), Some("e.g. command = [\"alembic\", \"upgrade\", \"head\"]")));
+            return Err(at(
+                hook.command.span(),
+                "hooks.before_up.command: empty".into(),
+                Some("e.g. command = [\"alembic\", \"upgrade\", \"head\"]"),
+            ));
         }
-        before_up.push(Hook { service: hook.service.get_ref().clone(), command: hook.command.get_ref().clone() });
+        before_up.push(Hook {
+            service: hook.service.get_ref().clone(),
+            command: hook.command.get_ref().clone(),
+        });
     }
 
-    Ok(Stack { name: name.to_string(), dir: dir.to_path_buf(), images, max_scale, env, secrets, health, before_up, compose })
+    Ok(Stack {
+        name: name.to_string(),
+        dir: dir.to_path_buf(),
+        images,
+        max_scale,
+        env,
+        secrets,
+        health,
+        before_up,
+        compose,
+    })
 }

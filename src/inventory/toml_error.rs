@@ -8,9 +8,19 @@ use super::config_error::{ConfigError, SourceFile};
 
 /// `is_secret` says which key paths of this file hold secrets, so that a
 /// mistyped one (unquoted, say) is not echoed in the snippet.
-pub(super) fn toml_error(file: &SourceFile, error: &toml::de::Error, is_secret: fn(&str) -> bool) -> ConfigError {
+pub(super) fn toml_error(
+    file: &SourceFile,
+    error: &toml::de::Error,
+    is_secret: fn(&str) -> bool,
+) -> ConfigError {
     // Multi-line messages ("invalid array\nexpected `]`") on one line.
-    let raw = error.message().trim().lines().map(str::trim).collect::<Vec<_>>().join(", ");
+    let raw = error
+        .message()
+        .trim()
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(", ");
     let Some(span) = error.span() else {
         return file.error(readable_types(&raw), None);
     };
@@ -18,24 +28,45 @@ pub(super) fn toml_error(file: &SourceFile, error: &toml::de::Error, is_secret: 
     let (message, help) = if let Some(field) = between(&raw, "missing field `", "`") {
         // toml points at the table that lacks the key.
         let table = table_at(text, span.start);
-        let in_table = if table.is_empty() { "at the top of the file".to_string() } else { format!("to [{table}]") };
-        (format!("{}: required key missing", join(&table, field)), Some(format!("add `{field} = ...` {in_table}")))
+        let in_table = if table.is_empty() {
+            "at the top of the file".to_string()
+        } else {
+            format!("to [{table}]")
+        };
+        (
+            format!("{}: required key missing", join(&table, field)),
+            Some(format!("add `{field} = ...` {in_table}")),
+        )
     } else if let Some(field) = between(&raw, "unknown field `", "`") {
         let path = key_path_at(text, span.start);
         let expected = expected_keys(&raw);
-        let closest = expected.iter().filter(|k| strsim::jaro_winkler(k, field) > 0.8).max_by(|a, b| {
-            strsim::jaro_winkler(a, field).total_cmp(&strsim::jaro_winkler(b, field))
-        });
+        let closest = expected
+            .iter()
+            .filter(|k| strsim::jaro_winkler(k, field) > 0.8)
+            .max_by(|a, b| {
+                strsim::jaro_winkler(a, field).total_cmp(&strsim::jaro_winkler(b, field))
+            });
         let help = match closest {
             Some(close) => format!("did you mean `{close}`? (unknown keys are refused so that a typo is never ignored)"),
             None => "check the spelling: unknown keys are refused so that a typo is never ignored".to_string(),
         };
-        let known = if expected.is_empty() { String::new() } else { format!(" (known keys: {})", expected.join(", ")) };
+        let known = if expected.is_empty() {
+            String::new()
+        } else {
+            format!(" (known keys: {})", expected.join(", "))
+        };
         (format!("{path}: unknown key{known}"), Some(help))
     } else {
         let path = key_path_at(text, span.start);
         let message = readable_types(&raw);
-        (if path.is_empty() { message } else { format!("{path}: {message}") }, None)
+        (
+            if path.is_empty() {
+                message
+            } else {
+                format!("{path}: {message}")
+            },
+            None,
+        )
     };
     if is_secret(&key_path_at(text, span.start)) {
         return file.secret_error_at(span, message, help);
@@ -69,7 +100,11 @@ fn expected_keys(message: &str) -> Vec<&str> {
 }
 
 fn join(table: &str, key: &str) -> String {
-    if table.is_empty() { key.to_string() } else { format!("{table}.{key}") }
+    if table.is_empty() {
+        key.to_string()
+    } else {
+        format!("{table}.{key}")
+    }
 }
 
 /// The key path at a byte offset: the `[table]` in force, the key of the
@@ -145,7 +180,14 @@ fn table_at(text: &str, offset: usize) -> String {
         .rev()
         .map(str::trim)
         .find(|l| l.starts_with('['))
-        .map(|l| l.trim_start_matches('[').split(']').next().unwrap_or("").trim().to_string())
+        .map(|l| {
+            l.trim_start_matches('[')
+                .split(']')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -172,7 +214,10 @@ mod tests {
 
     #[test]
     fn expected_key_lists() {
-        assert_eq!(expected_keys("unknown field `x`, expected one of `a`, `b`"), ["a", "b"]);
+        assert_eq!(
+            expected_keys("unknown field `x`, expected one of `a`, `b`"),
+            ["a", "b"]
+        );
         assert_eq!(expected_keys("unknown field `x`, expected `a`"), ["a"]);
         assert!(expected_keys("unknown field `x`, there are no fields").is_empty());
     }

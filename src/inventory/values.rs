@@ -14,7 +14,12 @@ use crate::secrets::is_env_name;
 pub(super) const RESERVED_ENV: [&str; 3] = ["REGISTRY", "IMAGE_TAG", "HOMECTL_NODE"];
 
 /// Checks a variable name; `span` is its value's (toml keeps none for keys).
-pub(super) fn check_env_key(file: &SourceFile, table: &str, key: &str, span: Range<usize>) -> Result<(), ConfigError> {
+pub(super) fn check_env_key(
+    file: &SourceFile,
+    table: &str,
+    key: &str,
+    span: Range<usize>,
+) -> Result<(), ConfigError> {
     if !is_env_name(key) {
         return Err(file.error_at(
             span,
@@ -26,7 +31,10 @@ pub(super) fn check_env_key(file: &SourceFile, table: &str, key: &str, span: Ran
         return Err(file.error_at(
             span,
             format!("{table}.{key}: `{key}` is set by homectl itself"),
-            Some("homectl sets REGISTRY, IMAGE_TAG and HOMECTL_NODE for compose; pick another name".into()),
+            Some(
+                "homectl sets REGISTRY, IMAGE_TAG and HOMECTL_NODE for compose; pick another name"
+                    .into(),
+            ),
         ));
     }
     Ok(())
@@ -35,24 +43,39 @@ pub(super) fn check_env_key(file: &SourceFile, table: &str, key: &str, span: Ran
 /// An `[env]` table (a stack's, or a node's `env`): names checked, values
 /// free text (they are quoted for the remote shell) but without NUL, which
 /// no environment can hold.
-pub(super) fn parse_env(file: &SourceFile, table: &str, raw: &BTreeMap<String, Spanned<String>>) -> Result<BTreeMap<String, String>, ConfigError> {
+pub(super) fn parse_env(
+    file: &SourceFile,
+    table: &str,
+    raw: &BTreeMap<String, Spanned<String>>,
+) -> Result<BTreeMap<String, String>, ConfigError> {
     let mut env = BTreeMap::new();
     for (key, value) in raw {
         check_env_key(file, table, key, value.span())?;
         if value.get_ref().contains('\0') {
-            return Err(file.error_at(value.span(), format!("{table}.{key}: a value cannot contain a NUL character"), None));
+            return Err(file.error_at(
+                value.span(),
+                format!("{table}.{key}: a value cannot contain a NUL character"),
+                None,
+            ));
         }
         env.insert(key.clone(), value.get_ref().clone());
     }
     Ok(env)
 }
 
-pub(super) fn parse_duration(file: &SourceFile, key: &str, value: &Spanned<String>) -> Result<Duration, ConfigError> {
+pub(super) fn parse_duration(
+    file: &SourceFile,
+    key: &str,
+    value: &Spanned<String>,
+) -> Result<Duration, ConfigError> {
     match humantime::parse_duration(value.get_ref()) {
         Ok(d) if !d.is_zero() => Ok(d),
         _ => Err(file.error_at(
             value.span(),
-            format!("{key}: `{}` is not a duration", value.get_ref().escape_debug()),
+            format!(
+                "{key}: `{}` is not a duration",
+                value.get_ref().escape_debug()
+            ),
             Some("write a number with a unit, like \"10s\", \"90s\" or \"2m\"".into()),
         )),
     }

@@ -37,7 +37,11 @@ pub fn repeated_key(text: &str, offset: usize, key: &str) -> Option<Range<usize>
         .iter()
         .take_while(|l| l.indent >= indent)
         .filter(|l| l.indent == indent)
-        .filter_map(|l| key_of(l.text).filter(|span| &l.text[span.clone()] == key).map(|span| l.start + l.indent + span.start..l.start + l.indent + span.end))
+        .filter_map(|l| {
+            key_of(l.text)
+                .filter(|span| &l.text[span.clone()] == key)
+                .map(|span| l.start + l.indent + span.start..l.start + l.indent + span.end)
+        })
         .nth(1)
 }
 
@@ -73,8 +77,14 @@ fn walk(text: &str, path: &[&str]) -> Option<Found> {
             if line.indent != *child_indent.get_or_insert(line.indent) {
                 continue;
             }
-            if let Some(key_span) = key_of(line.text).filter(|span| &line.text[span.clone()] == *key) {
-                hit = Some((i, line.start + line.indent + key_span.start..line.start + line.indent + key_span.end));
+            if let Some(key_span) =
+                key_of(line.text).filter(|span| &line.text[span.clone()] == *key)
+            {
+                hit = Some((
+                    i,
+                    line.start + line.indent + key_span.start
+                        ..line.start + line.indent + key_span.end,
+                ));
                 break;
             }
         }
@@ -84,8 +94,15 @@ fn walk(text: &str, path: &[&str]) -> Option<Found> {
             .iter()
             .take_while(|l| l.indent > indent)
             .last()
-            .map_or(lines[i].start + lines[i].indent + lines[i].text.len(), |l| l.start + l.indent + l.text.len());
-        found = Some(Found { key: key_span, depth: depth + 1, block_end });
+            .map_or(
+                lines[i].start + lines[i].indent + lines[i].text.len(),
+                |l| l.start + l.indent + l.text.len(),
+            );
+        found = Some(Found {
+            key: key_span,
+            depth: depth + 1,
+            block_end,
+        });
         from = i + 1;
         parent_indent = Some(indent);
     }
@@ -99,7 +116,11 @@ fn significant_lines(text: &str) -> Vec<Line<'_>> {
         let body = raw.trim_end_matches(['\n', '\r']);
         let trimmed = body.trim_start_matches(' ');
         if !trimmed.is_empty() && !trimmed.starts_with('#') {
-            lines.push(Line { start, indent: body.len() - trimmed.len(), text: trimmed });
+            lines.push(Line {
+                start,
+                indent: body.len() - trimmed.len(),
+                text: trimmed,
+            });
         }
         start += raw.len();
     }
@@ -116,7 +137,10 @@ fn key_of(line: &str) -> Option<Range<usize>> {
         return None;
     }
     // `key:` followed by a space or the end of the line (`a:b` is a scalar).
-    let colon = line.match_indices(':').map(|(i, _)| i).find(|&i| line[i + 1..].is_empty() || line[i + 1..].starts_with([' ', '\t']))?;
+    let colon = line
+        .match_indices(':')
+        .map(|(i, _)| i)
+        .find(|&i| line[i + 1..].is_empty() || line[i + 1..].starts_with([' ', '\t']))?;
     Some(0..line[..colon].trim_end().len())
 }
 
@@ -177,16 +201,40 @@ volumes:
 
     #[test]
     fn finds_values_in_block_and_flow_lists() {
-        assert_eq!(line_of(locate_value(TEXT, &["services", "web", "profiles"], "scale-2")), 11);
-        assert_eq!(line_of(locate_value(TEXT, &["services", "api", "profiles"], "scale-3")), 13);
-        assert_eq!(line_of(locate_value(TEXT, &["services", "api", "profiles"], "scale-9")), 13);
+        assert_eq!(
+            line_of(locate_value(
+                TEXT,
+                &["services", "web", "profiles"],
+                "scale-2"
+            )),
+            11
+        );
+        assert_eq!(
+            line_of(locate_value(
+                TEXT,
+                &["services", "api", "profiles"],
+                "scale-3"
+            )),
+            13
+        );
+        assert_eq!(
+            line_of(locate_value(
+                TEXT,
+                &["services", "api", "profiles"],
+                "scale-9"
+            )),
+            13
+        );
     }
 
     #[test]
     fn finds_a_repeated_key() {
         let text = "services:\n  web:\n    image: a\n  db:\n    image: b\n  web:\n    image: c\n";
         let first_key = text.find("web").unwrap();
-        assert_eq!(repeated_key(text, first_key, "web").map(|r| r.start), text.rfind("web"));
+        assert_eq!(
+            repeated_key(text, first_key, "web").map(|r| r.start),
+            text.rfind("web")
+        );
         assert_eq!(repeated_key(text, first_key, "db"), None);
     }
 

@@ -37,20 +37,40 @@ pub struct StackDeploy {
 
 /// The deploy of `stack` on `node` at `scale`; `selected` narrows it to
 /// some services (a service-level deploy).
-pub fn plan_stack(inventory: &Inventory, node: &Node, stack: &Stack, selected: Option<&[String]>, tag: &str, scale: u32) -> StackDeploy {
+pub fn plan_stack(
+    inventory: &Inventory,
+    node: &Node,
+    stack: &Stack,
+    selected: Option<&[String]>,
+    tag: &str,
+    scale: u32,
+) -> StackDeploy {
     let in_selection = |service: &str| selected.is_none_or(|s| s.iter().any(|x| x == service));
     let active = stack.compose.services_at_scale(scale);
-    let services: Vec<String> = active.iter().filter(|s| in_selection(s)).map(|s| s.to_string()).collect();
+    let services: Vec<String> = active
+        .iter()
+        .filter(|s| in_selection(s))
+        .map(|s| s.to_string())
+        .collect();
     let remove: Vec<String> = stack
         .compose
         .services
         .iter()
-        .filter(|(name, s)| in_selection(name) && s.profiles.iter().filter_map(|p| profile_scale(p)).min().is_some_and(|n| n > scale))
+        .filter(|(name, s)| {
+            in_selection(name)
+                && s.profiles
+                    .iter()
+                    .filter_map(|p| profile_scale(p))
+                    .min()
+                    .is_some_and(|n| n > scale)
+        })
         .map(|(name, _)| name.clone())
         .collect();
     let up_args = match selected {
         None => Vec::new(),
-        Some(_) => std::iter::once("--no-deps".to_string()).chain(services.iter().cloned()).collect(),
+        Some(_) => std::iter::once("--no-deps".to_string())
+            .chain(services.iter().cloned())
+            .collect(),
     };
     let mut env = BTreeMap::from([
         ("REGISTRY".to_string(), inventory.registry.prefix()),
@@ -61,16 +81,34 @@ pub fn plan_stack(inventory: &Inventory, node: &Node, stack: &Stack, selected: O
     env.extend(node.env.clone()); // the node's values win
     let pull_refs = services
         .iter()
-        .map(|name| stack.compose.services.get(name).filter(|s| !s.compose_pull).and_then(|s| interpolate(&s.image, &env)))
+        .map(|name| {
+            stack
+                .compose
+                .services
+                .get(name)
+                .filter(|s| !s.compose_pull)
+                .and_then(|s| interpolate(&s.image, &env))
+        })
         .collect::<Option<std::collections::BTreeSet<String>>>()
         .map(|refs| refs.into_iter().collect());
     StackDeploy {
         stack: stack.name.clone(),
         project: format!("{}-{}", inventory.name, stack.name),
         scale,
-        profiles: (2..=scale).flat_map(|n| ["--profile".to_string(), format!("scale-{n}")]).collect(),
-        hooks: stack.before_up.iter().filter(|h| services.contains(&h.service)).cloned().collect(),
-        image_refs: stack.images.iter().map(|i| format!("{}/{i}:{tag}", inventory.registry.prefix())).collect(),
+        profiles: (2..=scale)
+            .flat_map(|n| ["--profile".to_string(), format!("scale-{n}")])
+            .collect(),
+        hooks: stack
+            .before_up
+            .iter()
+            .filter(|h| services.contains(&h.service))
+            .cloned()
+            .collect(),
+        image_refs: stack
+            .images
+            .iter()
+            .map(|i| format!("{}/{i}:{tag}", inventory.registry.prefix()))
+            .collect(),
         pull_refs,
         services,
         remove,
@@ -85,13 +123,24 @@ mod tests {
     use super::*;
 
     fn lab() -> crate::inventory::Project {
-        crate::inventory::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory/lab.toml")).unwrap()
+        crate::inventory::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory/lab.toml"),
+        )
+        .unwrap()
     }
 
     fn plan(node: &str, stack: &str, selected: Option<&[&str]>, scale: u32) -> StackDeploy {
         let p = lab();
-        let selected: Option<Vec<String>> = selected.map(|s| s.iter().map(|x| x.to_string()).collect());
-        plan_stack(&p.inventory, &p.inventory.nodes[node], &p.stacks[stack], selected.as_deref(), "abc1234", scale)
+        let selected: Option<Vec<String>> =
+            selected.map(|s| s.iter().map(|x| x.to_string()).collect());
+        plan_stack(
+            &p.inventory,
+            &p.inventory.nodes[node],
+            &p.stacks[stack],
+            selected.as_deref(),
+            "abc1234",
+            scale,
+        )
     }
 
     #[test]
@@ -99,7 +148,15 @@ mod tests {
         let d = plan("node-b", "workers", None, 2);
         assert_eq!(d.project, "ktrdr-workers");
         assert_eq!(d.profiles, ["--profile", "scale-2"]);
-        assert_eq!(d.services, ["backtest-worker-1", "backtest-worker-2", "training-worker-1", "training-worker-2"]);
+        assert_eq!(
+            d.services,
+            [
+                "backtest-worker-1",
+                "backtest-worker-2",
+                "training-worker-1",
+                "training-worker-2"
+            ]
+        );
         assert_eq!(d.remove, ["backtest-worker-3", "training-worker-3"]);
         assert!(d.up_args.is_empty());
     }
@@ -119,7 +176,10 @@ mod tests {
         assert_eq!(d.up_args, ["--no-deps", "backend"]);
         assert_eq!(d.hooks.len(), 1, "the backend's migration hook runs");
         let db_only = plan("node-a", "core", Some(&["db"]), 1);
-        assert!(db_only.hooks.is_empty(), "a hook of another service does not run");
+        assert!(
+            db_only.hooks.is_empty(),
+            "a hook of another service does not run"
+        );
     }
 
     #[test]
@@ -128,9 +188,16 @@ mod tests {
         assert_eq!(d.env["REGISTRY"], "10.77.0.1:5000/lab");
         assert_eq!(d.env["IMAGE_TAG"], "abc1234");
         assert_eq!(d.env["HOMECTL_NODE"], "node-b");
-        assert_eq!(d.env["WORKER_PUBLIC_BASE_URL"], "http://workers-b.lab.home.arpa:5003");
+        assert_eq!(
+            d.env["WORKER_PUBLIC_BASE_URL"],
+            "http://workers-b.lab.home.arpa:5003"
+        );
         assert_eq!(d.image_refs, ["10.77.0.1:5000/lab/ktrdr-backend:abc1234"]);
         assert!(d.secrets.contains_key("KTRDR_API_KEY"));
-        assert_eq!(d.pull_refs, Some(vec!["10.77.0.1:5000/lab/ktrdr-backend:abc1234".to_string()]), "pulled without Compose");
+        assert_eq!(
+            d.pull_refs,
+            Some(vec!["10.77.0.1:5000/lab/ktrdr-backend:abc1234".to_string()]),
+            "pulled without Compose"
+        );
     }
 }

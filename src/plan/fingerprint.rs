@@ -22,7 +22,9 @@ pub fn fingerprint(deploy: &StackDeploy, compose_text: &str, secrets: &Secrets) 
 /// Whether `stored` (a history record's fingerprint) is of these inputs.
 pub fn matches(stored: &str, deploy: &StackDeploy, compose_text: &str, secrets: &Secrets) -> bool {
     match stored.split(':').collect::<Vec<_>>().as_slice() {
-        ["v1", salt, _] if !salt.is_empty() => with_salt(deploy, compose_text, secrets, salt) == stored,
+        ["v1", salt, _] if !salt.is_empty() => {
+            with_salt(deploy, compose_text, secrets, salt) == stored
+        }
         _ => false,
     }
 }
@@ -38,7 +40,13 @@ fn with_salt(deploy: &StackDeploy, compose_text: &str, secrets: &Secrets, salt: 
     field(&mut h, compose_text);
     field(&mut h, &deploy.project);
     field(&mut h, &deploy.scale.to_string());
-    for list in [&deploy.profiles, &deploy.services, &deploy.remove, &deploy.up_args, &deploy.image_refs] {
+    for list in [
+        &deploy.profiles,
+        &deploy.services,
+        &deploy.remove,
+        &deploy.up_args,
+        &deploy.image_refs,
+    ] {
         field(&mut h, &list.len().to_string());
         list.iter().for_each(|item| field(&mut h, item));
     }
@@ -71,11 +79,18 @@ mod tests {
     use crate::secrets::{SecretValue, Secrets};
 
     fn lab() -> crate::inventory::Project {
-        crate::inventory::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory/lab.toml")).unwrap()
+        crate::inventory::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory/lab.toml"),
+        )
+        .unwrap()
     }
 
     fn secrets(p: &crate::inventory::Project, value: &str) -> Secrets {
-        p.stacks["core"].secrets.values().map(|r| (r.clone(), SecretValue::new(value.to_string()))).collect()
+        p.stacks["core"]
+            .secrets
+            .values()
+            .map(|r| (r.clone(), SecretValue::new(value.to_string())))
+            .collect()
     }
 
     #[test]
@@ -88,27 +103,71 @@ mod tests {
         let stored = fingerprint(&deploy, text, &secrets(&p, "s3cret"));
         assert!(matches(&stored, &deploy, text, &secrets(&p, "s3cret")));
 
-        assert!(!matches(&stored, &deploy, text, &secrets(&p, "s3cret2")), "a changed secret");
-        assert!(!matches(&stored, &deploy, &format!("{text}\n# edited\n"), &secrets(&p, "s3cret")), "a changed compose file");
+        assert!(
+            !matches(&stored, &deploy, text, &secrets(&p, "s3cret2")),
+            "a changed secret"
+        );
+        assert!(
+            !matches(
+                &stored,
+                &deploy,
+                &format!("{text}\n# edited\n"),
+                &secrets(&p, "s3cret")
+            ),
+            "a changed compose file"
+        );
         let other_tag = plan_stack(&p.inventory, node, stack, None, "def5678", 1);
-        assert!(!matches(&stored, &other_tag, text, &secrets(&p, "s3cret")), "another tag");
+        assert!(
+            !matches(&stored, &other_tag, text, &secrets(&p, "s3cret")),
+            "another tag"
+        );
         let mut env = deploy.clone();
         env.env.insert("LOG_LEVEL".into(), "debug".into());
-        assert!(!matches(&stored, &env, text, &secrets(&p, "s3cret")), "a changed env value");
-        let backend = plan_stack(&p.inventory, node, stack, Some(&["backend".to_string()]), "abc1234", 1);
-        assert!(!matches(&stored, &backend, text, &secrets(&p, "s3cret")), "another selection");
+        assert!(
+            !matches(&stored, &env, text, &secrets(&p, "s3cret")),
+            "a changed env value"
+        );
+        let backend = plan_stack(
+            &p.inventory,
+            node,
+            stack,
+            Some(&["backend".to_string()]),
+            "abc1234",
+            1,
+        );
+        assert!(
+            !matches(&stored, &backend, text, &secrets(&p, "s3cret")),
+            "another selection"
+        );
     }
 
     #[test]
     fn the_salt_differs_each_time_and_the_secret_is_not_in_it() {
         let p = lab();
         let stack = &p.stacks["core"];
-        let deploy = plan_stack(&p.inventory, &p.inventory.nodes["node-a"], stack, None, "abc1234", 1);
+        let deploy = plan_stack(
+            &p.inventory,
+            &p.inventory.nodes["node-a"],
+            stack,
+            None,
+            "abc1234",
+            1,
+        );
         let a = fingerprint(&deploy, &stack.compose.text, &secrets(&p, "s3cret"));
         let b = fingerprint(&deploy, &stack.compose.text, &secrets(&p, "s3cret"));
         assert_ne!(a, b);
         assert!(!a.contains("s3cret"));
-        assert!(!matches("", &deploy, &stack.compose.text, &secrets(&p, "s3cret")));
-        assert!(!matches("v1::", &deploy, &stack.compose.text, &secrets(&p, "s3cret")));
+        assert!(!matches(
+            "",
+            &deploy,
+            &stack.compose.text,
+            &secrets(&p, "s3cret")
+        ));
+        assert!(!matches(
+            "v1::",
+            &deploy,
+            &stack.compose.text,
+            &secrets(&p, "s3cret")
+        ));
     }
 }

@@ -47,12 +47,20 @@ pub struct ImageRecord {
 
 /// Parses the `HISTORY <json>` lines of the state step; bad lines are skipped.
 pub fn parse_history(output: &str) -> Vec<HistoryRecord> {
-    output.lines().filter_map(|l| l.strip_prefix("HISTORY ")).filter_map(|j| serde_json::from_str(j).ok()).collect()
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("HISTORY "))
+        .filter_map(|j| serde_json::from_str(j).ok())
+        .collect()
 }
 
 /// The scale a stack last ran at on a node (its newest successful record).
 pub fn current_scale(history: &[HistoryRecord], stack: &str) -> Option<u32> {
-    history.iter().rev().find(|r| r.stack == stack && r.result == "ok" && r.kind != "down").map(|r| r.scale)
+    history
+        .iter()
+        .rev()
+        .find(|r| r.stack == stack && r.result == "ok" && r.kind != "down")
+        .map(|r| r.scale)
 }
 
 pub fn now_rfc3339() -> String {

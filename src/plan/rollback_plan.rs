@@ -25,21 +25,39 @@ fn counts(record: &HistoryRecord) -> bool {
 
 /// For `services` of `stack`: the images of the successful deploy before
 /// the last successful one that covered them. `history` is oldest first.
-pub fn rollback_target(history: &[HistoryRecord], stack: &str, services: &[String]) -> Result<RollbackTarget, String> {
+pub fn rollback_target(
+    history: &[HistoryRecord],
+    stack: &str,
+    services: &[String],
+) -> Result<RollbackTarget, String> {
     let mut target: Option<RollbackTarget> = None;
     for service in services {
-        let mut covering = history.iter().rev().filter(|r| r.stack == stack && counts(r) && covers(r, service));
-        let last = covering.next().ok_or_else(|| format!("no deploy of {stack}/{service} in this node's history"))?;
+        let mut covering = history
+            .iter()
+            .rev()
+            .filter(|r| r.stack == stack && counts(r) && covers(r, service));
+        let last = covering
+            .next()
+            .ok_or_else(|| format!("no deploy of {stack}/{service} in this node's history"))?;
         let before = covering
             .next()
             .ok_or_else(|| format!("{stack}/{service}: nothing ran before the deploy of {} at {}: no earlier record to roll back to", last.tag, last.time))?;
         let Some(image) = before.images.get(service) else {
             continue; // that service did not run then (a new service): leave it
         };
-        let t = target.get_or_insert_with(|| RollbackTarget { tag: before.tag.clone(), time: before.time.clone(), images: Vec::new() });
+        let t = target.get_or_insert_with(|| RollbackTarget {
+            tag: before.tag.clone(),
+            time: before.time.clone(),
+            images: Vec::new(),
+        });
         t.images.push((service.clone(), image.clone()));
     }
-    target.ok_or_else(|| format!("{stack}: no earlier images recorded for {}", services.join(", ")))
+    target.ok_or_else(|| {
+        format!(
+            "{stack}: no earlier images recorded for {}",
+            services.join(", ")
+        )
+    })
 }
 
 #[cfg(test)]
@@ -58,10 +76,22 @@ mod tests {
             scale: 1,
             result: result.into(),
             detail: String::new(),
-            images: [("backend", format!("id-{tag}")), ("db", "id-db".to_string())]
-                .into_iter()
-                .map(|(s, id)| (s.to_string(), ImageRecord { id, digests: vec![format!("r@sha256:{tag}")], ..Default::default() }))
-                .collect(),
+            images: [
+                ("backend", format!("id-{tag}")),
+                ("db", "id-db".to_string()),
+            ]
+            .into_iter()
+            .map(|(s, id)| {
+                (
+                    s.to_string(),
+                    ImageRecord {
+                        id,
+                        digests: vec![format!("r@sha256:{tag}")],
+                        ..Default::default()
+                    },
+                )
+            })
+            .collect(),
             duration_ms: 1,
             inputs: String::new(),
         }
@@ -77,21 +107,40 @@ mod tests {
 
     #[test]
     fn failed_and_down_records_do_not_count() {
-        let h = vec![rec("a", &[], "ok", "deploy"), rec("x", &[], "rolled-back", "deploy"), rec("b", &[], "ok", "deploy"), rec("y", &[], "ok", "down")];
-        assert_eq!(rollback_target(&h, "core", &["backend".into()]).unwrap().tag, "a");
+        let h = vec![
+            rec("a", &[], "ok", "deploy"),
+            rec("x", &[], "rolled-back", "deploy"),
+            rec("b", &[], "ok", "deploy"),
+            rec("y", &[], "ok", "down"),
+        ];
+        assert_eq!(
+            rollback_target(&h, "core", &["backend".into()])
+                .unwrap()
+                .tag,
+            "a"
+        );
     }
 
     #[test]
     fn service_level_records_count_for_their_services_only() {
-        let h = vec![rec("a", &[], "ok", "deploy"), rec("b", &["db"], "ok", "deploy")];
+        let h = vec![
+            rec("a", &[], "ok", "deploy"),
+            rec("b", &["db"], "ok", "deploy"),
+        ];
         // backend's last deploy is `a` (b covered only db): nothing before it.
-        assert!(rollback_target(&h, "core", &["backend".into()]).unwrap_err().contains("no earlier record"));
+        assert!(rollback_target(&h, "core", &["backend".into()])
+            .unwrap_err()
+            .contains("no earlier record"));
     }
 
     #[test]
     fn no_history_is_a_clear_error() {
-        assert!(rollback_target(&[], "core", &["backend".into()]).unwrap_err().contains("no deploy"));
+        assert!(rollback_target(&[], "core", &["backend".into()])
+            .unwrap_err()
+            .contains("no deploy"));
         let one = vec![rec("a", &[], "ok", "deploy")];
-        assert!(rollback_target(&one, "core", &["backend".into()]).unwrap_err().contains("nothing ran before"));
+        assert!(rollback_target(&one, "core", &["backend".into()])
+            .unwrap_err()
+            .contains("nothing ran before"));
     }
 }

@@ -87,7 +87,10 @@ pub fn select(project: &Project, target: Option<&str>, names: &[String]) -> Resu
                 continue;
             }
             if services.is_empty() {
-                chosen.push(SelectedStack { stack: stack_name.clone(), services: None });
+                chosen.push(SelectedStack {
+                    stack: stack_name.clone(),
+                    services: None,
+                });
                 continue;
             }
             let in_stack: Vec<String> = project.stacks[stack_name]
@@ -98,17 +101,26 @@ pub fn select(project: &Project, target: Option<&str>, names: &[String]) -> Resu
                 .cloned()
                 .collect();
             if !in_stack.is_empty() {
-                chosen.push(SelectedStack { stack: stack_name.clone(), services: Some(in_stack) });
+                chosen.push(SelectedStack {
+                    stack: stack_name.clone(),
+                    services: Some(in_stack),
+                });
             }
         }
         if !chosen.is_empty() {
-            selection.push(SelectedNode { node: node_name.clone(), stacks: chosen });
+            selection.push(SelectedNode {
+                node: node_name.clone(),
+                stacks: chosen,
+            });
         }
     }
     if selection.is_empty() {
         return Err(Error::usage(format!(
             "`{}` matches nothing: no selected node has that combination of stacks and services",
-            std::iter::once(target.unwrap_or("all").to_string()).chain(names.iter().cloned()).collect::<Vec<_>>().join(" ")
+            std::iter::once(target.unwrap_or("all").to_string())
+                .chain(names.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ")
         )));
     }
     Ok(Selection { nodes: selection })
@@ -120,7 +132,11 @@ fn pick_nodes(project: &Project, target: &str) -> Result<Vec<String>> {
     if target == "all" {
         return Ok(nodes.keys().cloned().collect());
     }
-    let group: Vec<String> = nodes.values().filter(|n| n.groups.iter().any(|g| g == target)).map(|n| n.name.clone()).collect();
+    let group: Vec<String> = nodes
+        .values()
+        .filter(|n| n.groups.iter().any(|g| g == target))
+        .map(|n| n.name.clone())
+        .collect();
     match (nodes.contains_key(target), group.is_empty()) {
         (true, false) => Err(Error::usage(format!(
             "`{target}` is both a node and a group: rename one of them in {}",
@@ -131,7 +147,11 @@ fn pick_nodes(project: &Project, target: &str) -> Result<Vec<String>> {
         (false, true) => {
             let mut candidates: Vec<&str> = vec!["all"];
             candidates.extend(nodes.keys().map(String::as_str));
-            candidates.extend(nodes.values().flat_map(|n| n.groups.iter().map(String::as_str)));
+            candidates.extend(
+                nodes
+                    .values()
+                    .flat_map(|n| n.groups.iter().map(String::as_str)),
+            );
             Err(Error::usage(format!(
                 "no node or group named `{target}`{}",
                 suggest(target, &candidates)
@@ -143,8 +163,20 @@ fn pick_nodes(project: &Project, target: &str) -> Result<Vec<String>> {
 /// Works out what kind of thing a NAME is, within the picked nodes.
 fn classify(project: &Project, picked: &[String], name: &str) -> Result<(Kind, String)> {
     let nodes: BTreeSet<&str> = picked.iter().map(String::as_str).collect();
-    let stacks: BTreeSet<&str> = picked.iter().flat_map(|n| project.inventory.nodes[n].stacks.iter().map(String::as_str)).collect();
-    let services: BTreeSet<&str> = stacks.iter().flat_map(|s| project.stacks[*s].compose.services.keys().map(String::as_str)).collect();
+    let stacks: BTreeSet<&str> = picked
+        .iter()
+        .flat_map(|n| project.inventory.nodes[n].stacks.iter().map(String::as_str))
+        .collect();
+    let services: BTreeSet<&str> = stacks
+        .iter()
+        .flat_map(|s| {
+            project.stacks[*s]
+                .compose
+                .services
+                .keys()
+                .map(String::as_str)
+        })
+        .collect();
 
     let lookup = |kind: Kind, value: &str| match kind {
         Kind::Node => nodes.contains(value),
@@ -157,7 +189,11 @@ fn classify(project: &Project, picked: &[String], name: &str) -> Result<(Kind, S
             "node" => Kind::Node,
             "stack" => Kind::Stack,
             "service" => Kind::Service,
-            other => return Err(Error::usage(format!("`{other}:` is not a kind: use node:, stack: or service:"))),
+            other => {
+                return Err(Error::usage(format!(
+                    "`{other}:` is not a kind: use node:, stack: or service:"
+                )))
+            }
         };
         if lookup(kind, value) {
             return Ok((kind, value.to_string()));
@@ -167,20 +203,43 @@ fn classify(project: &Project, picked: &[String], name: &str) -> Result<(Kind, S
             Kind::Stack => stacks.iter().copied().collect(),
             Kind::Service => services.iter().copied().collect(),
         };
-        return Err(Error::usage(format!("no {} named `{value}` in the selected nodes{}", kind.label(), suggest(value, &pool))));
+        return Err(Error::usage(format!(
+            "no {} named `{value}` in the selected nodes{}",
+            kind.label(),
+            suggest(value, &pool)
+        )));
     }
 
-    let kinds: Vec<Kind> = [Kind::Node, Kind::Stack, Kind::Service].into_iter().filter(|k| lookup(*k, name)).collect();
+    let kinds: Vec<Kind> = [Kind::Node, Kind::Stack, Kind::Service]
+        .into_iter()
+        .filter(|k| lookup(*k, name))
+        .collect();
     match kinds.as_slice() {
         [kind] => Ok((*kind, name.to_string())),
         [] => {
-            let pool: Vec<&str> = nodes.iter().chain(stacks.iter()).chain(services.iter()).copied().collect();
-            Err(Error::usage(format!("no node, stack or service named `{name}` in the selected nodes{}", suggest(name, &pool))))
+            let pool: Vec<&str> = nodes
+                .iter()
+                .chain(stacks.iter())
+                .chain(services.iter())
+                .copied()
+                .collect();
+            Err(Error::usage(format!(
+                "no node, stack or service named `{name}` in the selected nodes{}",
+                suggest(name, &pool)
+            )))
         }
         several => Err(Error::usage(format!(
             "`{name}` is ambiguous: it is a {} here; write {}",
-            several.iter().map(|k| k.label()).collect::<Vec<_>>().join(" and a "),
-            several.iter().map(|k| format!("`{}:{name}`", k.label())).collect::<Vec<_>>().join(" or ")
+            several
+                .iter()
+                .map(|k| k.label())
+                .collect::<Vec<_>>()
+                .join(" and a "),
+            several
+                .iter()
+                .map(|k| format!("`{}:{name}`", k.label()))
+                .collect::<Vec<_>>()
+                .join(" or ")
         ))),
     }
 }
@@ -194,7 +253,11 @@ fn suggest(name: &str, candidates: &[&str]) -> String {
         .collect();
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
     scored.dedup_by(|a, b| a.1 == b.1);
-    let best: Vec<String> = scored.iter().take(3).map(|(_, c)| format!("`{c}`")).collect();
+    let best: Vec<String> = scored
+        .iter()
+        .take(3)
+        .map(|(_, c)| format!("`{c}`"))
+        .collect();
     if best.is_empty() {
         let mut all: Vec<&str> = candidates.to_vec();
         all.sort();
@@ -214,12 +277,19 @@ mod tests {
         crate::inventory::load(&path).expect("the lab inventory loads")
     }
 
-    fn sel(target: Option<&str>, names: &[&str]) -> Result<Vec<(String, String, Option<Vec<String>>)>> {
+    /// (node, stack, the services it narrows to).
+    type Picked = (String, String, Option<Vec<String>>);
+
+    fn sel(target: Option<&str>, names: &[&str]) -> Result<Vec<Picked>> {
         let names: Vec<String> = names.iter().map(|s| s.to_string()).collect();
         Ok(select(&lab(), target, &names)?
             .nodes
             .into_iter()
-            .flat_map(|n| n.stacks.into_iter().map(move |s| (n.node.clone(), s.stack, s.services)))
+            .flat_map(|n| {
+                n.stacks
+                    .into_iter()
+                    .map(move |s| (n.node.clone(), s.stack, s.services))
+            })
             .collect())
     }
 
@@ -233,37 +303,70 @@ mod tests {
         }
     }
 
-    fn row(node: &str, stack: &str, services: Option<&[&str]>) -> (String, String, Option<Vec<String>>) {
-        (node.into(), stack.into(), services.map(|s| s.iter().map(|x| x.to_string()).collect()))
+    fn row(
+        node: &str,
+        stack: &str,
+        services: Option<&[&str]>,
+    ) -> (String, String, Option<Vec<String>>) {
+        (
+            node.into(),
+            stack.into(),
+            services.map(|s| s.iter().map(|x| x.to_string()).collect()),
+        )
     }
 
     #[test]
     fn all_and_no_target_pick_every_node() {
-        let all = vec![row("node-a", "core", None), row("node-b", "workers", None), row("node-c", "workers", None)];
+        let all = vec![
+            row("node-a", "core", None),
+            row("node-b", "workers", None),
+            row("node-c", "workers", None),
+        ];
         assert_eq!(sel(None, &[]).unwrap(), all);
         assert_eq!(sel(Some("all"), &[]).unwrap(), all);
     }
 
     #[test]
     fn target_is_a_group_or_a_node() {
-        assert_eq!(sel(Some("workers"), &[]).unwrap(), vec![row("node-b", "workers", None), row("node-c", "workers", None)]);
-        assert_eq!(sel(Some("node-a"), &[]).unwrap(), vec![row("node-a", "core", None)]);
+        assert_eq!(
+            sel(Some("workers"), &[]).unwrap(),
+            vec![
+                row("node-b", "workers", None),
+                row("node-c", "workers", None)
+            ]
+        );
+        assert_eq!(
+            sel(Some("node-a"), &[]).unwrap(),
+            vec![row("node-a", "core", None)]
+        );
     }
 
     #[test]
     fn a_name_narrows_to_a_node() {
-        assert_eq!(sel(Some("workers"), &["node-b"]).unwrap(), vec![row("node-b", "workers", None)]);
+        assert_eq!(
+            sel(Some("workers"), &["node-b"]).unwrap(),
+            vec![row("node-b", "workers", None)]
+        );
     }
 
     #[test]
     fn a_name_narrows_to_a_service() {
-        assert_eq!(sel(Some("core"), &["backend"]).unwrap(), vec![row("node-a", "core", Some(&["backend"]))]);
+        assert_eq!(
+            sel(Some("core"), &["backend"]).unwrap(),
+            vec![row("node-a", "core", Some(&["backend"]))]
+        );
     }
 
     #[test]
     fn names_of_one_kind_add_up() {
-        assert_eq!(sel(Some("core"), &["backend", "db"]).unwrap(), vec![row("node-a", "core", Some(&["backend", "db"]))]);
-        assert_eq!(sel(Some("workers"), &["node-b", "node-c"]).unwrap().len(), 2);
+        assert_eq!(
+            sel(Some("core"), &["backend", "db"]).unwrap(),
+            vec![row("node-a", "core", Some(&["backend", "db"]))]
+        );
+        assert_eq!(
+            sel(Some("workers"), &["node-b", "node-c"]).unwrap().len(),
+            2
+        );
     }
 
     #[test]
@@ -277,14 +380,29 @@ mod tests {
     #[test]
     fn a_name_that_is_a_stack_and_a_group_is_fine_as_name() {
         // `workers` is a group and a stack; as a NAME only the stack kind exists.
-        assert_eq!(sel(Some("all"), &["workers"]).unwrap(), vec![row("node-b", "workers", None), row("node-c", "workers", None)]);
-        assert_eq!(sel(Some("all"), &["stack:core"]).unwrap(), vec![row("node-a", "core", None)]);
+        assert_eq!(
+            sel(Some("all"), &["workers"]).unwrap(),
+            vec![
+                row("node-b", "workers", None),
+                row("node-c", "workers", None)
+            ]
+        );
+        assert_eq!(
+            sel(Some("all"), &["stack:core"]).unwrap(),
+            vec![row("node-a", "core", None)]
+        );
     }
 
     #[test]
     fn qualified_forms_resolve_ambiguity() {
-        assert_eq!(sel(None, &["node:node-a"]).unwrap(), vec![row("node-a", "core", None)]);
-        assert_eq!(sel(None, &["service:db"]).unwrap(), vec![row("node-a", "core", Some(&["db"]))]);
+        assert_eq!(
+            sel(None, &["node:node-a"]).unwrap(),
+            vec![row("node-a", "core", None)]
+        );
+        assert_eq!(
+            sel(None, &["service:db"]).unwrap(),
+            vec![row("node-a", "core", Some(&["db"]))]
+        );
         assert!(err(None, &["service:nope"]).contains("no service named `nope`"));
         assert!(err(None, &["pod:x"]).contains("not a kind"));
     }
@@ -299,7 +417,8 @@ mod tests {
     #[test]
     fn a_name_outside_the_target_is_unknown() {
         // backend runs on node-a only: within the workers it does not exist.
-        assert!(err(Some("workers"), &["backend"]).contains("no node, stack or service named `backend`"));
+        assert!(err(Some("workers"), &["backend"])
+            .contains("no node, stack or service named `backend`"));
     }
 
     #[test]

@@ -8,7 +8,11 @@ use crate::error::{Error, Result};
 use crate::inventory::names::check_tag;
 
 /// The tag, and a warning to show if the work tree has uncommitted changes.
-pub fn resolve_tag(option: Option<&str>, tag_length: usize, dir: &Path) -> Result<(String, Option<String>)> {
+pub fn resolve_tag(
+    option: Option<&str>,
+    tag_length: usize,
+    dir: &Path,
+) -> Result<(String, Option<String>)> {
     if let Some(tag) = option {
         check_tag(tag).map_err(|m| Error::usage(format!("--tag: {m}")))?;
         return Ok((tag.to_string(), None));
@@ -21,12 +25,20 @@ pub fn resolve_tag(option: Option<&str>, tag_length: usize, dir: &Path) -> Resul
     })?;
     let head = head.trim();
     let tag = head[..tag_length.min(head.len())].to_string();
-    let dirty = git(dir, &["status", "--porcelain", "--untracked-files=no"]).is_some_and(|s| !s.trim().is_empty());
+    let dirty = git(dir, &["status", "--porcelain", "--untracked-files=no"])
+        .is_some_and(|s| !s.trim().is_empty());
     let warning = dirty.then(|| format!("the work tree has uncommitted changes; the tag is git HEAD ({tag}), which does not include them"));
     Ok((tag, warning))
 }
 
 fn git(dir: &Path, args: &[&str]) -> Option<String> {
-    let out = Command::new("git").arg("-C").arg(dir).args(args).output().ok()?;
-    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).into_owned())
+    let out = Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(args)
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }

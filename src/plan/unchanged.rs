@@ -34,24 +34,46 @@ pub fn last_record<'a>(history: &'a [HistoryRecord], stack: &str) -> Option<&'a 
 /// references to check against the registry. Else why not.
 ///
 /// `inputs_match`: the record's fingerprint is of this deploy's inputs.
-pub fn candidate(deploy: &StackDeploy, last: Option<&HistoryRecord>, inputs_match: bool, containers: &[Container]) -> Result<Vec<String>, String> {
-    let Some(last) = last else { return Err("no earlier deploy of this stack".into()) };
+pub fn candidate(
+    deploy: &StackDeploy,
+    last: Option<&HistoryRecord>,
+    inputs_match: bool,
+    containers: &[Container],
+) -> Result<Vec<String>, String> {
+    let Some(last) = last else {
+        return Err("no earlier deploy of this stack".into());
+    };
     if last.kind != "deploy" || last.result != "ok" {
-        return Err(format!("the last {} of this stack ended {}", last.kind, last.result));
+        return Err(format!(
+            "the last {} of this stack ended {}",
+            last.kind, last.result
+        ));
     }
     if !inputs_match {
         return Err("the compose file, plan, env or secrets differ from the last deploy".into());
     }
-    let of = |service: &str| -> Vec<&Container> { containers.iter().filter(|c| c.project == deploy.project && c.service == service).collect() };
+    let of = |service: &str| -> Vec<&Container> {
+        containers
+            .iter()
+            .filter(|c| c.project == deploy.project && c.service == service)
+            .collect()
+    };
     let mut refs = BTreeSet::new();
     for service in &deploy.services {
         let found = of(service);
-        let [c] = found.as_slice() else { return Err(format!("{service} has {} containers", found.len())) };
+        let [c] = found.as_slice() else {
+            return Err(format!("{service} has {} containers", found.len()));
+        };
         if c.state != "running" || !(c.health.is_empty() || c.health == "healthy") {
             return Err(format!("{service} is {} {}", c.state, c.health));
         }
-        let Some(recorded) = last.images.get(service) else { return Err(format!("{service} is not in the last record")) };
-        if recorded.id != c.image_id || recorded.config_hash.is_empty() || recorded.config_hash != c.config_hash {
+        let Some(recorded) = last.images.get(service) else {
+            return Err(format!("{service} is not in the last record"));
+        };
+        if recorded.id != c.image_id
+            || recorded.config_hash.is_empty()
+            || recorded.config_hash != c.config_hash
+        {
             return Err(format!("{service} was changed since the last deploy"));
         }
         refs.insert(c.image_ref.clone());
@@ -65,7 +87,11 @@ pub fn candidate(deploy: &StackDeploy, last: Option<&HistoryRecord>, inputs_matc
 /// After the verify step: whether each service's image is still what its
 /// reference names (a tag pushed again with new content differs).
 /// `now`: reference → image id after pulling it.
-pub fn confirmed(deploy: &StackDeploy, containers: &[Container], now: &BTreeMap<String, String>) -> bool {
+pub fn confirmed(
+    deploy: &StackDeploy,
+    containers: &[Container],
+    now: &BTreeMap<String, String>,
+) -> bool {
     containers
         .iter()
         .filter(|c| c.project == deploy.project && deploy.services.contains(&c.service))
@@ -107,7 +133,16 @@ mod tests {
     }
 
     fn record() -> HistoryRecord {
-        let image = |s: &str| (s.to_string(), ImageRecord { id: format!("sha256:{s}"), digests: vec![], config_hash: format!("h{s}") });
+        let image = |s: &str| {
+            (
+                s.to_string(),
+                ImageRecord {
+                    id: format!("sha256:{s}"),
+                    digests: vec![],
+                    config_hash: format!("h{s}"),
+                },
+            )
+        };
         HistoryRecord {
             time: String::new(),
             operator: String::new(),
@@ -128,7 +163,10 @@ mod tests {
     #[test]
     fn what_runs_as_recorded_is_a_candidate() {
         let running = [container("a"), container("b")];
-        assert_eq!(candidate(&deploy(), Some(&record()), true, &running), Ok(vec!["r/img:t".to_string()]));
+        assert_eq!(
+            candidate(&deploy(), Some(&record()), true, &running),
+            Ok(vec!["r/img:t".to_string()])
+        );
     }
 
     #[test]
@@ -136,28 +174,67 @@ mod tests {
         let running = vec![container("a"), container("b")];
         let d = deploy();
         assert!(candidate(&d, None, true, &running).is_err(), "no history");
-        assert!(candidate(&d, Some(&record()), false, &running).is_err(), "other inputs");
+        assert!(
+            candidate(&d, Some(&record()), false, &running).is_err(),
+            "other inputs"
+        );
         let mut failed = record();
         failed.result = "rolled-back".into();
-        assert!(candidate(&d, Some(&failed), true, &running).is_err(), "last deploy failed");
+        assert!(
+            candidate(&d, Some(&failed), true, &running).is_err(),
+            "last deploy failed"
+        );
         let mut rollback = record();
         rollback.kind = "rollback".into();
-        assert!(candidate(&d, Some(&rollback), true, &running).is_err(), "last was a rollback");
+        assert!(
+            candidate(&d, Some(&rollback), true, &running).is_err(),
+            "last was a rollback"
+        );
 
         let changed = |f: &dyn Fn(&mut Vec<Container>)| {
             let mut r = running.clone();
             f(&mut r);
             candidate(&d, Some(&record()), true, &r)
         };
-        assert!(changed(&|r| r[0].state = "exited".into()).is_err(), "stopped");
-        assert!(changed(&|r| r[0].health = "unhealthy".into()).is_err(), "unhealthy");
-        assert!(changed(&|r| r[0].health = "starting".into()).is_err(), "still starting");
-        assert!(changed(&|r| r[0].image_id = "sha256:other".into()).is_err(), "another image");
-        assert!(changed(&|r| r[0].config_hash = "other".into()).is_err(), "recreated by hand");
-        assert!(changed(&|r| { r.remove(1); }).is_err(), "a service is missing");
-        assert!(changed(&|r| r.push(container("a"))).is_err(), "two containers of one service");
-        assert!(changed(&|r| r.push(container("a2"))).is_err(), "a replica above the scale");
-        assert!(changed(&|r| r[1].health = String::new()).is_ok(), "no healthcheck, running");
+        assert!(
+            changed(&|r| r[0].state = "exited".into()).is_err(),
+            "stopped"
+        );
+        assert!(
+            changed(&|r| r[0].health = "unhealthy".into()).is_err(),
+            "unhealthy"
+        );
+        assert!(
+            changed(&|r| r[0].health = "starting".into()).is_err(),
+            "still starting"
+        );
+        assert!(
+            changed(&|r| r[0].image_id = "sha256:other".into()).is_err(),
+            "another image"
+        );
+        assert!(
+            changed(&|r| r[0].config_hash = "other".into()).is_err(),
+            "recreated by hand"
+        );
+        assert!(
+            changed(&|r| {
+                r.remove(1);
+            })
+            .is_err(),
+            "a service is missing"
+        );
+        assert!(
+            changed(&|r| r.push(container("a"))).is_err(),
+            "two containers of one service"
+        );
+        assert!(
+            changed(&|r| r.push(container("a2"))).is_err(),
+            "a replica above the scale"
+        );
+        assert!(
+            changed(&|r| r[1].health = String::new()).is_ok(),
+            "no healthcheck, running"
+        );
     }
 
     #[test]
@@ -169,6 +246,9 @@ mod tests {
         let mut one = running.clone();
         one[1].image_id = "sha256:a".into();
         assert!(confirmed(&deploy(), &one, &same));
-        assert!(!confirmed(&deploy(), &one, &BTreeMap::new()), "a reference that did not pull");
+        assert!(
+            !confirmed(&deploy(), &one, &BTreeMap::new()),
+            "a reference that did not pull"
+        );
     }
 }

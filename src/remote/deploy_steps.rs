@@ -27,13 +27,21 @@ pub struct Login<'a> {
 /// What is running and the history, for the given compose projects, and
 /// the node's Compose (see `with_compose`).
 pub fn state_step(projects: &[String]) -> Step {
-    Step::new("state", format!("{LIB}PROJECTS={}\n{STATE}", quote(&projects.join("\n"))))
+    Step::new(
+        "state",
+        format!("{LIB}PROJECTS={}\n{STATE}", quote(&projects.join("\n"))),
+    )
 }
 
 /// The node's Compose command as the state step found it (`COMPOSE ...`
 /// line), if it found one.
 pub fn compose_of_state(output: &str) -> Option<String> {
-    output.lines().find_map(|l| l.strip_prefix("COMPOSE ")).map(str::trim).filter(|c| *c == "docker compose" || *c == "docker-compose").map(str::to_string)
+    output
+        .lines()
+        .find_map(|l| l.strip_prefix("COMPOSE "))
+        .map(str::trim)
+        .filter(|c| *c == "docker compose" || *c == "docker-compose")
+        .map(str::to_string)
 }
 
 /// A compose step told which Compose the node has, so that it does not
@@ -47,8 +55,11 @@ pub fn with_compose(mut step: Step, compose: Option<&str>) -> Step {
 
 /// Stages the compose file as compose.yml.next (not yet in use).
 pub fn stage_step(deploy: &StackDeploy, compose_text: &str) -> Step {
-    Step::new(format!("stage {}", deploy.stack), format!("{}{STAGE}", dir_line(deploy)))
-        .with_data("TEXT", Payload::Plain(compose_text.to_string()))
+    Step::new(
+        format!("stage {}", deploy.stack),
+        format!("{}{STAGE}", dir_line(deploy)),
+    )
+    .with_data("TEXT", Payload::Plain(compose_text.to_string()))
 }
 
 /// Registry login on a tmpfs and `pull` of the services to deploy.
@@ -62,7 +73,8 @@ pub fn pull_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login) -> Step
         quote(&deploy.image_refs.join(" ")),
         quote(&deploy.pull_refs.as_deref().unwrap_or_default().join(" ")),
     );
-    step.data.push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
+    step.data
+        .push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
     step
 }
 
@@ -76,7 +88,8 @@ pub fn verify_step(stack: &str, login: &Login, refs: &[String], url: Option<&str
         quote(&refs.join(" ")),
         quote(url.unwrap_or(""))
     );
-    Step::new(format!("verify {stack}"), script).with_data("PASSWORD", Payload::Secret(login.password.clone()))
+    Step::new(format!("verify {stack}"), script)
+        .with_data("PASSWORD", Payload::Secret(login.password.clone()))
 }
 
 /// Whether the verify step found the stack's health URL answering (true
@@ -98,16 +111,25 @@ pub fn refs_of_verify(output: &str) -> std::collections::BTreeMap<String, String
 /// For a rollback: the previous images by id (pulled by digest if gone),
 /// tagged as the references the compose file names. `pins`: (image id,
 /// digest reference or "-", local reference).
-pub fn pin_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login, pins: &[(String, String, String)]) -> Step {
+pub fn pin_step(
+    deploy: &StackDeploy,
+    secrets: &Secrets,
+    login: &Login,
+    pins: &[(String, String, String)],
+) -> Step {
     let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("pin {}", deploy.stack));
-    let triples: Vec<String> = pins.iter().map(|(id, digest, local)| format!("{id} {digest} {local}")).collect();
+    let triples: Vec<String> = pins
+        .iter()
+        .map(|(id, digest, local)| format!("{id} {digest} {local}"))
+        .collect();
     step.script = format!(
         "{prologue}hc_data PASSWORD\nSERVER={} USERNAME={} PINS={}\n{PIN}",
         quote(login.server),
         quote(login.username),
         quote(&triples.join(" ")),
     );
-    step.data.push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
+    step.data
+        .push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
     step
 }
 
@@ -117,13 +139,25 @@ pub fn hook_steps(deploy: &StackDeploy, secrets: &Secrets) -> Vec<Step> {
         .hooks
         .iter()
         .map(|hook| {
-            let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("hook {} {}", deploy.stack, hook.service));
+            let (prologue, mut step) = compose_prologue(
+                deploy,
+                secrets,
+                &format!("hook {} {}", deploy.stack, hook.service),
+            );
             let args: Vec<String> = hook.command.iter().map(|a| quote(a)).collect();
             // A deploy of some services leaves the others alone: Compose v2's
             // `run` would otherwise recreate a dependency whose definition
             // changed (the db, for the backend's migration).
-            let run_args = if deploy.up_args.is_empty() { "" } else { "--no-deps" };
-            step.script = format!("{prologue}SERVICE={} RUN_ARGS={run_args}\nset -- {}\n{HOOK}", quote(&hook.service), args.join(" "));
+            let run_args = if deploy.up_args.is_empty() {
+                ""
+            } else {
+                "--no-deps"
+            };
+            step.script = format!(
+                "{prologue}SERVICE={} RUN_ARGS={run_args}\nset -- {}\n{HOOK}",
+                quote(&hook.service),
+                args.join(" ")
+            );
             step
         })
         .collect()
@@ -165,8 +199,14 @@ pub fn health_step(deploy: &StackDeploy, url: Option<&str>, timeout_secs: u64) -
 /// Back to the previous compose file and images (by image id), at the
 /// scale of `deploy` (the plan of what ran before): replicas above it go.
 /// `retag`: (image id, reference at `rollback_tag`) per app image.
-pub fn rollback_step(deploy: &StackDeploy, secrets: &Secrets, rollback_tag: &str, retag: &[(String, String)]) -> Step {
-    let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("rollback {}", deploy.stack));
+pub fn rollback_step(
+    deploy: &StackDeploy,
+    secrets: &Secrets,
+    rollback_tag: &str,
+    retag: &[(String, String)],
+) -> Step {
+    let (prologue, mut step) =
+        compose_prologue(deploy, secrets, &format!("rollback {}", deploy.stack));
     let pairs: Vec<String> = retag.iter().map(|(id, r)| format!("{id} {r}")).collect();
     step.script = format!(
         "{prologue}export IMAGE_TAG={}\nUP_ARGS={} REMOVE={} START={} RETAG={}\n{ROLLBACK}",
@@ -198,10 +238,17 @@ fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (Str
     }
     for (key, reference) in &deploy.secrets {
         script.push_str(&format!("hc_data {key}; export {key}\n"));
-        let value = secrets.get(reference).cloned().unwrap_or_else(|| SecretValue::new(String::new()));
+        let value = secrets
+            .get(reference)
+            .cloned()
+            .unwrap_or_else(|| SecretValue::new(String::new()));
         step.data.push((key.clone(), Payload::Secret(value)));
     }
-    script.push_str(&format!("PROJECT={} PROFILES={}\n", quote(&deploy.project), quote(&deploy.profiles.join(" "))));
+    script.push_str(&format!(
+        "PROJECT={} PROFILES={}\n",
+        quote(&deploy.project),
+        quote(&deploy.profiles.join(" "))
+    ));
     script.push_str(&dir_line(deploy));
     script.push_str("if [ -n \"${HC_COMPOSE:-}\" ]; then COMPOSE=$HC_COMPOSE\nelse hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\nfi\nhc_compose_command\n");
     (script, step)
@@ -218,40 +265,70 @@ mod tests {
         let write = |name: &str, body: &str| {
             let path = dir.path().join(name);
             std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).unwrap();
-            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+            std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+                .unwrap();
         };
-        write("docker", r#"case "$1 $2" in "image inspect") echo sha256:abc ;; esac; exit 0"#);
+        write(
+            "docker",
+            r#"case "$1 $2" in "image inspect") echo sha256:abc ;; esac; exit 0"#,
+        );
         write("curl", &format!("exit {curl_exit}"));
         // lib.sh as it is, with its login functions then stubbed.
         let stubs = "hc_tmpfs_docker_config() { HC_DOCKER_CONFIG=$(mktemp -d); echo '{}' > \"$HC_DOCKER_CONFIG/config.json\"; }\n\
                      hc_login() { :; }\nhc_drop_docker_config() { rm -rf \"$HC_DOCKER_CONFIG\"; }\n";
-        let script = format!("{LIB}{stubs}SERVER=s USERNAME=u PASSWORD=p REFS=r:1 URL={}\n{VERIFY}", quote(url));
+        let script = format!(
+            "{LIB}{stubs}SERVER=s USERNAME=u PASSWORD=p REFS=r:1 URL={}\n{VERIFY}",
+            quote(url)
+        );
         let out = std::process::Command::new("/bin/sh")
             .args(["-c", &script])
             .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8(out.stdout).unwrap()
     }
 
     #[test]
     fn the_verify_step_asks_the_health_url_once_when_the_stack_has_one() {
         let answering = verify_output("http://127.0.0.1:8000/health", 0);
-        assert_eq!(refs_of_verify(&answering).get("r:1").map(String::as_str), Some("sha256:abc"), "{answering}");
-        assert!(url_answers_in_verify(&answering, Some("http://127.0.0.1:8000/health")), "{answering}");
+        assert_eq!(
+            refs_of_verify(&answering).get("r:1").map(String::as_str),
+            Some("sha256:abc"),
+            "{answering}"
+        );
+        assert!(
+            url_answers_in_verify(&answering, Some("http://127.0.0.1:8000/health")),
+            "{answering}"
+        );
         let silent = verify_output("http://127.0.0.1:8000/health", 7);
-        assert!(silent.contains("URL fail") && !url_answers_in_verify(&silent, Some("http://x")), "{silent}");
+        assert!(
+            silent.contains("URL fail") && !url_answers_in_verify(&silent, Some("http://x")),
+            "{silent}"
+        );
         let none = verify_output("", 7);
         assert!(!none.contains("URL"), "{none}");
         assert!(url_answers_in_verify(&none, None));
-        assert!(!url_answers_in_verify(&none, Some("http://x")), "a url with no answer line is no answer");
+        assert!(
+            !url_answers_in_verify(&none, Some("http://x")),
+            "a url with no answer line is no answer"
+        );
     }
 
     #[test]
     fn the_state_step_tells_the_nodes_compose() {
-        assert_eq!(compose_of_state("RUNNING a b c d e f\nCOMPOSE docker-compose\n").as_deref(), Some("docker-compose"));
-        assert_eq!(compose_of_state("COMPOSE docker compose").as_deref(), Some("docker compose"));
+        assert_eq!(
+            compose_of_state("RUNNING a b c d e f\nCOMPOSE docker-compose\n").as_deref(),
+            Some("docker-compose")
+        );
+        assert_eq!(
+            compose_of_state("COMPOSE docker compose").as_deref(),
+            Some("docker compose")
+        );
         assert_eq!(compose_of_state("HISTORY {}\n"), None);
         // Only the two known commands: nothing else reaches a script.
         assert_eq!(compose_of_state("COMPOSE rm -rf /"), None);

@@ -33,13 +33,24 @@ pub fn preflight_step(input: &PreflightInput) -> Step {
         quote(input.username),
         u8::from(input.probe),
         quote(&input.image_refs.join("\n")),
-        quote(&input.stacks.iter().map(|(p, _)| p.as_str()).collect::<Vec<_>>().join("\n")),
+        quote(
+            &input
+                .stacks
+                .iter()
+                .map(|(p, _)| p.as_str())
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
     ));
     script.push_str(LIB);
     script.push_str(PREFLIGHT);
-    let mut step = Step::new("preflight", script).with_data("PASSWORD", Payload::Secret(input.password.clone()));
+    let mut step = Step::new("preflight", script)
+        .with_data("PASSWORD", Payload::Secret(input.password.clone()));
     for (i, (_, text)) in input.stacks.iter().enumerate() {
-        step = step.with_data(&format!("COMPOSE_TEXT_{}", i + 1), Payload::Plain(text.clone()));
+        step = step.with_data(
+            &format!("COMPOSE_TEXT_{}", i + 1),
+            Payload::Plain(text.clone()),
+        );
     }
     step
 }
@@ -89,17 +100,27 @@ mod tests {
             // Only the stand-ins and the basic tools: not this machine's docker.
             let tools = dir.path().join("tools");
             std::fs::create_dir(&tools).unwrap();
-            for tool in ["sh", "cat", "grep", "tail", "head", "cut", "env", "mkdir", "chmod", "mktemp", "stat", "id", "rm", "ln", "readlink", "wc"] {
-                if let Some(path) = ["/usr/bin", "/bin"].iter().map(|d| Path::new(d).join(tool)).find(|p| p.exists()) {
+            for tool in [
+                "sh", "cat", "grep", "tail", "head", "cut", "env", "mkdir", "chmod", "mktemp",
+                "stat", "id", "rm", "ln", "readlink", "wc",
+            ] {
+                if let Some(path) = ["/usr/bin", "/bin"]
+                    .iter()
+                    .map(|d| Path::new(d).join(tool))
+                    .find(|p| p.exists())
+                {
                     std::os::unix::fs::symlink(path, tools.join(tool)).unwrap();
                 }
             }
             std::fs::create_dir(dir.path().join("state")).unwrap();
             let log = dir.path().join("starts");
             let plugin_path = bin.join("compose-plugin");
-            let info_plugin = if plugin { format!("v2.40.3|{}", plugin_path.display()) } else { String::new() };
-            let validate =
-                r#"cat > "$LOG.stdin"; grep -q BROKEN "$LOG.stdin" && { echo "services.x Additional property bad" >&2; exit 1; }; exit 0"#;
+            let info_plugin = if plugin {
+                format!("v2.40.3|{}", plugin_path.display())
+            } else {
+                String::new()
+            };
+            let validate = r#"cat > "$LOG.stdin"; grep -q BROKEN "$LOG.stdin" && { echo "services.x Additional property bad" >&2; exit 1; }; exit 0"#;
             script(
                 &bin,
                 "docker",
@@ -116,11 +137,22 @@ case "$1 $2" in
 esac
 "#,
                     log = log.display(),
-                    plugin_version = if plugin { "echo 2.40.3" } else { "echo unknown command >&2; exit 1" },
+                    plugin_version = if plugin {
+                        "echo 2.40.3"
+                    } else {
+                        "echo unknown command >&2; exit 1"
+                    },
                 ),
             );
             if plugin {
-                script(&bin, "compose-plugin", &format!("LOG={}; echo \"plugin $*\" >> \"$LOG\"; {validate}", log.display()));
+                script(
+                    &bin,
+                    "compose-plugin",
+                    &format!(
+                        "LOG={}; echo \"plugin $*\" >> \"$LOG\"; {validate}",
+                        log.display()
+                    ),
+                );
             }
             if v1 {
                 script(
@@ -132,8 +164,11 @@ esac
                     ),
                 );
             }
-            let listed =
-                if dpkg_owns_v1 { bin.join("docker-compose").display().to_string() } else { "/usr/share/doc/docker-compose".into() };
+            let listed = if dpkg_owns_v1 {
+                bin.join("docker-compose").display().to_string()
+            } else {
+                "/usr/share/doc/docker-compose".into()
+            };
             script(
                 &bin,
                 "dpkg-query",
@@ -152,13 +187,20 @@ esac
                 username: "lab-ci",
                 password: SecretValue::new("pw".to_string()),
                 image_refs: vec!["10.77.0.1:5000/lab/app:t1".into()],
-                stacks: vec![("p-core".into(), compose_text.into()), ("p-workers".into(), "services: {}\n".into())],
+                stacks: vec![
+                    ("p-core".into(), compose_text.into()),
+                    ("p-workers".into(), "services: {}\n".into()),
+                ],
                 env: BTreeMap::new(),
                 probe: false,
             };
             let mut stdin = format!("{}\n{HOLDER_SCRIPT}", HOLDER_SCRIPT.len()).into_bytes();
             stdin.extend(preflight_step(&input).frames());
-            let path = format!("{}:{}", self.dir.path().join("bin").display(), self.dir.path().join("tools").display());
+            let path = format!(
+                "{}:{}",
+                self.dir.path().join("bin").display(),
+                self.dir.path().join("tools").display()
+            );
             let mut child = Command::new(shell[0])
                 .args(&shell[1..])
                 .arg("-c")
@@ -176,8 +218,12 @@ esac
             let out = child.wait_with_output().unwrap();
             let err = String::from_utf8_lossy(&out.stderr).to_string();
             let out = String::from_utf8(out.stdout).unwrap();
-            assert!(out.contains("@@homectl-N0NCE-rc 0"), "{shell:?}: {out}{err}");
-            let starts = std::fs::read_to_string(self.dir.path().join("starts")).unwrap_or_default();
+            assert!(
+                out.contains("@@homectl-N0NCE-rc 0"),
+                "{shell:?}: {out}{err}"
+            );
+            let starts =
+                std::fs::read_to_string(self.dir.path().join("starts")).unwrap_or_default();
             (parse_checks(&out), starts)
         }
     }
@@ -187,7 +233,10 @@ esac
     /// stdin is a pipe, whatever the step (its `head -c` reads ahead).
     fn shells() -> Vec<Vec<&'static str>> {
         let all: [&[&str]; 2] = [&["/bin/sh"], &["/bin/bash", "--posix"]];
-        all.iter().filter(|s| Path::new(s[0]).exists()).map(|s| s.to_vec()).collect()
+        all.iter()
+            .filter(|s| Path::new(s[0]).exists())
+            .map(|s| s.to_vec())
+            .collect()
     }
 
     fn names(checks: &[(String, bool, String)]) -> Vec<&str> {
@@ -201,13 +250,27 @@ esac
             let (checks, starts) = node.run(&shell, "services: {}\n");
             // The fake's XDG_RUNTIME_DIR is not a tmpfs: the registry check
             // fails there, which is not what this test is about.
-            assert_eq!(names(&checks), ["docker", "compose", "registry", "image", "stack"], "{checks:?}");
+            assert_eq!(
+                names(&checks),
+                ["docker", "compose", "registry", "image", "stack"],
+                "{checks:?}"
+            );
             assert_eq!(checks[1], ("compose".into(), true, "v1 1.29.2".into()));
-            assert_eq!(checks[4], ("stack".into(), true, "compose files valid".into()));
+            assert_eq!(
+                checks[4],
+                ("stack".into(), true, "compose files valid".into())
+            );
             assert!(!starts.contains("docker-compose version"), "{starts}");
-            assert_eq!(starts.matches("docker-compose ").count(), 2, "one start per stack: {starts}");
+            assert_eq!(
+                starts.matches("docker-compose ").count(),
+                2,
+                "one start per stack: {starts}"
+            );
             assert_eq!(starts.matches("docker info").count(), 1, "{starts}");
-            assert!(!starts.contains("docker version") && !starts.contains("docker compose"), "{starts}");
+            assert!(
+                !starts.contains("docker version") && !starts.contains("docker compose"),
+                "{starts}"
+            );
         }
     }
 
@@ -217,9 +280,15 @@ esac
         for shell in shells() {
             let (checks, starts) = node.run(&shell, "services: {BROKEN: 1}\n");
             assert_eq!(checks[1], ("compose".into(), true, "v1 1.29.2".into()));
-            assert!(starts.contains("docker-compose version --short"), "{starts}");
+            assert!(
+                starts.contains("docker-compose version --short"),
+                "{starts}"
+            );
             let stack = checks.iter().find(|c| c.0 == "stack").unwrap();
-            assert!(!stack.1 && stack.2 == "p-core: services.x Additional property bad;", "{stack:?}");
+            assert!(
+                !stack.1 && stack.2 == "p-core: services.x Additional property bad;",
+                "{stack:?}"
+            );
         }
     }
 
@@ -230,8 +299,14 @@ esac
             let (checks, starts) = node.run(&shell, "services: {}\n");
             assert_eq!(checks[0], ("docker".into(), true, "engine 20.10.24".into()));
             assert_eq!(checks[1], ("compose".into(), true, "v2 2.40.3".into()));
-            assert_eq!(checks.last().unwrap(), &("stack".into(), true, "compose files valid".into()));
-            assert!(!starts.contains("docker-compose") && !starts.contains("docker compose"), "{starts}");
+            assert_eq!(
+                checks.last().unwrap(),
+                &("stack".into(), true, "compose files valid".into())
+            );
+            assert!(
+                !starts.contains("docker-compose") && !starts.contains("docker compose"),
+                "{starts}"
+            );
             assert_eq!(starts.matches("plugin -p ").count(), 2, "{starts}");
         }
     }
@@ -241,7 +316,11 @@ esac
         let node = FakeNode::new(false, false, false);
         for shell in shells() {
             let (checks, _) = node.run(&shell, "services: {}\n");
-            assert_eq!(names(&checks), ["docker", "compose", "registry", "image", "stack"], "{checks:?}");
+            assert_eq!(
+                names(&checks),
+                ["docker", "compose", "registry", "image", "stack"],
+                "{checks:?}"
+            );
             assert!(!checks[1].1 && !checks[4].1, "{checks:?}");
         }
     }

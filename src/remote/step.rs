@@ -23,7 +23,11 @@ pub struct Step {
 
 impl Step {
     pub fn new(name: impl Into<String>, script: impl Into<String>) -> Self {
-        Step { name: name.into(), script: script.into(), data: Vec::new() }
+        Step {
+            name: name.into(),
+            script: script.into(),
+            data: Vec::new(),
+        }
     }
 
     /// Adds a data frame that the script reads into `var` (its script must
@@ -60,7 +64,9 @@ impl fmt::Display for Step {
         writeln!(f, "# step {}", self.name)?;
         for (var, payload) in &self.data {
             match payload {
-                Payload::Plain(text) if text.len() <= 200 && !text.contains('\n') => writeln!(f, "# stdin → {var} = {text:?}")?,
+                Payload::Plain(text) if text.len() <= 200 && !text.contains('\n') => {
+                    writeln!(f, "# stdin → {var} = {text:?}")?
+                }
                 Payload::Plain(text) => writeln!(f, "# stdin → {var} = <{} bytes>", text.len())?,
                 Payload::Secret(_) => writeln!(f, "# stdin → {var} = ***")?,
             }
@@ -73,7 +79,9 @@ impl fmt::Display for Step {
 pub fn quote(value: &str) -> String {
     // try_quote fails only on NUL bytes, which no name, tag or path here
     // can hold (the loaders refuse control characters); be safe anyway.
-    shlex::try_quote(value).map(|q| q.into_owned()).unwrap_or_else(|_| "''".to_string())
+    shlex::try_quote(value)
+        .map(|q| q.into_owned())
+        .unwrap_or_else(|_| "''".to_string())
 }
 
 #[cfg(test)]
@@ -95,8 +103,24 @@ mod tests {
 
     #[test]
     fn quoted_values_come_back_byte_exact_from_a_real_shell() {
-        for value in ["it's", "a\"b", "$(touch /tmp/x)", "`id`", "a;b", "a\nb", "-rf", "é ü", "$HOME", "\\", "x=y z"] {
-            let out = std::process::Command::new("sh").arg("-c").arg(format!("printf %s {}", quote(value))).output().unwrap();
+        for value in [
+            "it's",
+            "a\"b",
+            "$(touch /tmp/x)",
+            "`id`",
+            "a;b",
+            "a\nb",
+            "-rf",
+            "é ü",
+            "$HOME",
+            "\\",
+            "x=y z",
+        ] {
+            let out = std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("printf %s {}", quote(value)))
+                .output()
+                .unwrap();
             assert_eq!(String::from_utf8(out.stdout).unwrap(), value);
         }
     }

@@ -8,7 +8,9 @@ use console::style;
 use serde::Serialize;
 
 /// The checks in the order they run (and columns are shown).
-pub const CHECKS: [&str; 9] = ["dns", "ssh", "state", "docker", "compose", "probe", "registry", "image", "stack"];
+pub const CHECKS: [&str; 9] = [
+    "dns", "ssh", "state", "docker", "compose", "probe", "registry", "image", "stack",
+];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
@@ -26,7 +28,13 @@ pub struct NodeReport {
 
 impl NodeReport {
     pub fn add(&mut self, check: &str, ok: bool, detail: impl Into<String>) {
-        self.checks.insert(check.to_string(), CheckResult { ok, detail: detail.into() });
+        self.checks.insert(
+            check.to_string(),
+            CheckResult {
+                ok,
+                detail: detail.into(),
+            },
+        );
     }
     pub fn ok(&self) -> bool {
         self.checks.values().all(|c| c.ok)
@@ -42,16 +50,26 @@ pub struct PreflightReport {
 }
 
 pub fn render_table(report: &PreflightReport) -> String {
-    let used: Vec<&str> = CHECKS.iter().copied().filter(|c| report.nodes.iter().any(|n| n.checks.contains_key(*c))).collect();
+    let used: Vec<&str> = CHECKS
+        .iter()
+        .copied()
+        .filter(|c| report.nodes.iter().any(|n| n.checks.contains_key(*c)))
+        .collect();
     let mut table = Table::new();
     table.load_style(presets::NOTHING);
     table.set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(std::iter::once("node").chain(used.iter().copied()).map(|h| Cell::new(h).add_attribute(Attribute::Bold)));
+    table.set_header(
+        std::iter::once("node")
+            .chain(used.iter().copied())
+            .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
+    );
     for node in &report.nodes {
         let mut row = vec![Cell::new(&node.node)];
         for check in &used {
             row.push(match node.checks.get(*check) {
-                Some(c) if c.ok => Cell::new(format!("✓ {}", short_detail(check, &c.detail))).fg(Color::Green),
+                Some(c) if c.ok => {
+                    Cell::new(format!("✓ {}", short_detail(check, &c.detail))).fg(Color::Green)
+                }
                 Some(_) => Cell::new("✗").fg(Color::Red).add_attribute(Attribute::Bold),
                 None => Cell::new("-"),
             });
@@ -81,18 +99,29 @@ pub fn render_table(report: &PreflightReport) -> String {
     }
     let passed = report.nodes.iter().filter(|n| n.ok()).count();
     let secrets = if report.secrets.ok {
-        style(format!("✓ ({})", report.secrets.detail)).green().to_string()
+        style(format!("✓ ({})", report.secrets.detail))
+            .green()
+            .to_string()
     } else {
         style("✗".to_string()).red().bold().to_string()
     };
-    out.push_str(&format!("\ntag {}: {passed}/{} nodes passed; secrets {secrets}\n", report.tag, report.nodes.len()));
+    out.push_str(&format!(
+        "\ntag {}: {passed}/{} nodes passed; secrets {secrets}\n",
+        report.tag,
+        report.nodes.len()
+    ));
     out
 }
 
 /// The part of a passed check worth a glance in the table: versions.
 fn short_detail(check: &str, detail: &str) -> String {
     match check {
-        "docker" => detail.trim_start_matches("engine ").split('+').next().unwrap_or("").to_string(),
+        "docker" => detail
+            .trim_start_matches("engine ")
+            .split('+')
+            .next()
+            .unwrap_or("")
+            .to_string(),
         "compose" | "probe" => detail.to_string(),
         _ => String::new(),
     }

@@ -36,7 +36,10 @@ impl Status {
 enum Mode {
     Json,
     Plain,
-    Bars { multi: MultiProgress, bars: BTreeMap<String, ProgressBar> },
+    Bars {
+        multi: MultiProgress,
+        bars: BTreeMap<String, ProgressBar>,
+    },
 }
 
 pub struct Progress {
@@ -54,22 +57,39 @@ impl Progress {
         } else {
             let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stderr());
             let width = nodes.iter().map(String::len).max().unwrap_or(4);
-            let style = ProgressStyle::with_template(&format!("{{spinner}} {{prefix:{width}}} {{msg}}")).expect("a valid template");
+            let style =
+                ProgressStyle::with_template(&format!("{{spinner}} {{prefix:{width}}} {{msg}}"))
+                    .expect("a valid template");
             let bars = nodes
                 .iter()
                 .map(|n| {
-                    let bar = multi.add(ProgressBar::new_spinner().with_style(style.clone()).with_prefix(n.clone()));
+                    let bar = multi.add(
+                        ProgressBar::new_spinner()
+                            .with_style(style.clone())
+                            .with_prefix(n.clone()),
+                    );
                     bar.enable_steady_tick(Duration::from_millis(120));
                     (n.clone(), bar)
                 })
                 .collect();
             Mode::Bars { multi, bars }
         };
-        Progress { printer, mode: Mutex::new(mode), started: Instant::now() }
+        Progress {
+            printer,
+            mode: Mutex::new(mode),
+            started: Instant::now(),
+        }
     }
 
     /// A step of a node changed status. `detail` is shown for failures.
-    pub fn event(&self, node: &str, step: &str, status: Status, elapsed: Option<Duration>, detail: &str) {
+    pub fn event(
+        &self,
+        node: &str,
+        step: &str,
+        status: Status,
+        elapsed: Option<Duration>,
+        detail: &str,
+    ) {
         let mode = self.mode.lock().expect("progress lock");
         match &*mode {
             Mode::Json => self.printer.json_line(&serde_json::json!({
@@ -85,18 +105,31 @@ impl Progress {
                 if status == Status::Started || (self.printer.quiet && status != Status::Failed) {
                     return;
                 }
-                let took = elapsed.map(|e| format!(" ({:.1}s)", e.as_secs_f64())).unwrap_or_default();
-                let detail = if detail.is_empty() { String::new() } else { format!(": {detail}") };
-                self.printer.out(&format!("{node}: {step} {}{took}{detail}", status.word()));
+                let took = elapsed
+                    .map(|e| format!(" ({:.1}s)", e.as_secs_f64()))
+                    .unwrap_or_default();
+                let detail = if detail.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {detail}")
+                };
+                self.printer
+                    .out(&format!("{node}: {step} {}{took}{detail}", status.word()));
             }
             Mode::Bars { bars, multi } => {
                 let Some(bar) = bars.get(node) else { return };
                 match status {
                     Status::Started => bar.set_message(format!("{step}…")),
-                    Status::Ok | Status::Skipped => bar.set_message(format!("{step} {}", status.word())),
+                    Status::Ok | Status::Skipped => {
+                        bar.set_message(format!("{step} {}", status.word()))
+                    }
                     Status::Failed | Status::Interrupted => {
                         let first = detail.lines().next().unwrap_or("");
-                        let _ = multi.println(format!("{} {node}: {step} {}: {first}", style("✗").red().bold(), status.word()));
+                        let _ = multi.println(format!(
+                            "{} {node}: {step} {}: {first}",
+                            style("✗").red().bold(),
+                            status.word()
+                        ));
                         bar.set_message(format!("{} {step} {}", style("✗").red(), status.word()));
                     }
                 }

@@ -23,12 +23,26 @@ fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table.load_style(presets::NOTHING);
     table.set_content_arrangement(ContentArrangement::Dynamic);
-    table.set_header(header.iter().map(|h| Cell::new(h).add_attribute(Attribute::Bold)));
+    table.set_header(
+        header
+            .iter()
+            .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
+    );
     table
 }
 
 pub fn render_status(rows: &[StatusRow], unreachable: &[(String, String)]) -> String {
-    let mut t = table(&["node", "stack", "service", "tag", "digest", "state", "health", "scale", "last deploy"]);
+    let mut t = table(&[
+        "node",
+        "stack",
+        "service",
+        "tag",
+        "digest",
+        "state",
+        "health",
+        "scale",
+        "last deploy",
+    ]);
     for r in rows {
         let state = match r.state.as_str() {
             "running" => Cell::new(&r.state).fg(Color::Green),
@@ -52,7 +66,17 @@ pub fn render_status(rows: &[StatusRow], unreachable: &[(String, String)]) -> St
         ]);
     }
     for (node, why) in unreachable {
-        t.add_row(vec![Cell::new(node), Cell::new("-"), Cell::new("-"), Cell::new("-"), Cell::new("-"), Cell::new("unreachable").fg(Color::Red), Cell::new("-"), Cell::new("-"), Cell::new(first_line(why))]);
+        t.add_row(vec![
+            Cell::new(node),
+            Cell::new("-"),
+            Cell::new("-"),
+            Cell::new("-"),
+            Cell::new("-"),
+            Cell::new("unreachable").fg(Color::Red),
+            Cell::new("-"),
+            Cell::new("-"),
+            Cell::new(first_line(why)),
+        ]);
     }
     let mut out = t.trim_fmt();
     out.push('\n');
@@ -63,13 +87,19 @@ pub fn render_status(rows: &[StatusRow], unreachable: &[(String, String)]) -> St
 }
 
 pub fn render_history(records: &[HistoryRecord]) -> String {
-    let mut t = table(&["time", "node", "stack", "kind", "tag", "scale", "result", "by", "took"]);
+    let mut t = table(&[
+        "time", "node", "stack", "kind", "tag", "scale", "result", "by", "took",
+    ]);
     for r in records {
         let result = match r.result.as_str() {
             "ok" => Cell::new(&r.result).fg(Color::Green),
             _ => Cell::new(&r.result).fg(Color::Red),
         };
-        let stack = if r.services.is_empty() { r.stack.clone() } else { format!("{} ({})", r.stack, r.services.join(",")) };
+        let stack = if r.services.is_empty() {
+            r.stack.clone()
+        } else {
+            format!("{} ({})", r.stack, r.services.join(","))
+        };
         t.add_row(vec![
             Cell::new(&r.time),
             Cell::new(&r.node),

@@ -10,13 +10,19 @@ use super::SecretRef;
 pub enum SecretError {
     /// One reference did not resolve.
     #[error("cannot resolve secret {reference}: {reason}")]
-    Unresolved { reference: SecretRef, reason: String },
+    Unresolved {
+        reference: SecretRef,
+        reason: String,
+    },
 
     /// A provider call meant for several references failed (one `op inject`
     /// for all op:// references). `references` are those the provider named,
     /// else all of the call's.
     #[error("cannot resolve secret {}: {reason}", RefList(references))]
-    Batch { references: Vec<SecretRef>, reason: String },
+    Batch {
+        references: Vec<SecretRef>,
+        reason: String,
+    },
 
     /// `op whoami` failed.
     #[error(
@@ -24,7 +30,10 @@ pub enum SecretError {
         RefList(references),
         Detail(detail)
     )]
-    OpNotSignedIn { references: Vec<SecretRef>, detail: String },
+    OpNotSignedIn {
+        references: Vec<SecretRef>,
+        detail: String,
+    },
 
     /// More than one of the above, in the order of the references.
     #[error("{} secret references did not resolve:\n{}", .0.len(), Lines(.0))]
@@ -36,15 +45,17 @@ impl SecretError {
     pub fn references(&self) -> Vec<&SecretRef> {
         match self {
             SecretError::Unresolved { reference, .. } => vec![reference],
-            SecretError::Batch { references, .. } | SecretError::OpNotSignedIn { references, .. } => {
-                references.iter().collect()
-            }
+            SecretError::Batch { references, .. }
+            | SecretError::OpNotSignedIn { references, .. } => references.iter().collect(),
             SecretError::Several(errors) => errors.iter().flat_map(|e| e.references()).collect(),
         }
     }
 
     pub(crate) fn unresolved(reference: &SecretRef, reason: impl Into<String>) -> SecretError {
-        SecretError::Unresolved { reference: reference.clone(), reason: reason.into() }
+        SecretError::Unresolved {
+            reference: reference.clone(),
+            reason: reason.into(),
+        }
     }
 
     /// One error for all of `errors` (which must not be empty).

@@ -15,9 +15,13 @@ pub(crate) fn resolve(
 ) -> Result<SecretValue, SecretError> {
     let fail = |reason: String| SecretError::unresolved(reference, reason);
     let argv = command_line(arg, settings).map_err(fail)?;
-    let (program, args) = argv.split_first().expect("command_line never returns an empty argv");
+    let (program, args) = argv
+        .split_first()
+        .expect("command_line never returns an empty argv");
     let Some(path) = search.find(OsStr::new(program)) else {
-        return Err(fail(format!("`{program}` (from [secrets].exec) was not found on PATH")));
+        return Err(fail(format!(
+            "`{program}` (from [secrets].exec) was not found on PATH"
+        )));
     };
     let args: Vec<OsString> = args.iter().map(OsString::from).collect();
     let finished = process::run(&path, &args, b"", search)
@@ -32,7 +36,9 @@ pub(crate) fn resolve(
         return Err(fail(reason));
     }
     let Ok(text) = std::str::from_utf8(&finished.stdout) else {
-        return Err(fail(format!("the output of `{program}` is not valid UTF-8")));
+        return Err(fail(format!(
+            "the output of `{program}` is not valid UTF-8"
+        )));
     };
     Ok(SecretValue::new(strip_one_newline(text).to_string()))
 }
@@ -46,14 +52,18 @@ fn command_line(arg: &str, settings: &ProviderSettings) -> Result<Vec<String>, S
         return Err("[secrets].exec in the inventory names no program".into());
     }
     if !template.iter().any(|a| a.contains("{}")) {
-        return Err("[secrets].exec in the inventory has no `{}` for the reference's argument".into());
+        return Err(
+            "[secrets].exec in the inventory has no `{}` for the reference's argument".into(),
+        );
     }
     Ok(template.iter().map(|a| a.replace("{}", arg)).collect())
 }
 
 /// Drops exactly one final line ending (`\n` or `\r\n`).
 fn strip_one_newline(text: &str) -> &str {
-    text.strip_suffix("\r\n").or_else(|| text.strip_suffix('\n')).unwrap_or(text)
+    text.strip_suffix("\r\n")
+        .or_else(|| text.strip_suffix('\n'))
+        .unwrap_or(text)
 }
 
 #[cfg(test)]
@@ -73,12 +83,22 @@ mod tests {
     #[test]
     fn replaces_every_placeholder() {
         let settings = ProviderSettings {
-            exec: Some(vec!["vault".into(), "kv".into(), "-field={}".into(), "{}".into()]),
+            exec: Some(vec![
+                "vault".into(),
+                "kv".into(),
+                "-field={}".into(),
+                "{}".into(),
+            ]),
         };
-        assert_eq!(command_line("x/y", &settings).unwrap(), ["vault", "kv", "-field=x/y", "x/y"]);
+        assert_eq!(
+            command_line("x/y", &settings).unwrap(),
+            ["vault", "kv", "-field=x/y", "x/y"]
+        );
         let none = ProviderSettings { exec: None };
         assert!(command_line("x", &none).unwrap_err().contains("[secrets]"));
-        let no_slot = ProviderSettings { exec: Some(vec!["vault".into()]) };
+        let no_slot = ProviderSettings {
+            exec: Some(vec!["vault".into()]),
+        };
         assert!(command_line("x", &no_slot).unwrap_err().contains("{}"));
         let empty = ProviderSettings { exec: Some(vec![]) };
         assert!(command_line("x", &empty).is_err());

@@ -69,7 +69,10 @@ mod tests {
 
     #[test]
     fn replaces_every_occurrence() {
-        assert_eq!(mask("pw=hunter2, again hunter2.", &["hunter2"]), "pw=***, again ***.");
+        assert_eq!(
+            mask("pw=hunter2, again hunter2.", &["hunter2"]),
+            "pw=***, again ***."
+        );
         assert_eq!(mask("nothing here", &["hunter2"]), "nothing here");
         assert_eq!(mask("a=x b=y", &["x", "y"]), "a=*** b=***");
     }
@@ -83,7 +86,10 @@ mod tests {
     #[test]
     fn longest_value_wins() {
         assert_eq!(mask("secret-long", &["secret", "secret-long"]), "***");
-        assert_eq!(mask("secret-short", &["secret", "secret-long"]), "***-short");
+        assert_eq!(
+            mask("secret-short", &["secret", "secret-long"]),
+            "***-short"
+        );
     }
 
     #[test]

@@ -12,32 +12,51 @@ use super::{SecretError, SecretRef, SecretValue};
 
 /// Resolves `refs` (all op://) in one `op inject` call; values in the same
 /// order. No references: `op` is not run at all.
-pub(crate) fn resolve(refs: &[&SecretRef], search: &SearchPath) -> Result<Vec<SecretValue>, SecretError> {
+pub(crate) fn resolve(
+    refs: &[&SecretRef],
+    search: &SearchPath,
+) -> Result<Vec<SecretValue>, SecretError> {
     if refs.is_empty() {
         return Ok(Vec::new());
     }
     let all = || refs.iter().map(|r| (*r).clone()).collect::<Vec<_>>();
-    let batch = |reason: String| SecretError::Batch { references: all(), reason };
+    let batch = |reason: String| SecretError::Batch {
+        references: all(),
+        reason,
+    };
 
     let Some(op) = search.find(OsStr::new("op")) else {
-        return Err(batch("`op` (the 1Password CLI) was not found on PATH".into()));
+        return Err(batch(
+            "`op` (the 1Password CLI) was not found on PATH".into(),
+        ));
     };
 
     // The sign-in check. Its stdout (the account) is not shown.
     let whoami = process::run(&op, &[OsString::from("whoami")], b"", search)
         .map_err(|e| batch(format!("could not run `op`: {e}")))?;
     if !whoami.status.success() {
-        return Err(SecretError::OpNotSignedIn { references: all(), detail: whoami.stderr_excerpt() });
+        return Err(SecretError::OpNotSignedIn {
+            references: all(),
+            detail: whoami.stderr_excerpt(),
+        });
     }
 
     let markers = Markers::new(refs.len());
     let template = markers.template(refs);
-    let injected = process::run(&op, &[OsString::from("inject")], template.as_bytes(), search)
-        .map_err(|e| batch(format!("could not run `op`: {e}")))?;
+    let injected = process::run(
+        &op,
+        &[OsString::from("inject")],
+        template.as_bytes(),
+        search,
+    )
+    .map_err(|e| batch(format!("could not run `op`: {e}")))?;
     if !injected.status.success() {
         let stderr = String::from_utf8_lossy(&injected.stderr);
-        let named: Vec<SecretRef> =
-            refs.iter().filter(|r| names(&stderr, r)).map(|r| (*r).clone()).collect();
+        let named: Vec<SecretRef> = refs
+            .iter()
+            .filter(|r| names(&stderr, r))
+            .map(|r| (*r).clone())
+            .collect();
         let mut reason = format!("`op inject` {}", injected.status_text());
         let said = injected.stderr_excerpt();
         if !said.is_empty() {
@@ -50,7 +69,9 @@ pub(crate) fn resolve(refs: &[&SecretRef], search: &SearchPath) -> Result<Vec<Se
         });
     }
     let Ok(output) = std::str::from_utf8(&injected.stdout) else {
-        return Err(batch("`op inject` returned text that is not valid UTF-8".into()));
+        return Err(batch(
+            "`op inject` returned text that is not valid UTF-8".into(),
+        ));
     };
     markers.split(output).ok_or_else(|| {
         batch("`op inject` returned output homectl cannot split into values (not shown: it holds secrets)".into())
@@ -70,7 +91,10 @@ struct Markers {
 
 impl Markers {
     fn new(count: usize) -> Markers {
-        Markers { nonce: nonce(), count }
+        Markers {
+            nonce: nonce(),
+            count,
+        }
     }
 
     fn begin(&self, i: usize) -> String {
@@ -86,7 +110,12 @@ impl Markers {
     fn template(&self, refs: &[&SecretRef]) -> String {
         let mut template = String::new();
         for (i, reference) in refs.iter().enumerate() {
-            let _ = write!(template, "{}\n{{{{ {reference} }}}}\n{}\n", self.begin(i), self.end(i));
+            let _ = write!(
+                template,
+                "{}\n{{{{ {reference} }}}}\n{}\n",
+                self.begin(i),
+                self.end(i)
+            );
         }
         template
     }
@@ -104,7 +133,9 @@ impl Markers {
             rest = &rest[at + end.len()..];
         }
         // Tolerate line endings op might add after the template's last line.
-        rest.trim_end_matches(['\n', '\r']).is_empty().then_some(values)
+        rest.trim_end_matches(['\n', '\r'])
+            .is_empty()
+            .then_some(values)
     }
 }
 

@@ -22,10 +22,16 @@ pub(crate) fn resolve(
         }
     }
     let Some(program) = search.find(OsStr::new("pass")) else {
-        return Err(fail("`pass` (the standard unix password manager) was not found on PATH".into()));
+        return Err(fail(
+            "`pass` (the standard unix password manager) was not found on PATH".into(),
+        ));
     };
     // `--` ends the options: the path is data even if it looked like one.
-    let args = [OsString::from("show"), OsString::from("--"), OsString::from(entry)];
+    let args = [
+        OsString::from("show"),
+        OsString::from("--"),
+        OsString::from(entry),
+    ];
     let finished = process::run(&program, &args, b"", search)
         .map_err(|e| fail(format!("could not run `pass`: {e}")))?;
     if !finished.status.success() {

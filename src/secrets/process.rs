@@ -112,12 +112,19 @@ const EXCERPT_LINE_CHARS: usize = 300;
 /// length, joined with " / " so that an error stays readable.
 pub(crate) fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
     let mut shown: Vec<String> = lines
         .iter()
         .take(EXCERPT_LINES)
         .map(|line| {
-            let clean: String = line.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            let clean: String = line
+                .chars()
+                .map(|c| if c.is_control() { ' ' } else { c })
+                .collect();
             if clean.chars().count() > EXCERPT_LINE_CHARS {
                 let cut: String = clean.chars().take(EXCERPT_LINE_CHARS).collect();
                 format!("{cut}…")
@@ -141,9 +148,15 @@ mod tests {
         assert_eq!(excerpt(b""), "");
         assert_eq!(excerpt(b"\n  error: no\n\nsecond\n"), "error: no / second");
         let many = (1..=8).map(|i| format!("line {i}\n")).collect::<String>();
-        assert_eq!(excerpt(many.as_bytes()), "line 1 / line 2 / line 3 / line 4 / line 5 / (3 more lines)");
+        assert_eq!(
+            excerpt(many.as_bytes()),
+            "line 1 / line 2 / line 3 / line 4 / line 5 / (3 more lines)"
+        );
         let long = "x".repeat(1000);
-        assert_eq!(excerpt(long.as_bytes()).chars().count(), EXCERPT_LINE_CHARS + 1);
+        assert_eq!(
+            excerpt(long.as_bytes()).chars().count(),
+            EXCERPT_LINE_CHARS + 1
+        );
         assert_eq!(excerpt(b"a\x1b[31mred"), "a [31mred");
     }
 }

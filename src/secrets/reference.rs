@@ -48,7 +48,9 @@ impl SecretRef {
                 Ok(SecretRef::Op(rest.to_string()))
             }
             "pass" => {
-                if rest.starts_with('-') || rest.starts_with('/') || rest.split('/').any(|p| p == "..")
+                if rest.starts_with('-')
+                    || rest.starts_with('/')
+                    || rest.split('/').any(|p| p == "..")
                 {
                     return Err(format!(
                         "`{text}`: a pass:// path is relative to the store, without `..` or a leading `-`"
@@ -58,7 +60,9 @@ impl SecretRef {
             }
             "env" => {
                 if !is_env_name(rest) {
-                    return Err(format!("`{text}`: `{rest}` is not an environment variable name"));
+                    return Err(format!(
+                        "`{text}`: `{rest}` is not an environment variable name"
+                    ));
                 }
                 Ok(SecretRef::Env(rest.to_string()))
             }
@@ -101,19 +105,47 @@ mod tests {
 
     #[test]
     fn parses_each_scheme() {
-        assert_eq!(SecretRef::parse("op://v/i/f"), Ok(SecretRef::Op("v/i/f".into())));
-        assert_eq!(SecretRef::parse("op://v/i/s/f"), Ok(SecretRef::Op("v/i/s/f".into())));
-        assert_eq!(SecretRef::parse("pass://a/b"), Ok(SecretRef::Pass("a/b".into())));
-        assert_eq!(SecretRef::parse("env://DB_PW"), Ok(SecretRef::Env("DB_PW".into())));
-        assert_eq!(SecretRef::parse("exec://x y"), Ok(SecretRef::Exec("x y".into())));
-        assert_eq!(SecretRef::parse("op://v/i/f").unwrap().to_string(), "op://v/i/f");
+        assert_eq!(
+            SecretRef::parse("op://v/i/f"),
+            Ok(SecretRef::Op("v/i/f".into()))
+        );
+        assert_eq!(
+            SecretRef::parse("op://v/i/s/f"),
+            Ok(SecretRef::Op("v/i/s/f".into()))
+        );
+        assert_eq!(
+            SecretRef::parse("pass://a/b"),
+            Ok(SecretRef::Pass("a/b".into()))
+        );
+        assert_eq!(
+            SecretRef::parse("env://DB_PW"),
+            Ok(SecretRef::Env("DB_PW".into()))
+        );
+        assert_eq!(
+            SecretRef::parse("exec://x y"),
+            Ok(SecretRef::Exec("x y".into()))
+        );
+        assert_eq!(
+            SecretRef::parse("op://v/i/f").unwrap().to_string(),
+            "op://v/i/f"
+        );
     }
 
     #[test]
     fn rejects_malformed_references() {
         for bad in [
-            "hunter2", "op://v/i", "op://v//f", "op://v/i/{f}", "op://v/i f/x", "pass://-x",
-            "pass://../x", "env://1X", "env://A-B", "vault://x", "op://", "op://v/i/f\n",
+            "hunter2",
+            "op://v/i",
+            "op://v//f",
+            "op://v/i/{f}",
+            "op://v/i f/x",
+            "pass://-x",
+            "pass://../x",
+            "env://1X",
+            "env://A-B",
+            "vault://x",
+            "op://",
+            "op://v/i/f\n",
         ] {
             assert!(SecretRef::parse(bad).is_err(), "{bad:?} should be refused");
         }

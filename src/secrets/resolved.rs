@@ -48,6 +48,8 @@ impl Secrets {
 
 impl FromIterator<(SecretRef, SecretValue)> for Secrets {
     fn from_iter<I: IntoIterator<Item = (SecretRef, SecretValue)>>(iter: I) -> Secrets {
-        Secrets { values: iter.into_iter().collect() }
+        Secrets {
+            values: iter.into_iter().collect(),
+        }
     }
 }

@@ -14,7 +14,10 @@ use super::{ProviderSettings, SecretError, SecretRef, Secrets};
 ///
 /// Blocking (it waits for the providers): from async code, call it inside
 /// `spawn_blocking`.
-pub fn resolve_all(refs: &BTreeSet<SecretRef>, settings: &ProviderSettings) -> Result<Secrets, SecretError> {
+pub fn resolve_all(
+    refs: &BTreeSet<SecretRef>,
+    settings: &ProviderSettings,
+) -> Result<Secrets, SecretError> {
     resolve_all_in(refs, settings, &SearchPath::Inherit)
 }
 
@@ -26,7 +29,10 @@ pub(crate) fn resolve_all_in(
     let mut secrets = Secrets::new();
     let mut errors = Vec::new();
 
-    let op_refs: Vec<&SecretRef> = refs.iter().filter(|r| matches!(r, SecretRef::Op(_))).collect();
+    let op_refs: Vec<&SecretRef> = refs
+        .iter()
+        .filter(|r| matches!(r, SecretRef::Op(_)))
+        .collect();
     match op::resolve(&op_refs, search) {
         Ok(values) => {
             for (reference, value) in op_refs.into_iter().zip(values) {
@@ -108,7 +114,9 @@ esac
     impl FakeOp {
         fn new() -> FakeOp {
             let dir = tempfile::tempdir().unwrap();
-            let quoted = shlex::try_quote(dir.path().to_str().unwrap()).unwrap().into_owned();
+            let quoted = shlex::try_quote(dir.path().to_str().unwrap())
+                .unwrap()
+                .into_owned();
             let script = dir.path().join("bin/op");
             fs::create_dir_all(script.parent().unwrap()).unwrap();
             // Written by `cp`, not by this process: a file this process held
@@ -116,14 +124,22 @@ esac
             // thread forks meanwhile, and exec would then fail with ETXTBSY.
             let source = dir.path().join("op.src");
             fs::write(&source, FAKE_OP.replace("__DIR__", &quoted)).unwrap();
-            let copied = std::process::Command::new("cp").arg(&source).arg(&script).status().unwrap();
+            let copied = std::process::Command::new("cp")
+                .arg(&source)
+                .arg(&script)
+                .status()
+                .unwrap();
             assert!(copied.success());
             fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
             FakeOp { dir }
         }
 
         fn item(&self, reference: &str, value: &str) -> SecretRef {
-            let path = self.dir.path().join("store").join(reference.strip_prefix("op://").unwrap());
+            let path = self
+                .dir
+                .path()
+                .join("store")
+                .join(reference.strip_prefix("op://").unwrap());
             fs::create_dir_all(path.parent().unwrap()).unwrap();
             fs::write(path, value.as_bytes()).unwrap();
             SecretRef::parse(reference).unwrap()
@@ -148,7 +164,9 @@ esac
 
     fn path_with(first: &Path) -> OsString {
         let mut dirs = vec![PathBuf::from(first)];
-        dirs.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()));
+        dirs.extend(std::env::split_paths(
+            &std::env::var_os("PATH").unwrap_or_default(),
+        ));
         std::env::join_paths(dirs).unwrap()
     }
 
@@ -160,7 +178,8 @@ esac
         SecretRef::parse(text).unwrap()
     }
 
-    const HOSTILE: &str = "it's \"q\" $(touch /tmp/homectl-pwned) `id` ; a=b é \\ {{ x }} HOMECTL-0-END-0";
+    const HOSTILE: &str =
+        "it's \"q\" $(touch /tmp/homectl-pwned) `id` ; a=b é \\ {{ x }} HOMECTL-0-END-0";
 
     #[test]
     fn all_op_references_in_one_inject_call() {
@@ -168,7 +187,12 @@ esac
         let a = op.item("op://homelab/ghcr/token", "ghp_token1");
         let b = op.item("op://homelab/db/password", "db-pass");
         let c = op.item("op://homelab/db/section/user", "ktrdr");
-        let secrets = resolve_all_in(&set(&[&a, &b, &c]), &ProviderSettings::default(), &op.search()).unwrap();
+        let secrets = resolve_all_in(
+            &set(&[&a, &b, &c]),
+            &ProviderSettings::default(),
+            &op.search(),
+        )
+        .unwrap();
         assert_eq!(secrets.len(), 3);
         assert_eq!(secrets.get(&a).unwrap().expose_for_channel(), "ghp_token1");
         assert_eq!(secrets.get(&b).unwrap().expose_for_channel(), "db-pass");
@@ -188,7 +212,10 @@ esac
         let secrets = resolve_all_in(&refs, &ProviderSettings::default(), &op.search()).unwrap();
         assert_eq!(secrets.get(&multi).unwrap().expose_for_channel(), key);
         assert_eq!(secrets.get(&hostile).unwrap().expose_for_channel(), HOSTILE);
-        assert_eq!(secrets.get(&crlf).unwrap().expose_for_channel(), "a\r\nb\r\n");
+        assert_eq!(
+            secrets.get(&crlf).unwrap().expose_for_channel(),
+            "a\r\nb\r\n"
+        );
         assert_eq!(secrets.get(&empty).unwrap().expose_for_channel(), "");
         assert!(!Path::new("/tmp/homectl-pwned").exists());
         // No value ever went into op's argv.
@@ -205,14 +232,20 @@ esac
         let op = FakeOp::new();
         let a = op.item("op://v/i/f", "value-1");
         op.sign_out();
-        let err = resolve_all_in(&set(&[&a]), &ProviderSettings::default(), &op.search()).unwrap_err();
+        let err =
+            resolve_all_in(&set(&[&a]), &ProviderSettings::default(), &op.search()).unwrap_err();
         let text = err.to_string();
         assert!(
-            text.starts_with("1Password CLI is not signed in (op whoami failed): run `eval $(op signin)`"),
+            text.starts_with(
+                "1Password CLI is not signed in (op whoami failed): run `eval $(op signin)`"
+            ),
             "{text}"
         );
         assert!(text.contains("op://v/i/f"), "{text}");
-        assert!(!text.contains("example.1password.com"), "op's stdout must not show: {text}");
+        assert!(
+            !text.contains("example.1password.com"),
+            "op's stdout must not show: {text}"
+        );
         assert_eq!(op.calls(), ["whoami"]);
     }
 
@@ -221,12 +254,22 @@ esac
         let op = FakeOp::new();
         let known = op.item("op://v/known/f", "value-known");
         let unknown = reference("op://v/missing/f");
-        let err = resolve_all_in(&set(&[&known, &unknown]), &ProviderSettings::default(), &op.search())
-            .unwrap_err();
+        let err = resolve_all_in(
+            &set(&[&known, &unknown]),
+            &ProviderSettings::default(),
+            &op.search(),
+        )
+        .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("op://v/missing/f"), "{text}");
-        assert!(!text.contains("op://v/known/f"), "only the named one: {text}");
-        assert!(!text.contains("value-known") && !text.contains("partial output"), "{text}");
+        assert!(
+            !text.contains("op://v/known/f"),
+            "only the named one: {text}"
+        );
+        assert!(
+            !text.contains("value-known") && !text.contains("partial output"),
+            "{text}"
+        );
         assert_eq!(err.references(), [&unknown]);
         assert_eq!(op.calls(), ["whoami", "inject"]);
     }
@@ -238,7 +281,10 @@ esac
         let search = SearchPath::Explicit(empty.path().as_os_str().to_owned());
         let err = resolve_all_in(&set(&[&a]), &ProviderSettings::default(), &search).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("`op`") && text.contains("not found on PATH"), "{text}");
+        assert!(
+            text.contains("`op`") && text.contains("not found on PATH"),
+            "{text}"
+        );
         assert!(text.contains("op://v/i/f"), "{text}");
     }
 
@@ -263,7 +309,11 @@ esac
 
         let missing = reference("env://HOMECTL_TEST_SURELY_UNSET_5F3A");
         let err = resolve_all(&set(&[&missing]), &ProviderSettings::default()).unwrap_err();
-        assert!(err.to_string().contains("env://HOMECTL_TEST_SURELY_UNSET_5F3A"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("env://HOMECTL_TEST_SURELY_UNSET_5F3A"),
+            "{err}"
+        );
 
         let lookup = |n: &str| (n == "DB_PW").then(|| OsString::from("multi\nline é"));
         let value = env::resolve(&reference("env://DB_PW"), "DB_PW", lookup).unwrap();
@@ -271,7 +321,9 @@ esac
     }
 
     fn exec_settings(argv: &[&str]) -> ProviderSettings {
-        ProviderSettings { exec: Some(argv.iter().map(|a| a.to_string()).collect()) }
+        ProviderSettings {
+            exec: Some(argv.iter().map(|a| a.to_string()).collect()),
+        }
     }
 
     #[test]
@@ -279,7 +331,10 @@ esac
         let echo = exec_settings(&["sh", "-c", "printf '%s' \"$1\"", "sh", "{}"]);
         let r = reference("exec://team/db password");
         let secrets = resolve_all(&set(&[&r]), &echo).unwrap();
-        assert_eq!(secrets.get(&r).unwrap().expose_for_channel(), "team/db password");
+        assert_eq!(
+            secrets.get(&r).unwrap().expose_for_channel(),
+            "team/db password"
+        );
 
         // The value is the file's content, minus exactly one final newline.
         let dir = tempfile::tempdir().unwrap();
@@ -300,7 +355,11 @@ esac
         let secrets = resolve_all(&refs, &cat).unwrap();
         for (name, _, want) in cases {
             let r = reference(&format!("exec://{}", dir.path().join(name).display()));
-            assert_eq!(secrets.get(&r).unwrap().expose_for_channel(), want, "{name}");
+            assert_eq!(
+                secrets.get(&r).unwrap().expose_for_channel(),
+                want,
+                "{name}"
+            );
         }
     }
 
@@ -323,10 +382,18 @@ esac
 
         let missing = exec_settings(&["homectl-no-such-program", "{}"]);
         let err = resolve_all(&set(&[&r]), &missing).unwrap_err().to_string();
-        assert!(err.contains("exec://kv/db") && err.contains("homectl-no-such-program"), "{err}");
+        assert!(
+            err.contains("exec://kv/db") && err.contains("homectl-no-such-program"),
+            "{err}"
+        );
 
-        let err = resolve_all(&set(&[&r]), &ProviderSettings::default()).unwrap_err().to_string();
-        assert!(err.contains("exec://kv/db") && err.contains("[secrets]"), "{err}");
+        let err = resolve_all(&set(&[&r]), &ProviderSettings::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("exec://kv/db") && err.contains("[secrets]"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -335,8 +402,14 @@ esac
         let b = reference("exec://x");
         let err = resolve_all(&set(&[&a, &b]), &ProviderSettings::default()).unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("2 secret references did not resolve"), "{text}");
-        assert!(text.contains("env://HOMECTL_TEST_SURELY_UNSET_A1") && text.contains("exec://x"), "{text}");
+        assert!(
+            text.contains("2 secret references did not resolve"),
+            "{text}"
+        );
+        assert!(
+            text.contains("env://HOMECTL_TEST_SURELY_UNSET_A1") && text.contains("exec://x"),
+            "{text}"
+        );
         assert_eq!(err.references().len(), 2);
     }
 
@@ -344,11 +417,21 @@ esac
     fn resolved_secrets_mask_remote_output() {
         let op = FakeOp::new();
         let pw = op.item("op://v/db/password", "s3cr3t-pw");
-        let key = op.item("op://v/ssh/key", "-----BEGIN-----\nAAAAB3Nza\nzzzzQQ\n-----END-----");
+        let key = op.item(
+            "op://v/ssh/key",
+            "-----BEGIN-----\nAAAAB3Nza\nzzzzQQ\n-----END-----",
+        );
         let empty = op.item("op://v/empty/value", "");
-        let secrets =
-            resolve_all_in(&set(&[&pw, &key, &empty]), &ProviderSettings::default(), &op.search()).unwrap();
+        let secrets = resolve_all_in(
+            &set(&[&pw, &key, &empty]),
+            &ProviderSettings::default(),
+            &op.search(),
+        )
+        .unwrap();
         let remote = "Error: password s3cr3t-pw rejected\n  near AAAAB3Nza in key\nall fine";
-        assert_eq!(secrets.mask(remote), "Error: password *** rejected\n  near *** in key\nall fine");
+        assert_eq!(
+            secrets.mask(remote),
+            "Error: password *** rejected\n  near *** in key\nall fine"
+        );
     }
 }

@@ -64,9 +64,22 @@ mod tests {
             name: &'static str,
             value: SecretValue,
         }
-        let shown = format!("{:?}", Holder { name: "DB", value: v.clone() });
+        let shown = format!(
+            "{:?}",
+            Holder {
+                name: "DB",
+                value: v.clone()
+            }
+        );
         assert_eq!(shown, r#"Holder { name: "DB", value: *** }"#);
-        assert!(!format!("{:#?}", Holder { name: "DB", value: v.clone() }).contains("hunter2"));
+        assert!(!format!(
+            "{:#?}",
+            Holder {
+                name: "DB",
+                value: v.clone()
+            }
+        )
+        .contains("hunter2"));
         assert_eq!(v.expose_for_channel(), "hunter2\nline two");
     }
 }

@@ -9,8 +9,11 @@ use std::time::{Duration, Instant};
 
 pub const LAB: &str = "/var/lib/homectl-lab";
 pub const SSH_CONFIG: &str = "/var/lib/homectl-lab/ssh/ssh_config";
-pub const NODES: [(&str, &str); 3] =
-    [("node-a", "core.lab.home.arpa"), ("node-b", "workers-b.lab.home.arpa"), ("node-c", "workers-c.lab.home.arpa")];
+pub const NODES: [(&str, &str); 3] = [
+    ("node-a", "core.lab.home.arpa"),
+    ("node-b", "workers-b.lab.home.arpa"),
+    ("node-c", "workers-c.lab.home.arpa"),
+];
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -18,7 +21,8 @@ pub fn repo() -> PathBuf {
 
 /// A value from the lab's tags.env (LAB_TAG_OLD, LAB_TAG_NEW, ...).
 pub fn lab_var(name: &str) -> String {
-    let text = std::fs::read_to_string(format!("{LAB}/tags.env")).expect("the lab is up (scripts/lab up)");
+    let text =
+        std::fs::read_to_string(format!("{LAB}/tags.env")).expect("the lab is up (scripts/lab up)");
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{name}=")))
         .unwrap_or_else(|| panic!("{name} not in tags.env"))
@@ -49,7 +53,8 @@ impl Run {
         self
     }
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
     }
 }
 
@@ -66,7 +71,12 @@ impl Homectl {
     pub fn with_inventory(inventory: &Path) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_homectl"));
         let path = format!("{LAB}/bin:{}", std::env::var("PATH").unwrap_or_default());
-        command.current_dir(repo()).env("PATH", path).env("NO_COLOR", "1").arg("-i").arg(inventory);
+        command
+            .current_dir(repo())
+            .env("PATH", path)
+            .env("NO_COLOR", "1")
+            .arg("-i")
+            .arg(inventory);
         Homectl { command }
     }
 
@@ -94,14 +104,21 @@ impl Homectl {
 
 /// Runs a shell command on a lab node over plain ssh (not homectl).
 pub fn on_node(host: &str, script: &str) -> Output {
-    Command::new("ssh").args(["-F", SSH_CONFIG, host, script]).output().expect("ssh runs")
+    Command::new("ssh")
+        .args(["-F", SSH_CONFIG, host, script])
+        .output()
+        .expect("ssh runs")
 }
 
 /// stdout of a command on a node, which must succeed.
 #[track_caller]
 pub fn on_node_ok(host: &str, script: &str) -> String {
     let out = on_node(host, script);
-    assert!(out.status.success(), "`{script}` on {host} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "`{script}` on {host} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -109,7 +126,14 @@ pub fn on_node_ok(host: &str, script: &str) -> String {
 /// (stacks_dir made absolute so the copy still finds the stacks).
 pub fn inventory_variant(dir: &Path, replacements: &[(&str, &str)]) -> PathBuf {
     let mut text = std::fs::read_to_string(repo().join("inventory/lab.toml")).unwrap();
-    text = text.replacen("[ssh]", &format!("stacks_dir = {:?}\n\n[ssh]", repo().join("stacks").display().to_string()), 1);
+    text = text.replacen(
+        "[ssh]",
+        &format!(
+            "stacks_dir = {:?}\n\n[ssh]",
+            repo().join("stacks").display().to_string()
+        ),
+        1,
+    );
     for (from, to) in replacements {
         assert!(text.contains(from), "{from} not in the lab inventory");
         text = text.replace(from, to);
@@ -124,7 +148,11 @@ pub fn inventory_variant(dir: &Path, replacements: &[(&str, &str)]) -> PathBuf {
 
 /// The node name → host of the lab.
 pub fn host_of(node: &str) -> &'static str {
-    NODES.iter().find(|(n, _)| *n == node).map(|(_, h)| *h).unwrap_or_else(|| panic!("no lab node {node}"))
+    NODES
+        .iter()
+        .find(|(n, _)| *n == node)
+        .map(|(_, h)| *h)
+        .unwrap_or_else(|| panic!("no lab node {node}"))
 }
 
 /// A container of a compose project on a node, as that node's Docker
@@ -146,7 +174,10 @@ pub struct Container {
 
 impl Container {
     pub fn tag(&self) -> &str {
-        self.image_ref.rsplit_once(':').map(|(_, t)| t).unwrap_or("")
+        self.image_ref
+            .rsplit_once(':')
+            .map(|(_, t)| t)
+            .unwrap_or("")
     }
 }
 
@@ -163,7 +194,8 @@ pub fn containers(host: &str, project: &str) -> Vec<Container> {
         .map(|l| {
             let f: Vec<&str> = l.splitn(6, '|').collect();
             assert_eq!(f.len(), 6, "unexpected docker inspect line: {l}");
-            let state: serde_json::Value = serde_json::from_str(f[5]).unwrap_or_else(|e| panic!("{e}: {l}"));
+            let state: serde_json::Value =
+                serde_json::from_str(f[5]).unwrap_or_else(|e| panic!("{e}: {l}"));
             Container {
                 id: f[0].into(),
                 name: f[1].trim_start_matches('/').into(),
@@ -182,16 +214,26 @@ pub fn containers(host: &str, project: &str) -> Vec<Container> {
 /// The one container of a service (panics if there is none or several).
 #[track_caller]
 pub fn container_of(host: &str, project: &str, service: &str) -> Container {
-    let all: Vec<Container> = containers(host, project).into_iter().filter(|c| c.service == service).collect();
-    assert_eq!(all.len(), 1, "expected one container of {service} on {host}: {all:?}");
+    let all: Vec<Container> = containers(host, project)
+        .into_iter()
+        .filter(|c| c.service == service)
+        .collect();
+    assert_eq!(
+        all.len(),
+        1,
+        "expected one container of {service} on {host}: {all:?}"
+    );
     all.into_iter().next().unwrap()
 }
 
 /// The lab vault's secret values (what the `op` stand-in resolves), by path.
 pub fn lab_secrets() -> Vec<(String, String)> {
     let text = std::fs::read_to_string(format!("{LAB}/op/vault.json")).expect("the lab's vault");
-    let map: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).expect("vault.json is a JSON object");
-    map.into_iter().filter_map(|(k, v)| Some((k, v.as_str()?.to_string()))).collect()
+    let map: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_str(&text).expect("vault.json is a JSON object");
+    map.into_iter()
+        .filter_map(|(k, v)| Some((k, v.as_str()?.to_string())))
+        .collect()
 }
 
 /// The strings that must never be seen: every secret value that is long
@@ -205,7 +247,12 @@ pub fn secret_needles() -> Vec<String> {
         }
         needles.push(value.clone());
         if value.contains('\n') {
-            needles.extend(value.lines().filter(|l| l.len() >= 16 && !l.starts_with("-----")).map(str::to_string));
+            needles.extend(
+                value
+                    .lines()
+                    .filter(|l| l.len() >= 16 && !l.starts_with("-----"))
+                    .map(str::to_string),
+            );
         }
     }
     needles
@@ -273,7 +320,13 @@ impl Running {
                 s.push('\n');
             }
         }));
-        Running { child, start, stdout, stderr, readers }
+        Running {
+            child,
+            start,
+            stdout,
+            stderr,
+            readers,
+        }
     }
 
     pub fn pid(&self) -> u32 {
@@ -282,7 +335,11 @@ impl Running {
 
     /// stdout and stderr so far.
     pub fn output_so_far(&self) -> String {
-        format!("{}\n{}", self.stdout.lock().unwrap(), self.stderr.lock().unwrap())
+        format!(
+            "{}\n{}",
+            self.stdout.lock().unwrap(),
+            self.stderr.lock().unwrap()
+        )
     }
 
     /// Waits until stdout or stderr holds `text`; false on timeout or exit.
@@ -303,13 +360,24 @@ impl Running {
 
     /// Sends a signal to homectl alone (`kill -SIG PID`).
     pub fn signal(&self, signal: &str) {
-        let ok = Command::new("kill").arg(format!("-{signal}")).arg(self.child.id().to_string()).status().expect("kill runs").success();
+        let ok = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs")
+            .success();
         assert!(ok, "kill -{signal} {} failed", self.child.id());
     }
 
     /// Sends a signal to homectl's process group, as Ctrl-C on a terminal does.
     pub fn signal_group(&self, signal: &str) {
-        let ok = Command::new("kill").arg(format!("-{signal}")).arg("--").arg(format!("-{}", self.child.id())).status().expect("kill runs").success();
+        let ok = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg("--")
+            .arg(format!("-{}", self.child.id()))
+            .status()
+            .expect("kill runs")
+            .success();
         assert!(ok, "kill -{signal} -{} failed", self.child.id());
     }
 
@@ -323,7 +391,10 @@ impl Running {
             if Instant::now() > deadline {
                 let _ = self.child.kill();
                 let _ = self.child.wait();
-                panic!("homectl did not end within {timeout:?}:\n{}", self.output_so_far());
+                panic!(
+                    "homectl did not end within {timeout:?}:\n{}",
+                    self.output_so_far()
+                );
             }
             std::thread::sleep(Duration::from_millis(20));
         };
@@ -331,10 +402,17 @@ impl Running {
             let _ = reader.join();
         }
         use std::os::unix::process::ExitStatusExt;
-        let code = status.code().unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
+        let code = status
+            .code()
+            .unwrap_or_else(|| 128 + status.signal().unwrap_or(0));
         let stdout = self.stdout.lock().unwrap().clone();
         let stderr = self.stderr.lock().unwrap().clone();
-        Run { code, stdout, stderr, elapsed: self.start.elapsed() }
+        Run {
+            code,
+            stdout,
+            stderr,
+            elapsed: self.start.elapsed(),
+        }
     }
 }
 
@@ -343,7 +421,10 @@ impl Running {
 pub fn wait_lock_free(host: &str, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
-        if on_node(host, "flock -n /var/lib/homectl/lock true").status.success() {
+        if on_node(host, "flock -n /var/lib/homectl/lock true")
+            .status
+            .success()
+        {
             return true;
         }
         if Instant::now() > deadline {
@@ -360,7 +441,11 @@ pub fn stacks_variant(dir: &Path, file: &str, replacements: &[(&str, &str)]) -> 
     for stack in ["core", "workers"] {
         std::fs::create_dir_all(stacks.join(stack)).unwrap();
         for name in ["compose.yml", "stack.toml"] {
-            std::fs::copy(repo().join("stacks").join(stack).join(name), stacks.join(stack).join(name)).unwrap();
+            std::fs::copy(
+                repo().join("stacks").join(stack).join(name),
+                stacks.join(stack).join(name),
+            )
+            .unwrap();
         }
     }
     let path = stacks.join(file);
@@ -370,7 +455,10 @@ pub fn stacks_variant(dir: &Path, file: &str, replacements: &[(&str, &str)]) -> 
         text = text.replace(from, to);
     }
     std::fs::write(&path, text).unwrap();
-    let default = format!("stacks_dir = {:?}", repo().join("stacks").display().to_string());
+    let default = format!(
+        "stacks_dir = {:?}",
+        repo().join("stacks").display().to_string()
+    );
     let ours = format!("stacks_dir = {:?}", stacks.display().to_string());
     inventory_variant(dir, &[(default.as_str(), ours.as_str())])
 }
@@ -385,7 +473,10 @@ fn held_by_an_ancestor(file: &std::fs::File) -> bool {
         .lines()
         .filter_map(|l| {
             let f: Vec<&str> = l.split_whitespace().collect();
-            (f.get(1) == Some(&"FLOCK") && f.get(5).and_then(|d| d.rsplit(':').next()) == Some(inode.to_string().as_str())).then(|| f.get(4)?.parse().ok()).flatten()
+            (f.get(1) == Some(&"FLOCK")
+                && f.get(5).and_then(|d| d.rsplit(':').next()) == Some(inode.to_string().as_str()))
+            .then(|| f.get(4)?.parse().ok())
+            .flatten()
         })
         .collect();
     let mut pid = std::process::id();
@@ -395,7 +486,10 @@ fn held_by_an_ancestor(file: &std::fs::File) -> bool {
         }
         // The parent is the 4th field of /proc/PID/stat, after "(comm)".
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        pid = stat.rsplit_once(')').and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok()).unwrap_or(0);
+        pid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0);
     }
     false
 }
@@ -405,7 +499,12 @@ fn held_by_an_ancestor(file: &std::fs::File) -> bool {
 /// that change the nodes take it first. It also waits (a while) until no
 /// node is locked by a deploy that does not take it (someone's demo).
 pub fn lab_lock() -> std::fs::File {
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open("/run/lock/homectl-e2e.lock").expect("the e2e lock file");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open("/run/lock/homectl-e2e.lock")
+        .expect("the e2e lock file");
     // Run under `flock /run/lock/homectl-e2e.lock cargo test ...` (as the
     // benchmark and people do), an ancestor holds it already: waiting for
     // it would wait forever.
@@ -414,7 +513,12 @@ pub fn lab_lock() -> std::fs::File {
     }
     for (node, host) in NODES {
         if !wait_lock_free(host, Duration::from_secs(300)) {
-            eprintln!("warning: {node} stays locked by someone else: {}", on_node(host, "cat /var/lib/homectl/lock.holder").stdout.escape_ascii());
+            eprintln!(
+                "warning: {node} stays locked by someone else: {}",
+                on_node(host, "cat /var/lib/homectl/lock.holder")
+                    .stdout
+                    .escape_ascii()
+            );
         }
     }
     file

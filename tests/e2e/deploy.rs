@@ -36,8 +36,17 @@ fn deploy_in(inventory: Option<&std::path::Path>, args: &[&str]) -> Run {
             None => Homectl::new(),
         };
         let run = command.args(["deploy"]).args(args).run();
-        if run.code == 1 && run.all().contains(": FAILED lock: locked by") && Instant::now() < deadline {
-            eprintln!("a node is locked by someone else, trying again: {}", run.all().lines().find(|l| l.contains("locked by")).unwrap_or(""));
+        if run.code == 1
+            && run.all().contains(": FAILED lock: locked by")
+            && Instant::now() < deadline
+        {
+            eprintln!(
+                "a node is locked by someone else, trying again: {}",
+                run.all()
+                    .lines()
+                    .find(|l| l.contains("locked by"))
+                    .unwrap_or("")
+            );
             std::thread::sleep(Duration::from_secs(3));
             continue;
         }
@@ -52,7 +61,11 @@ fn core_at(tag: &str) -> (Container, Container) {
     let backend = container_of(CORE, CORE_PROJECT, "backend");
     let db = container_of(CORE, CORE_PROJECT, "db");
     assert_eq!(backend.tag(), tag, "{backend:?}");
-    assert_eq!((backend.state.as_str(), backend.health.as_str()), ("running", "healthy"), "{backend:?}");
+    assert_eq!(
+        (backend.state.as_str(), backend.health.as_str()),
+        ("running", "healthy"),
+        "{backend:?}"
+    );
     assert_eq!(db.state, "running", "{db:?}");
     (backend, db)
 }
@@ -67,12 +80,23 @@ fn running_services(host: &str, project: &str, tag: &str) -> BTreeSet<String> {
         assert_eq!(c.tag(), tag, "{host}: {c:?}");
     }
     let services: BTreeSet<String> = list.iter().map(|c| c.service.clone()).collect();
-    assert_eq!(services.len(), list.len(), "{host}: one container per service: {list:?}");
+    assert_eq!(
+        services.len(),
+        list.len(),
+        "{host}: one container per service: {list:?}"
+    );
     services
 }
 
 fn workers_at(scale: u32) -> BTreeSet<String> {
-    (1..=scale).flat_map(|n| [format!("backtest-worker-{n}"), format!("training-worker-{n}")]).collect()
+    (1..=scale)
+        .flat_map(|n| {
+            [
+                format!("backtest-worker-{n}"),
+                format!("training-worker-{n}"),
+            ]
+        })
+        .collect()
 }
 
 /// Removes the workers' containers of a node: a known, empty start.
@@ -82,7 +106,10 @@ fn clear_workers(host: &str) {
 
 /// The JSON events homectl printed so far (`--json`).
 fn events(output: &str) -> Vec<serde_json::Value> {
-    output.lines().filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok()).collect()
+    output
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .collect()
 }
 
 /// Waits for a `--json` event of `step` (a prefix) with `status`.
@@ -90,29 +117,40 @@ fn events(output: &str) -> Vec<serde_json::Value> {
 fn wait_for_event(running: &mut Running, step: &str, status: &str, timeout: Duration) {
     let deadline = Instant::now() + timeout;
     while Instant::now() < deadline {
-        let seen = events(&running.output_so_far())
-            .iter()
-            .any(|e| e["step"].as_str().is_some_and(|s| s.starts_with(step)) && e["status"] == status);
+        let seen = events(&running.output_so_far()).iter().any(|e| {
+            e["step"].as_str().is_some_and(|s| s.starts_with(step)) && e["status"] == status
+        });
         if seen {
             return;
         }
         // Output stops growing when homectl ended: look once more, then give up.
         std::thread::sleep(Duration::from_millis(20));
     }
-    panic!("no `{step}` {status} event within {timeout:?}:\n{}", running.output_so_far());
+    panic!(
+        "no `{step}` {status} event within {timeout:?}:\n{}",
+        running.output_so_far()
+    );
 }
 
 /// The node's history (history.jsonl), oldest first.
 fn history(host: &str) -> Vec<serde_json::Value> {
-    on_node_ok(host, "cat /var/lib/homectl/history.jsonl 2>/dev/null || true")
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("a history line is not JSON ({e}): {l}")))
-        .collect()
+    on_node_ok(
+        host,
+        "cat /var/lib/homectl/history.jsonl 2>/dev/null || true",
+    )
+    .lines()
+    .map(|l| {
+        serde_json::from_str(l).unwrap_or_else(|e| panic!("a history line is not JSON ({e}): {l}"))
+    })
+    .collect()
 }
 
 /// What the migrations volume holds now (the hook appends "TAG TIME").
 fn migrations(host: &str) -> String {
-    on_node_ok(host, "docker exec ktrdr-core-backend-1 /bin/busybox cat /data/migrations")
+    on_node_ok(
+        host,
+        "docker exec ktrdr-core-backend-1 /bin/busybox cat /data/migrations",
+    )
 }
 
 /// An inventory whose core hook sleeps `secs` seconds before migrating,
@@ -121,7 +159,10 @@ fn slow_hook_inventory(dir: &std::path::Path, secs: u32) -> std::path::PathBuf {
     stacks_variant(
         dir,
         "core/stack.toml",
-        &[(r#"command = ["/app/entry", "migrate"]"#, &format!(r#"command = ["/app/entry", "migrate-slow", "{secs}"]"#))],
+        &[(
+            r#"command = ["/app/entry", "migrate"]"#,
+            &format!(r#"command = ["/app/entry", "migrate-slow", "{secs}"]"#),
+        )],
     )
 }
 
@@ -133,21 +174,37 @@ fn deploy_core_runs_the_tag_on_the_core_node() {
     run.success();
     eprintln!("deploy core took {:.1}s", run.elapsed.as_secs_f64());
     let all = containers(CORE, CORE_PROJECT);
-    assert_eq!(all.iter().map(|c| c.service.as_str()).collect::<Vec<_>>(), ["backend", "db"], "{all:?}");
+    assert_eq!(
+        all.iter().map(|c| c.service.as_str()).collect::<Vec<_>>(),
+        ["backend", "db"],
+        "{all:?}"
+    );
     let backend = container_of(CORE, CORE_PROJECT, "backend");
     let db = container_of(CORE, CORE_PROJECT, "db");
     assert_eq!(backend.tag(), tag);
-    assert_eq!((backend.state.as_str(), backend.health.as_str()), ("running", "healthy"));
+    assert_eq!(
+        (backend.state.as_str(), backend.health.as_str()),
+        ("running", "healthy")
+    );
     assert_eq!(db.tag(), "lab-db", "the db stays on its own tag");
     assert_eq!(db.state, "running");
     // The backend answers with the tag's version on the node.
-    assert_eq!(on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(), tag);
+    assert_eq!(
+        on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(),
+        tag
+    );
     // A switch to another tag, timed.
     let run = deploy(&["core", "--tag", &new()]);
     run.success();
-    eprintln!("deploy core (switch of tags) took {:.1}s", run.elapsed.as_secs_f64());
+    eprintln!(
+        "deploy core (switch of tags) took {:.1}s",
+        run.elapsed.as_secs_f64()
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "backend").tag(), new());
-    assert_eq!(on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(), new());
+    assert_eq!(
+        on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(),
+        new()
+    );
 }
 
 /// The scale sequence of a workers node; `other` must stay untouched.
@@ -160,7 +217,13 @@ fn scale_sequence(node: &str, other: &str) {
     deploy(&["workers", other, "--tag", &tag, "--scale", "1"]).success();
     let other_before = containers(other_host, WORKERS_PROJECT);
 
-    for (scale, expected) in [(Some(2), 2), (Some(3), 3), (Some(1), 1), (Some(2), 2), (None, 2)] {
+    for (scale, expected) in [
+        (Some(2), 2),
+        (Some(3), 3),
+        (Some(1), 1),
+        (Some(2), 2),
+        (None, 2),
+    ] {
         let mut args = vec!["workers", node, "--tag", tag.as_str()];
         let text = scale.map(|s: u32| s.to_string());
         if let Some(text) = &text {
@@ -168,25 +231,46 @@ fn scale_sequence(node: &str, other: &str) {
         }
         let run = deploy(&args);
         run.success();
-        assert_eq!(running_services(host, WORKERS_PROJECT, &tag), workers_at(expected), "{node} after --scale {scale:?}:\n{}", run.all());
+        assert_eq!(
+            running_services(host, WORKERS_PROJECT, &tag),
+            workers_at(expected),
+            "{node} after --scale {scale:?}:\n{}",
+            run.all()
+        );
     }
     // A redeploy of what runs recreates nothing.
     let now = containers(host, WORKERS_PROJECT);
     deploy(&["workers", node, "--tag", &tag]).success();
-    assert_eq!(containers(host, WORKERS_PROJECT), now, "{node}: a redeploy of what runs changed containers");
+    assert_eq!(
+        containers(host, WORKERS_PROJECT),
+        now,
+        "{node}: a redeploy of what runs changed containers"
+    );
     // One service (`up -d --no-deps`): only that one changes.
     deploy(&["workers", node, "backtest-worker-1", "--tag", &new()]).success();
     let after = containers(host, WORKERS_PROJECT);
     for c in &after {
         let was = now.iter().find(|b| b.service == c.service).unwrap();
         if c.service == "backtest-worker-1" {
-            assert_eq!((c.tag(), c.state.as_str()), (new().as_str(), "running"), "{node}: {c:?}");
+            assert_eq!(
+                (c.tag(), c.state.as_str()),
+                (new().as_str(), "running"),
+                "{node}: {c:?}"
+            );
         } else {
-            assert_eq!(c, was, "{node}: a deploy of backtest-worker-1 touched {}", c.service);
+            assert_eq!(
+                c, was,
+                "{node}: a deploy of backtest-worker-1 touched {}",
+                c.service
+            );
         }
     }
     // Nothing was recreated, stopped or started on the other node.
-    assert_eq!(containers(other_host, WORKERS_PROJECT), other_before, "{other} was touched by deploys to {node}");
+    assert_eq!(
+        containers(other_host, WORKERS_PROJECT),
+        other_before,
+        "{other} was touched by deploys to {node}"
+    );
     // Back to the inventory's scale for the tests that follow.
     deploy(&["workers", node, "--tag", &tag, "--scale", "1"]).success();
 }
@@ -211,18 +295,36 @@ fn a_service_deploy_leaves_the_db_alone_and_a_redeploy_recreates_nothing() {
     deploy(&["core", "backend", "--tag", &new()]).success();
     let backend = container_of(CORE, CORE_PROJECT, "backend");
     assert_eq!(backend.tag(), new());
-    assert_eq!((backend.state.as_str(), backend.health.as_str()), ("running", "healthy"));
-    assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db, "the db container was touched");
+    assert_eq!(
+        (backend.state.as_str(), backend.health.as_str()),
+        ("running", "healthy")
+    );
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "db"),
+        db,
+        "the db container was touched"
+    );
 
     // The same command again: nothing is recreated, and homectl tells.
     deploy(&["core", "backend", "--tag", &new()]).success();
-    assert_eq!(container_of(CORE, CORE_PROJECT, "backend").id, backend.id, "the backend was recreated by a redeploy of what runs");
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "backend").id,
+        backend.id,
+        "the backend was recreated by a redeploy of what runs"
+    );
     let last = history(CORE).pop().unwrap();
-    assert!(last["detail"].as_str().unwrap().starts_with("unchanged"), "{last}");
+    assert!(
+        last["detail"].as_str().unwrap().starts_with("unchanged"),
+        "{last}"
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
     // And of the whole stack too.
     deploy(&["core", "--tag", &new()]).success();
-    assert_eq!(container_of(CORE, CORE_PROJECT, "backend").id, backend.id, "the backend was recreated by a redeploy of what runs");
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "backend").id,
+        backend.id,
+        "the backend was recreated by a redeploy of what runs"
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
 
     // Manual rollback: the old tag again.
@@ -230,7 +332,10 @@ fn a_service_deploy_leaves_the_db_alone_and_a_redeploy_recreates_nothing() {
     let back = container_of(CORE, CORE_PROJECT, "backend");
     assert_eq!(back.tag(), old());
     assert_eq!(back.health, "healthy");
-    assert_eq!(on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(), old());
+    assert_eq!(
+        on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(),
+        old()
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
 }
 
@@ -243,9 +348,15 @@ fn the_before_up_hook_runs_before_up() {
     // line for the new tag is there only if the hook ran before `up`.
     let served = on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/migrations");
     let last = served.lines().last().unwrap_or("");
-    assert!(last.starts_with(&format!("{} ", new())), "the new backend did not see the hook's migration:\n{served}");
+    assert!(
+        last.starts_with(&format!("{} ", new())),
+        "the new backend did not see the hook's migration:\n{served}"
+    );
     // No one-off hook container is left behind.
-    let left: Vec<Container> = containers(CORE, CORE_PROJECT).into_iter().filter(|c| c.service == "backend" && !c.name.ends_with("backend-1")).collect();
+    let left: Vec<Container> = containers(CORE, CORE_PROJECT)
+        .into_iter()
+        .filter(|c| c.service == "backend" && !c.name.ends_with("backend-1"))
+        .collect();
     assert!(left.is_empty(), "hook containers left: {left:?}");
 }
 
@@ -257,12 +368,26 @@ fn an_unhealthy_tag_is_rolled_back_to_the_same_image() {
     run.code(1);
     assert!(run.all().contains("rolled back"), "{}", run.all());
     let after = container_of(CORE, CORE_PROJECT, "backend");
-    assert_eq!(after.image_id, before.image_id, "not the image that ran before");
+    assert_eq!(
+        after.image_id, before.image_id,
+        "not the image that ran before"
+    );
     assert_eq!(after.tag(), old());
-    assert_eq!((after.state.as_str(), after.health.as_str()), ("running", "healthy"));
-    assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id, "the db was touched");
+    assert_eq!(
+        (after.state.as_str(), after.health.as_str()),
+        ("running", "healthy")
+    );
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "db").id,
+        db.id,
+        "the db was touched"
+    );
     let record = history(CORE).pop().unwrap();
-    assert_eq!((record["tag"].as_str(), record["result"].as_str()), (Some("unhealthy"), Some("rolled-back")), "{record}");
+    assert_eq!(
+        (record["tag"].as_str(), record["result"].as_str()),
+        (Some("unhealthy"), Some("rolled-back")),
+        "{record}"
+    );
 }
 
 #[test]
@@ -275,7 +400,11 @@ fn no_rollback_leaves_the_unhealthy_tag_running() {
     assert_eq!(after.tag(), "unhealthy", "{}", run.all());
     assert_ne!(after.health, "healthy");
     let record = history(CORE).pop().unwrap();
-    assert_eq!((record["tag"].as_str(), record["result"].as_str()), (Some("unhealthy"), Some("failed")), "{record}");
+    assert_eq!(
+        (record["tag"].as_str(), record["result"].as_str()),
+        (Some("unhealthy"), Some("failed")),
+        "{record}"
+    );
     // A healthy deploy restores it.
     core_at(&old());
 }
@@ -286,19 +415,41 @@ fn a_second_deploy_to_a_locked_node_fails_at_once_naming_the_holder() {
     let host = host_of("node-b");
     deploy(&["workers", "node-b", "--tag", &old(), "--scale", "1"]).success();
     // The first deploy switches tags: recreate and health wait take seconds.
-    let mut first = Homectl::new().args(["deploy", "workers", "node-b", "--tag", &new()]).spawn();
-    assert!(first.wait_for("node-b: lock ok", Duration::from_secs(20)), "the first deploy did not take the lock:\n{}", first.output_so_far());
+    let mut first = Homectl::new()
+        .args(["deploy", "workers", "node-b", "--tag", &new()])
+        .spawn();
+    assert!(
+        first.wait_for("node-b: lock ok", Duration::from_secs(20)),
+        "the first deploy did not take the lock:\n{}",
+        first.output_so_far()
+    );
     let holder = on_node_ok(host, "cat /var/lib/homectl/lock.holder");
-    let second = Homectl::new().args(["deploy", "workers", "node-b", "--tag", &new()]).run();
+    let second = Homectl::new()
+        .args(["deploy", "workers", "node-b", "--tag", &new()])
+        .run();
     let first = first.wait(Duration::from_secs(120));
     first.success();
     second.code(1);
-    assert!(second.elapsed < Duration::from_secs(5), "the second deploy waited {:?}", second.elapsed);
+    assert!(
+        second.elapsed < Duration::from_secs(5),
+        "the second deploy waited {:?}",
+        second.elapsed
+    );
     // user@host, pid and since when, as the node's holder file says.
     let named = holder.trim();
-    assert!(named.contains('@') && named.contains("(pid ") && named.contains(" since "), "{named}");
-    assert!(second.all().contains(&format!("locked by {named}")), "the holder is not named:\n{}", second.all());
-    assert_eq!(running_services(host, WORKERS_PROJECT, &new()), workers_at(1));
+    assert!(
+        named.contains('@') && named.contains("(pid ") && named.contains(" since "),
+        "{named}"
+    );
+    assert!(
+        second.all().contains(&format!("locked by {named}")),
+        "the holder is not named:\n{}",
+        second.all()
+    );
+    assert_eq!(
+        running_services(host, WORKERS_PROJECT, &new()),
+        workers_at(1)
+    );
     deploy(&["workers", "node-b", "--tag", &old()]).success();
 }
 
@@ -312,29 +463,49 @@ fn a_killed_deploy_needs_no_unlock_and_leaves_no_mix() {
 
     // SIGKILL during the hook: the hook runs to its end on the node, and
     // nothing after it starts.
-    let mut running = Homectl::with_inventory(&inventory).args(["--json", "deploy", "core", "--tag", &new()]).spawn();
+    let mut running = Homectl::with_inventory(&inventory)
+        .args(["--json", "deploy", "core", "--tag", &new()])
+        .spawn();
     wait_for_event(&mut running, "hook", "started", Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(500));
     running.signal("KILL");
     let killed = running.wait(Duration::from_secs(10));
     assert_eq!(killed.code, 128 + 9);
-    assert!(wait_lock_free(CORE, Duration::from_secs(20)), "the lock outlived the killed deploy's step");
+    assert!(
+        wait_lock_free(CORE, Duration::from_secs(20)),
+        "the lock outlived the killed deploy's step"
+    );
     let now = migrations(CORE);
-    assert!(now.len() > migrated.len() && now.lines().last().unwrap().starts_with(&new()), "the hook in flight did not finish:\n{now}");
-    assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend, "a step after the hook ran");
+    assert!(
+        now.len() > migrated.len() && now.lines().last().unwrap().starts_with(&new()),
+        "the hook in flight did not finish:\n{now}"
+    );
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "backend"),
+        backend,
+        "a step after the hook ran"
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db);
-    assert_eq!(on_node_ok(CORE, "ls -d /dev/shm/homectl-docker.* 2>/dev/null || true").trim(), "");
+    assert_eq!(
+        on_node_ok(CORE, "ls -d /dev/shm/homectl-docker.* 2>/dev/null || true").trim(),
+        ""
+    );
 
     // The next deploy needs no unlock.
     core_at(&new());
 
     // SIGKILL during the health wait: `up` is done, the node runs the new tag.
     deploy(&["core", "--tag", &old()]).success();
-    let mut running = Homectl::with_inventory(&inventory).args(["--json", "deploy", "core", "--tag", &new()]).spawn();
+    let mut running = Homectl::with_inventory(&inventory)
+        .args(["--json", "deploy", "core", "--tag", &new()])
+        .spawn();
     wait_for_event(&mut running, "health", "started", Duration::from_secs(30));
     running.signal("KILL");
     running.wait(Duration::from_secs(10));
-    assert!(wait_lock_free(CORE, Duration::from_secs(20)), "the lock outlived the killed deploy's step");
+    assert!(
+        wait_lock_free(CORE, Duration::from_secs(20)),
+        "the lock outlived the killed deploy's step"
+    );
     let backend = container_of(CORE, CORE_PROJECT, "backend");
     assert_eq!(backend.tag(), new());
     core_at(&old());
@@ -348,7 +519,9 @@ fn ctrl_c_during_the_hook_finishes_it_and_records_interrupted() {
     let (backend, db) = core_at(&old());
     let migrated = migrations(CORE);
 
-    let mut running = Homectl::with_inventory(&inventory).args(["--json", "deploy", "core", "--tag", &new()]).spawn();
+    let mut running = Homectl::with_inventory(&inventory)
+        .args(["--json", "deploy", "core", "--tag", &new()])
+        .spawn();
     wait_for_event(&mut running, "hook", "started", Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(300));
     // As Ctrl-C on a terminal: the whole foreground process group.
@@ -357,13 +530,30 @@ fn ctrl_c_during_the_hook_finishes_it_and_records_interrupted() {
     run.code(130);
     // The hook finished; `up` did not start.
     let now = migrations(CORE);
-    assert!(now.len() > migrated.len() && now.lines().last().unwrap().starts_with(&new()), "the hook in flight did not finish:\n{now}");
-    assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend, "a step after the hook ran");
+    assert!(
+        now.len() > migrated.len() && now.lines().last().unwrap().starts_with(&new()),
+        "the hook in flight did not finish:\n{now}"
+    );
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "backend"),
+        backend,
+        "a step after the hook ran"
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db);
     let ev = events(&run.stdout);
-    assert!(!ev.iter().any(|e| e["step"].as_str().is_some_and(|s| s.starts_with("up")) && e["status"] == "started"), "up started:\n{}", run.stdout);
+    assert!(
+        !ev.iter()
+            .any(|e| e["step"].as_str().is_some_and(|s| s.starts_with("up"))
+                && e["status"] == "started"),
+        "up started:\n{}",
+        run.stdout
+    );
     let record = history(CORE).pop().unwrap();
-    assert_eq!((record["tag"].as_str(), record["result"].as_str()), (Some(new().as_str()), Some("interrupted")), "{record}");
+    assert_eq!(
+        (record["tag"].as_str(), record["result"].as_str()),
+        (Some(new().as_str()), Some("interrupted")),
+        "{record}"
+    );
     // The lock is released: the next deploy needs no unlock.
     assert!(wait_lock_free(CORE, Duration::from_secs(1)));
     core_at(&new());
@@ -390,23 +580,61 @@ fn history_lists_the_deploys_in_order_with_digests() {
         assert_eq!(record["scale"], 1);
         assert_eq!(record["result"], "ok", "{record}");
         assert!(record["operator"].as_str().unwrap().contains('@'));
-        let digest = record["images"]["backend"]["digests"][0].as_str().unwrap_or_default();
-        assert!(digest.starts_with("10.77.0.1:5000/lab/ktrdr-backend@sha256:"), "{record}");
+        let digest = record["images"]["backend"]["digests"][0]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            digest.starts_with("10.77.0.1:5000/lab/ktrdr-backend@sha256:"),
+            "{record}"
+        );
     }
-    let times: Vec<&str> = records.iter().map(|r| r["time"].as_str().unwrap()).collect();
+    let times: Vec<&str> = records
+        .iter()
+        .map(|r| r["time"].as_str().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
     // The digests are what the node's engine says of the running image.
     let running = container_of(CORE, CORE_PROJECT, "backend");
     let last = &records[2];
     assert_eq!(last["images"]["backend"]["id"], running.image_id.as_str());
-    let digests = on_node_ok(CORE, &format!("docker image inspect --format '{{{{join .RepoDigests \" \"}}}}' {}", running.image_id));
-    assert!(digests.split_whitespace().any(|d| d == last["images"]["backend"]["digests"][0]), "{digests} vs {last}");
-    assert_ne!(records[0]["images"]["backend"]["id"], records[1]["images"]["backend"]["id"], "two tags, one image?");
+    let digests = on_node_ok(
+        CORE,
+        &format!(
+            "docker image inspect --format '{{{{join .RepoDigests \" \"}}}}' {}",
+            running.image_id
+        ),
+    );
+    assert!(
+        digests
+            .split_whitespace()
+            .any(|d| d == last["images"]["backend"]["digests"][0]),
+        "{digests} vs {last}"
+    );
+    assert_ne!(
+        records[0]["images"]["backend"]["id"], records[1]["images"]["backend"]["id"],
+        "two tags, one image?"
+    );
     // No secret value, in any form, anywhere in the file.
     let text = on_node_ok(CORE, "cat /var/lib/homectl/history.jsonl");
-    assert_eq!(find_secret(text.as_bytes(), &secret_needles()), None, "a secret in the history");
-    let json_escaped: Vec<String> = secret_needles().iter().map(|n| serde_json::to_string(n).unwrap().trim_matches('"').to_string()).collect();
-    assert_eq!(find_secret(text.as_bytes(), &json_escaped), None, "a secret in the history (JSON-escaped)");
+    assert_eq!(
+        find_secret(text.as_bytes(), &secret_needles()),
+        None,
+        "a secret in the history"
+    );
+    let json_escaped: Vec<String> = secret_needles()
+        .iter()
+        .map(|n| {
+            serde_json::to_string(n)
+                .unwrap()
+                .trim_matches('"')
+                .to_string()
+        })
+        .collect();
+    assert_eq!(
+        find_secret(text.as_bytes(), &json_escaped),
+        None,
+        "a secret in the history (JSON-escaped)"
+    );
 }
 
 /// Removes every container of the core stack on node-a.
@@ -421,7 +649,14 @@ fn rollback_goes_back_to_the_app_image_not_to_a_sibling_of_the_same_repository()
     // Named so that it sorts before the backend, it must still not be
     // taken for the backend's previous image.
     let dir = tempfile::tempdir().unwrap();
-    let inventory = stacks_variant(dir.path(), "core/compose.yml", &[("\n  db:\n", "\n  adb:\n"), ("depends_on: [db]", "depends_on: [adb]")]);
+    let inventory = stacks_variant(
+        dir.path(),
+        "core/compose.yml",
+        &[
+            ("\n  db:\n", "\n  adb:\n"),
+            ("depends_on: [db]", "depends_on: [adb]"),
+        ],
+    );
     clear_core();
     deploy_in(Some(&inventory), &["core", "--tag", &old()]).success();
     let before = container_of(CORE, CORE_PROJECT, "backend");
@@ -432,7 +667,12 @@ fn rollback_goes_back_to_the_app_image_not_to_a_sibling_of_the_same_repository()
     let sibling = container_of(CORE, CORE_PROJECT, "adb");
     clear_core();
     core_at(&old());
-    assert_eq!((after.image_id.as_str(), after.tag()), (before.image_id.as_str(), old().as_str()), "rolled back to another image:\n{}", run.all());
+    assert_eq!(
+        (after.image_id.as_str(), after.tag()),
+        (before.image_id.as_str(), old().as_str()),
+        "rolled back to another image:\n{}",
+        run.all()
+    );
     assert_eq!(sibling.tag(), "lab-db");
 }
 
@@ -441,27 +681,52 @@ fn ctrl_c_during_the_pull_changes_nothing_and_records_interrupted() {
     let _lab = lab_lock();
     let (backend, db) = core_at(&old());
     // The slow tag (a large layer) must really be pulled.
-    on_node(CORE, "docker image rm 10.77.0.1:5000/lab/ktrdr-backend:slowpull");
+    on_node(
+        CORE,
+        "docker image rm 10.77.0.1:5000/lab/ktrdr-backend:slowpull",
+    );
     let records = history(CORE).len();
 
-    let mut running = Homectl::new().args(["--json", "deploy", "core", "--tag", "slowpull"]).spawn();
+    let mut running = Homectl::new()
+        .args(["--json", "deploy", "core", "--tag", "slowpull"])
+        .spawn();
     wait_for_event(&mut running, "pull", "started", Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(300));
     running.signal_group("INT");
     let run = running.wait(Duration::from_secs(120));
     run.code(130);
     // The pull in flight finished; nothing after it started, nothing that runs changed.
-    on_node_ok(CORE, "docker image inspect 10.77.0.1:5000/lab/ktrdr-backend:slowpull >/dev/null");
+    on_node_ok(
+        CORE,
+        "docker image inspect 10.77.0.1:5000/lab/ktrdr-backend:slowpull >/dev/null",
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend);
     assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db);
-    let started: Vec<String> = events(&run.stdout).iter().filter(|e| e["status"] == "started").filter_map(|e| e["step"].as_str().map(str::to_string)).collect();
-    assert!(!started.iter().any(|s| s.starts_with("hook") || s.starts_with("up")), "{started:?}");
+    let started: Vec<String> = events(&run.stdout)
+        .iter()
+        .filter(|e| e["status"] == "started")
+        .filter_map(|e| e["step"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        !started
+            .iter()
+            .any(|s| s.starts_with("hook") || s.starts_with("up")),
+        "{started:?}"
+    );
     assert_eq!(on_node_ok(CORE, "ls -d /dev/shm/homectl-docker.* /var/lib/homectl/stacks/core/compose.yml.next 2>/dev/null || true").trim(), "", "left behind");
     // Recorded as interrupted; the lock is free.
     let all = history(CORE);
-    assert_eq!(all.len(), records + 1, "no record of the interrupted deploy");
+    assert_eq!(
+        all.len(),
+        records + 1,
+        "no record of the interrupted deploy"
+    );
     let record = all.last().unwrap();
-    assert_eq!((record["tag"].as_str(), record["result"].as_str()), (Some("slowpull"), Some("interrupted")), "{record}");
+    assert_eq!(
+        (record["tag"].as_str(), record["result"].as_str()),
+        (Some("slowpull"), Some("interrupted")),
+        "{record}"
+    );
     assert!(wait_lock_free(CORE, Duration::from_secs(1)));
     core_at(&old());
 }
@@ -472,7 +737,9 @@ fn a_second_ctrl_c_stops_waiting_and_the_node_still_ends_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = slow_hook_inventory(dir.path(), 4);
     let (backend, _) = core_at(&old());
-    let mut running = Homectl::with_inventory(&inventory).args(["--json", "deploy", "core", "--tag", &new()]).spawn();
+    let mut running = Homectl::with_inventory(&inventory)
+        .args(["--json", "deploy", "core", "--tag", &new()])
+        .spawn();
     wait_for_event(&mut running, "hook", "started", Duration::from_secs(30));
     running.signal_group("INT");
     std::thread::sleep(Duration::from_millis(300));
@@ -481,8 +748,15 @@ fn a_second_ctrl_c_stops_waiting_and_the_node_still_ends_cleanly() {
     run.code(130);
     // The hook still runs to its end on the node, nothing after it starts,
     // and the lock ends with it.
-    assert!(wait_lock_free(CORE, Duration::from_secs(20)), "the lock outlived the hook");
-    assert_eq!(container_of(CORE, CORE_PROJECT, "backend"), backend, "a step after the hook ran");
+    assert!(
+        wait_lock_free(CORE, Duration::from_secs(20)),
+        "the lock outlived the hook"
+    );
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "backend"),
+        backend,
+        "a step after the hook ran"
+    );
     core_at(&old());
 }
 
@@ -491,34 +765,71 @@ fn a_failed_prepare_on_one_node_changes_nothing_on_any_node() {
     let _lab = lab_lock();
     let tag = old();
     deploy(&["all", "--tag", &tag, "--scale", "1"]).success();
-    let before: Vec<(String, Vec<Container>)> =
-        [("node-a", CORE_PROJECT), ("node-b", WORKERS_PROJECT), ("node-c", WORKERS_PROJECT)].iter().map(|(n, p)| (n.to_string(), containers(host_of(n), p))).collect();
+    let before: Vec<(String, Vec<Container>)> = [
+        ("node-a", CORE_PROJECT),
+        ("node-b", WORKERS_PROJECT),
+        ("node-c", WORKERS_PROJECT),
+    ]
+    .iter()
+    .map(|(n, p)| (n.to_string(), containers(host_of(n), p)))
+    .collect();
     let records: Vec<usize> = NODES.iter().map(|(_, h)| history(h).len()).collect();
     // node-c's lock is held by someone else for a while: it fails to prepare.
     let mut holder = std::process::Command::new("ssh")
-        .args(["-F", SSH_CONFIG, host_of("node-c"), "exec flock /var/lib/homectl/lock sleep 8"])
+        .args([
+            "-F",
+            SSH_CONFIG,
+            host_of("node-c"),
+            "exec flock /var/lib/homectl/lock sleep 8",
+        ])
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(10);
-    while on_node(host_of("node-c"), "flock -n /var/lib/homectl/lock true").status.success() {
+    while on_node(host_of("node-c"), "flock -n /var/lib/homectl/lock true")
+        .status
+        .success()
+    {
         assert!(Instant::now() < deadline, "could not take node-c's lock");
         std::thread::sleep(Duration::from_millis(100));
     }
-    let run = Homectl::new().args(["deploy", "all", "--tag", &new()]).run();
+    let run = Homectl::new()
+        .args(["deploy", "all", "--tag", &new()])
+        .run();
     let _ = holder.kill();
     let _ = holder.wait();
     run.code(1);
-    assert!(run.all().contains("node-c") && run.all().contains("locked by"), "{}", run.all());
+    assert!(
+        run.all().contains("node-c") && run.all().contains("locked by"),
+        "{}",
+        run.all()
+    );
     for (node, list) in &before {
-        let project = if node == "node-a" { CORE_PROJECT } else { WORKERS_PROJECT };
-        assert_eq!(&containers(host_of(node), project), list, "{node} changed although a node failed to prepare");
-        let staged = on_node_ok(host_of(node), "ls /var/lib/homectl/stacks/*/compose.yml.next 2>/dev/null || true");
+        let project = if node == "node-a" {
+            CORE_PROJECT
+        } else {
+            WORKERS_PROJECT
+        };
+        assert_eq!(
+            &containers(host_of(node), project),
+            list,
+            "{node} changed although a node failed to prepare"
+        );
+        let staged = on_node_ok(
+            host_of(node),
+            "ls /var/lib/homectl/stacks/*/compose.yml.next 2>/dev/null || true",
+        );
         assert_eq!(staged.trim(), "", "{node}: a staged file left");
     }
     let after: Vec<usize> = NODES.iter().map(|(_, h)| history(h).len()).collect();
-    assert_eq!(after, records, "a history record for a deploy that changed nothing");
+    assert_eq!(
+        after, records,
+        "a history record for a deploy that changed nothing"
+    );
     for (node, host) in &NODES[..2] {
-        assert!(wait_lock_free(host, Duration::from_secs(2)), "{node}'s lock not released");
+        assert!(
+            wait_lock_free(host, Duration::from_secs(2)),
+            "{node}'s lock not released"
+        );
     }
     assert!(wait_lock_free(host_of("node-c"), Duration::from_secs(15)));
 }
@@ -533,7 +844,12 @@ fn a_rollback_after_a_scale_up_goes_back_to_the_previous_scale() {
     run.code(1);
     assert!(run.all().contains("rolled back"), "{}", run.all());
     let services = running_services(host, WORKERS_PROJECT, &old());
-    assert_eq!(services, workers_at(1), "not what ran before:\n{}", run.all());
+    assert_eq!(
+        services,
+        workers_at(1),
+        "not what ran before:\n{}",
+        run.all()
+    );
     let after = containers(host, WORKERS_PROJECT);
     for c in &after {
         let was = before.iter().find(|b| b.service == c.service).unwrap();
@@ -541,12 +857,19 @@ fn a_rollback_after_a_scale_up_goes_back_to_the_previous_scale() {
     }
     // And the next deploy without --scale keeps the scale that runs.
     deploy(&["workers", "node-b", "--tag", &old()]).success();
-    assert_eq!(running_services(host, WORKERS_PROJECT, &old()), workers_at(1));
+    assert_eq!(
+        running_services(host, WORKERS_PROJECT, &old()),
+        workers_at(1)
+    );
 }
 
 /// Tags `from` (a lab tag) as `to` in the registry, from node-a's engine.
 fn push_as(from: &str, to: &str) {
-    let password = lab_secrets().into_iter().find(|(k, _)| k == "homelab/registry/password").unwrap().1;
+    let password = lab_secrets()
+        .into_iter()
+        .find(|(k, _)| k == "homelab/registry/password")
+        .unwrap()
+        .1;
     let image = lab_var("LAB_IMAGE");
     let script = format!(
         "set -e; export DOCKER_CONFIG=$(mktemp -d /dev/shm/e2e-push.XXXXXX); trap 'rm -rf $DOCKER_CONFIG' EXIT; \
@@ -562,9 +885,18 @@ fn push_as(from: &str, to: &str) {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "push {from} as {to}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "push {from} as {to}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 #[test]
@@ -576,22 +908,49 @@ fn a_re_pushed_tag_and_a_changed_env_value_are_picked_up() {
     // Deployed again as it is: skipped (no pull, hook or up)...
     let again = deploy(&["--json", "core", "--tag", moving]);
     again.success();
-    let steps: Vec<String> = events(&again.stdout).iter().filter_map(|e| e["step"].as_str().map(str::to_string)).collect();
+    let steps: Vec<String> = events(&again.stdout)
+        .iter()
+        .filter_map(|e| e["step"].as_str().map(str::to_string))
+        .collect();
     assert!(steps.iter().any(|s| s == "unchanged core"), "{steps:?}");
-    assert!(!steps.iter().any(|s| s.starts_with("pull") || s.starts_with("hook") || s.starts_with("up")), "{steps:?}");
+    assert!(
+        !steps
+            .iter()
+            .any(|s| s.starts_with("pull") || s.starts_with("hook") || s.starts_with("up")),
+        "{steps:?}"
+    );
     // ...but the same tag with new content is pulled and recreates the backend.
     push_as(&new(), moving);
     let (second, _) = core_at(moving);
-    assert_ne!(second.image_id, first.image_id, "the re-pushed tag was not picked up");
-    assert_eq!(on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(), new());
+    assert_ne!(
+        second.image_id, first.image_id,
+        "the re-pushed tag was not picked up"
+    );
+    assert_eq!(
+        on_node_ok(CORE, "wget -qO- http://127.0.0.1:8000/version").trim(),
+        new()
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
     // A changed env value (the stack's env) is picked up too.
     let dir = tempfile::tempdir().unwrap();
-    let inventory = stacks_variant(dir.path(), "core/stack.toml", &[("http://core.lab.home.arpa:8000", "http://core.lab.home.arpa:8001")]);
+    let inventory = stacks_variant(
+        dir.path(),
+        "core/stack.toml",
+        &[(
+            "http://core.lab.home.arpa:8000",
+            "http://core.lab.home.arpa:8001",
+        )],
+    );
     deploy_in(Some(&inventory), &["core", "--tag", moving]).success();
     let third = container_of(CORE, CORE_PROJECT, "backend");
-    assert_ne!(third.id, second.id, "a changed env value did not recreate the backend");
-    let value = on_node_ok(CORE, "docker exec ktrdr-core-backend-1 /bin/sh -c 'printf %s \"$KTRDR_API_URL\"'");
+    assert_ne!(
+        third.id, second.id,
+        "a changed env value did not recreate the backend"
+    );
+    let value = on_node_ok(
+        CORE,
+        "docker exec ktrdr-core-backend-1 /bin/sh -c 'printf %s \"$KTRDR_API_URL\"'",
+    );
     assert_eq!(value, "http://core.lab.home.arpa:8001");
     core_at(&old());
 }
@@ -604,7 +963,10 @@ fn the_core_stack_on_compose_v1_hook_before_up_and_rollback() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = inventory_variant(
         dir.path(),
-        &[("host = \"workers-c.lab.home.arpa\"\ngroups = [\"workers\"]\nstacks = [\"workers\"]", "host = \"workers-c.lab.home.arpa\"\ngroups = [\"core-v1\"]\nstacks = [\"core\"]")],
+        &[(
+            "host = \"workers-c.lab.home.arpa\"\ngroups = [\"workers\"]\nstacks = [\"workers\"]",
+            "host = \"workers-c.lab.home.arpa\"\ngroups = [\"core-v1\"]\nstacks = [\"core\"]",
+        )],
     );
     let host = host_of("node-c");
     let on_c = |args: &[&str]| deploy_in(Some(&inventory), &[&["node-c"], args].concat());
@@ -612,14 +974,23 @@ fn the_core_stack_on_compose_v1_hook_before_up_and_rollback() {
     let before = container_of(host, CORE_PROJECT, "backend");
     on_c(&["--tag", &new()]).success();
     let backend = container_of(host, CORE_PROJECT, "backend");
-    assert_eq!((backend.tag(), backend.health.as_str()), (new().as_str(), "healthy"));
+    assert_eq!(
+        (backend.tag(), backend.health.as_str()),
+        (new().as_str(), "healthy")
+    );
     let served = on_node_ok(host, "wget -qO- http://127.0.0.1:8000/migrations");
-    assert!(served.lines().last().unwrap_or("").starts_with(&new()), "the hook did not run before up:\n{served}");
+    assert!(
+        served.lines().last().unwrap_or("").starts_with(&new()),
+        "the hook did not run before up:\n{served}"
+    );
     // Unhealthy: back to the image that ran before, healthy.
     on_c(&["--tag", &old()]).success();
     on_c(&["--tag", "unhealthy"]).code(1);
     let after = container_of(host, CORE_PROJECT, "backend");
-    assert_eq!((after.image_id.as_str(), after.health.as_str()), (before.image_id.as_str(), "healthy"));
+    assert_eq!(
+        (after.image_id.as_str(), after.health.as_str()),
+        (before.image_id.as_str(), "healthy")
+    );
     // node-c is a workers node: take the core stack away again.
     on_node_ok(host, &format!("ids=$(docker ps -aq --filter label=com.docker.compose.project={CORE_PROJECT}); [ -z \"$ids\" ] || docker rm -f $ids >/dev/null"));
 }
@@ -631,20 +1002,46 @@ fn a_service_above_the_scale_is_removed_and_nothing_else_is_touched() {
     deploy(&["workers", "node-b", "--tag", &old(), "--scale", "2"]).success();
     let before = containers(host, WORKERS_PROJECT);
     // backtest-worker-2 does not run at scale 1: it goes, the others stay as they are.
-    let run = deploy(&["workers", "node-b", "backtest-worker-2", "--tag", &new(), "--scale", "1"]);
+    let run = deploy(&[
+        "workers",
+        "node-b",
+        "backtest-worker-2",
+        "--tag",
+        &new(),
+        "--scale",
+        "1",
+    ]);
     run.success();
     let after = containers(host, WORKERS_PROJECT);
-    let expected: Vec<Container> = before.iter().filter(|c| c.service != "backtest-worker-2").cloned().collect();
-    assert_eq!(after, expected, "more than backtest-worker-2 changed:\n{}", run.all());
+    let expected: Vec<Container> = before
+        .iter()
+        .filter(|c| c.service != "backtest-worker-2")
+        .cloned()
+        .collect();
+    assert_eq!(
+        after,
+        expected,
+        "more than backtest-worker-2 changed:\n{}",
+        run.all()
+    );
     // A service above the scale the node keeps: nothing changes at all.
     deploy(&["workers", "node-b", "--tag", &old(), "--scale", "1"]).success();
     let before = containers(host, WORKERS_PROJECT);
     let run = deploy(&["workers", "node-b", "training-worker-3", "--tag", &new()]);
     run.success();
-    assert_eq!(containers(host, WORKERS_PROJECT), before, "the workers changed:\n{}", run.all());
+    assert_eq!(
+        containers(host, WORKERS_PROJECT),
+        before,
+        "the workers changed:\n{}",
+        run.all()
+    );
     // Its record names the service: it does not read as a deploy of the whole stack.
     let record = history(host).pop().unwrap();
-    assert_eq!(record["services"], serde_json::json!(["training-worker-3"]), "{record}");
+    assert_eq!(
+        record["services"],
+        serde_json::json!(["training-worker-3"]),
+        "{record}"
+    );
 }
 
 #[test]
@@ -658,7 +1055,12 @@ fn a_service_deploy_leaves_the_db_alone_even_when_its_definition_changed() {
     let run = deploy_in(Some(&inventory), &["core", "backend", "--tag", &new()]);
     run.success();
     assert_eq!(container_of(CORE, CORE_PROJECT, "backend").tag(), new());
-    assert_eq!(container_of(CORE, CORE_PROJECT, "db"), db, "the db was recreated by a deploy of the backend:\n{}", run.all());
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "db"),
+        db,
+        "the db was recreated by a deploy of the backend:\n{}",
+        run.all()
+    );
     // A deploy of the whole stack does pick the change up.
     deploy_in(Some(&inventory), &["core", "--tag", &new()]).success();
     assert_ne!(container_of(CORE, CORE_PROJECT, "db").id, db.id);
@@ -672,7 +1074,8 @@ impl VaultGuard {
     fn set(key: &str, value: &str) -> VaultGuard {
         let path = format!("{LAB}/op/vault.json");
         let text = std::fs::read_to_string(&path).unwrap();
-        let mut vault: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&text).unwrap();
+        let mut vault: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(&text).unwrap();
         vault.insert(key.to_string(), value.into());
         std::fs::write(&path, serde_json::to_string_pretty(&vault).unwrap()).unwrap();
         VaultGuard(text)
@@ -697,20 +1100,63 @@ fn a_redeploy_of_what_runs_is_skipped_unless_forced_or_a_secret_changed() {
     let run = deploy(&["--json", "all", "--tag", &old()]);
     run.success();
     let evs = events(&run.stdout);
-    let skipped: BTreeSet<String> = evs.iter().filter(|e| e["status"] == "skipped").map(|e| format!("{} {}", e["node"].as_str().unwrap(), e["step"].as_str().unwrap())).collect();
-    assert_eq!(skipped, BTreeSet::from(["node-a unchanged core".to_string(), "node-b unchanged workers".into(), "node-c unchanged workers".into()]), "{}", run.stdout);
-    assert!(!evs.iter().any(|e| e["step"].as_str().is_some_and(|s| s.starts_with("up") || s.starts_with("hook"))), "{}", run.stdout);
+    let skipped: BTreeSet<String> = evs
+        .iter()
+        .filter(|e| e["status"] == "skipped")
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["node"].as_str().unwrap(),
+                e["step"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        skipped,
+        BTreeSet::from([
+            "node-a unchanged core".to_string(),
+            "node-b unchanged workers".into(),
+            "node-c unchanged workers".into()
+        ]),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !evs.iter().any(|e| e["step"]
+            .as_str()
+            .is_some_and(|s| s.starts_with("up") || s.starts_with("hook"))),
+        "{}",
+        run.stdout
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "backend").id, backend.id);
-    assert_eq!(containers("workers-b.lab.home.arpa", WORKERS_PROJECT), workers_b);
+    assert_eq!(
+        containers("workers-b.lab.home.arpa", WORKERS_PROJECT),
+        workers_b
+    );
     let last = history(CORE).pop().unwrap();
-    assert_eq!((last["result"].as_str(), last["tag"].as_str()), (Some("ok"), Some(old().as_str())), "{last}");
-    assert!(last["images"]["backend"]["id"].as_str().is_some_and(|id| id == backend.image_id), "{last}");
+    assert_eq!(
+        (last["result"].as_str(), last["tag"].as_str()),
+        (Some("ok"), Some(old().as_str())),
+        "{last}"
+    );
+    assert!(
+        last["images"]["backend"]["id"]
+            .as_str()
+            .is_some_and(|id| id == backend.image_id),
+        "{last}"
+    );
 
     // --force runs every step (compose still recreates nothing).
     let forced = deploy(&["--json", "core", "--tag", &old(), "--force"]);
     forced.success();
-    let steps: Vec<String> = events(&forced.stdout).iter().filter_map(|e| e["step"].as_str().map(str::to_string)).collect();
-    assert!(steps.iter().any(|s| s == "hook core backend") && steps.iter().any(|s| s == "up core"), "{steps:?}");
+    let steps: Vec<String> = events(&forced.stdout)
+        .iter()
+        .filter_map(|e| e["step"].as_str().map(str::to_string))
+        .collect();
+    assert!(
+        steps.iter().any(|s| s == "hook core backend") && steps.iter().any(|s| s == "up core"),
+        "{steps:?}"
+    );
     assert_eq!(container_of(CORE, CORE_PROJECT, "backend").id, backend.id);
 
     // A changed secret value is picked up: the backend is recreated with it.
@@ -718,11 +1164,21 @@ fn a_redeploy_of_what_runs_is_skipped_unless_forced_or_a_secret_changed() {
         let _vault = VaultGuard::set("homelab/ktrdr-api/key", "a-new-api-key-for-this-test");
         deploy(&["core", "--tag", &old()]).success();
         let after = container_of(CORE, CORE_PROJECT, "backend");
-        assert_ne!(after.id, backend.id, "a changed secret did not recreate the backend");
-        let value = on_node_ok(CORE, "docker exec ktrdr-core-backend-1 /bin/sh -c 'printf %s \"$API_KEY\"'");
+        assert_ne!(
+            after.id, backend.id,
+            "a changed secret did not recreate the backend"
+        );
+        let value = on_node_ok(
+            CORE,
+            "docker exec ktrdr-core-backend-1 /bin/sh -c 'printf %s \"$API_KEY\"'",
+        );
         assert_eq!(value, "a-new-api-key-for-this-test");
     }
     // And back, with the vault as it was.
     core_at(&old());
-    assert_eq!(container_of(CORE, CORE_PROJECT, "db").id, db.id, "the db was touched");
+    assert_eq!(
+        container_of(CORE, CORE_PROJECT, "db").id,
+        db.id,
+        "the db was touched"
+    );
 }

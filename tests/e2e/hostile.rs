@@ -22,9 +22,17 @@ fn assert_no_canary() {
         .collect();
     assert!(found.is_empty(), "a canary ran: {found:?}");
     // The lab's hostile secret carries its own canaries in /tmp.
-    for dir in ["/tmp".to_string(), format!("{LAB}/nodes/node-a/tmp"), format!("{LAB}/nodes/node-b/tmp"), format!("{LAB}/nodes/node-c/tmp")] {
+    for dir in [
+        "/tmp".to_string(),
+        format!("{LAB}/nodes/node-a/tmp"),
+        format!("{LAB}/nodes/node-b/tmp"),
+        format!("{LAB}/nodes/node-c/tmp"),
+    ] {
         for name in ["pwned", "pwned2"] {
-            assert!(!Path::new(&dir).join(name).exists(), "{dir}/{name} exists: a secret value ran as code");
+            assert!(
+                !Path::new(&dir).join(name).exists(),
+                "{dir}/{name} exists: a secret value ran as code"
+            );
         }
     }
 }
@@ -32,10 +40,19 @@ fn assert_no_canary() {
 /// The values hidden in every hostile case.
 fn hostile_values() -> Vec<(&'static str, String)> {
     vec![
-        ("QUOTES", format!("it's \"quoted\" $(touch {})", canary("quotes"))),
-        ("BACKTICKS", format!("`touch {}` and \\` too", canary("backticks"))),
+        (
+            "QUOTES",
+            format!("it's \"quoted\" $(touch {})", canary("quotes")),
+        ),
+        (
+            "BACKTICKS",
+            format!("`touch {}` and \\` too", canary("backticks")),
+        ),
         ("SEMICOLON", format!("a; touch {}; b", canary("semicolon"))),
-        ("NEWLINE", format!("line one\ntouch {}\nline three", canary("newline"))),
+        (
+            "NEWLINE",
+            format!("line one\ntouch {}\nline three", canary("newline")),
+        ),
         ("DASH", "-rf --version".to_string()),
         ("UNICODE", "é ü € 日本 🚀".to_string()),
         ("DOLLAR", "$HOME ${PATH} $$ $1".to_string()),
@@ -44,15 +61,37 @@ fn hostile_values() -> Vec<(&'static str, String)> {
 
 #[test]
 fn hostile_tags_names_and_targets_are_refused_before_anything_runs() {
-    for tag in [format!("$(touch {})", canary("tag")), "a;b".into(), "-x".into(), "x\ny".into(), "é".into(), "`id`".into()] {
-        Homectl::new().args(["deploy", "core", "--tag", &tag]).run().code(2);
-        Homectl::new().args(["preflight", "core", "--tag", &tag]).run().code(2);
+    for tag in [
+        format!("$(touch {})", canary("tag")),
+        "a;b".into(),
+        "-x".into(),
+        "x\ny".into(),
+        "é".into(),
+        "`id`".into(),
+    ] {
+        Homectl::new()
+            .args(["deploy", "core", "--tag", &tag])
+            .run()
+            .code(2);
+        Homectl::new()
+            .args(["preflight", "core", "--tag", &tag])
+            .run()
+            .code(2);
     }
-    for target in [format!("core;touch {}", canary("target")), "$(id)".into(), "-rf".into()] {
-        let run = Homectl::new().args(["deploy", &target, "--tag", "x", "--dry-run"]).run();
+    for target in [
+        format!("core;touch {}", canary("target")),
+        "$(id)".into(),
+        "-rf".into(),
+    ] {
+        let run = Homectl::new()
+            .args(["deploy", &target, "--tag", "x", "--dry-run"])
+            .run();
         assert_eq!(run.code, 2, "{target}: {}", run.all());
     }
-    Homectl::new().args(["unlock", &format!("node-a;touch {}", canary("unlock"))]).run().code(2);
+    Homectl::new()
+        .args(["unlock", &format!("node-a;touch {}", canary("unlock"))])
+        .run()
+        .code(2);
     assert_no_canary();
 }
 
@@ -60,9 +99,18 @@ fn hostile_tags_names_and_targets_are_refused_before_anything_runs() {
 fn hostile_inventory_names_and_hosts_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let cases = [
-        ("[nodes.node-a]", format!("[nodes.\"a;touch {}\"]", canary("node"))),
-        ("host = \"core.lab.home.arpa\"", "host = \"-oProxyCommand=touch /tmp/x\"".into()),
-        ("host = \"core.lab.home.arpa\"", format!("host = \"core$(touch {})\"", canary("host"))),
+        (
+            "[nodes.node-a]",
+            format!("[nodes.\"a;touch {}\"]", canary("node")),
+        ),
+        (
+            "host = \"core.lab.home.arpa\"",
+            "host = \"-oProxyCommand=touch /tmp/x\"".into(),
+        ),
+        (
+            "host = \"core.lab.home.arpa\"",
+            format!("host = \"core$(touch {})\"", canary("host")),
+        ),
         ("groups = [\"core\"]", "groups = [\"core`id`\"]".into()),
         ("stacks = [\"core\"]", "stacks = [\"../core\"]".into()),
         ("name = \"ktrdr\"", "name = \"k'trdr\"".into()),
@@ -71,7 +119,9 @@ fn hostile_inventory_names_and_hosts_are_refused() {
         let inventory = inventory_variant(dir.path(), &[(from, &to)]);
         let run = Homectl::with_inventory(&inventory).args(["check"]).run();
         assert_eq!(run.code, 2, "{to}: {}", run.all());
-        let run = Homectl::with_inventory(&inventory).args(["deploy", "all", "--tag", "x"]).run();
+        let run = Homectl::with_inventory(&inventory)
+            .args(["deploy", "all", "--tag", "x"])
+            .run();
         assert_eq!(run.code, 2, "{to}: {}", run.all());
     }
     assert_no_canary();
@@ -84,7 +134,11 @@ fn hostile_lab(dir: &Path) -> PathBuf {
     for stack in ["core", "workers"] {
         std::fs::create_dir_all(stacks.join(stack)).unwrap();
         for file in ["compose.yml", "stack.toml"] {
-            std::fs::copy(repo().join("stacks").join(stack).join(file), stacks.join(stack).join(file)).unwrap();
+            std::fs::copy(
+                repo().join("stacks").join(stack).join(file),
+                stacks.join(stack).join(file),
+            )
+            .unwrap();
         }
     }
     let toml_str = |v: &str| toml_quote(v);
@@ -95,7 +149,11 @@ fn hostile_lab(dir: &Path) -> PathBuf {
     }
     stack_toml = stack_toml.replace("[env]\n", &format!("[env]\n{env_lines}"));
     // A second hook whose argument is hostile: it must arrive as one literal argument.
-    let hook_arg = format!("$(touch {}); `touch {}` 'x' \"y\"\nz", canary("hook"), canary("hook2"));
+    let hook_arg = format!(
+        "$(touch {}); `touch {}` 'x' \"y\"\nz",
+        canary("hook"),
+        canary("hook2")
+    );
     stack_toml.push_str(&format!(
         "\n[[hooks.before_up]]\nservice = \"backend\"\ncommand = [\"sh\", \"-c\", \"printf %s \\\"$1\\\" > /data/hostile-arg\", \"sh\", {}]\n",
         toml_str(&hook_arg)
@@ -105,15 +163,34 @@ fn hostile_lab(dir: &Path) -> PathBuf {
     let mut compose = std::fs::read_to_string(stacks.join("core/compose.yml")).unwrap();
     let mut passes = String::new();
     for (name, _) in hostile_values() {
-        passes.push_str(&format!("      STACK_{name}: ${{STACK_{name}}}\n      NODE_{name}: ${{NODE_{name}}}\n"));
+        passes.push_str(&format!(
+            "      STACK_{name}: ${{STACK_{name}}}\n      NODE_{name}: ${{NODE_{name}}}\n"
+        ));
     }
-    compose = compose.replace("      ROLE: backend\n", &format!("      ROLE: backend\n{passes}"));
+    compose = compose.replace(
+        "      ROLE: backend\n",
+        &format!("      ROLE: backend\n{passes}"),
+    );
     std::fs::write(stacks.join("core/compose.yml"), compose).unwrap();
 
-    let node_env: Vec<String> = hostile_values().iter().map(|(n, v)| format!("NODE_{n} = {}", toml_str(v))).collect();
+    let node_env: Vec<String> = hostile_values()
+        .iter()
+        .map(|(n, v)| format!("NODE_{n} = {}", toml_str(v)))
+        .collect();
     let text = std::fs::read_to_string(repo().join("inventory/lab.toml")).unwrap();
-    let text = text.replacen("[ssh]", &format!("stacks_dir = {}\n\n[ssh]", toml_str(&stacks.display().to_string())), 1);
-    let text = text.replacen("stacks = [\"core\"]\n", &format!("stacks = [\"core\"]\nenv = {{ {} }}\n", node_env.join(", ")), 1);
+    let text = text.replacen(
+        "[ssh]",
+        &format!(
+            "stacks_dir = {}\n\n[ssh]",
+            toml_str(&stacks.display().to_string())
+        ),
+        1,
+    );
+    let text = text.replacen(
+        "stacks = [\"core\"]\n",
+        &format!("stacks = [\"core\"]\nenv = {{ {} }}\n", node_env.join(", ")),
+        1,
+    );
     let path = dir.join("inventory.toml");
     std::fs::write(&path, text).unwrap();
     path
@@ -137,24 +214,68 @@ fn toml_quote(v: &str) -> String {
 fn hostile_env_values_secrets_and_hook_arguments_arrive_as_data() {
     let dir = tempfile::tempdir().unwrap();
     let inventory = hostile_lab(dir.path());
-    Homectl::with_inventory(&inventory).args(["check"]).run().success();
-    let dry = Homectl::with_inventory(&inventory).args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD"), "--dry-run"]).run();
+    Homectl::with_inventory(&inventory)
+        .args(["check"])
+        .run()
+        .success();
+    let dry = Homectl::with_inventory(&inventory)
+        .args([
+            "deploy",
+            "core",
+            "--tag",
+            &lab_var("LAB_TAG_OLD"),
+            "--dry-run",
+        ])
+        .run();
     dry.success();
-    let run = Homectl::with_inventory(&inventory).args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")]).run();
+    let run = Homectl::with_inventory(&inventory)
+        .args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")])
+        .run();
     run.success();
     assert_no_canary();
 
-    let read = |var: &str| on_node_ok("core.lab.home.arpa", &format!("docker exec ktrdr-core-backend-1 sh -c 'printf %s \"${var}\"'"));
+    let read = |var: &str| {
+        on_node_ok(
+            "core.lab.home.arpa",
+            &format!("docker exec ktrdr-core-backend-1 sh -c 'printf %s \"${var}\"'"),
+        )
+    };
     for (name, value) in hostile_values() {
-        assert_eq!(read(&format!("STACK_{name}")), value, "STACK_{name} is not byte-exact");
-        assert_eq!(read(&format!("NODE_{name}")), value, "NODE_{name} is not byte-exact");
+        assert_eq!(
+            read(&format!("STACK_{name}")),
+            value,
+            "STACK_{name} is not byte-exact"
+        );
+        assert_eq!(
+            read(&format!("NODE_{name}")),
+            value,
+            "NODE_{name} is not byte-exact"
+        );
     }
-    let hook_arg = on_node_ok("core.lab.home.arpa", "docker exec ktrdr-core-backend-1 cat /data/hostile-arg");
-    assert_eq!(hook_arg, format!("$(touch {}); `touch {}` 'x' \"y\"\nz", canary("hook"), canary("hook2")));
+    let hook_arg = on_node_ok(
+        "core.lab.home.arpa",
+        "docker exec ktrdr-core-backend-1 cat /data/hostile-arg",
+    );
+    assert_eq!(
+        hook_arg,
+        format!(
+            "$(touch {}); `touch {}` 'x' \"y\"\nz",
+            canary("hook"),
+            canary("hook2")
+        )
+    );
     // The lab's hostile secret (API_KEY) too.
-    let vault: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{LAB}/op/vault.json")).unwrap()).unwrap();
-    assert_eq!(read("API_KEY"), vault["homelab/ktrdr-api/key"].as_str().unwrap());
+    let vault: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{LAB}/op/vault.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        read("API_KEY"),
+        vault["homelab/ktrdr-api/key"].as_str().unwrap()
+    );
     // Back to the plain lab stack.
-    Homectl::new().args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")]).run().success();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")])
+        .run()
+        .success();
     assert_no_canary();
 }

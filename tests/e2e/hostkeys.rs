@@ -9,7 +9,10 @@ use crate::common::*;
 fn ssh_config_with(dir: &Path, known_hosts: &str) -> String {
     let path = dir.join("known_hosts");
     std::fs::write(&path, known_hosts).unwrap();
-    let config = std::fs::read_to_string(SSH_CONFIG).unwrap().replace(&format!("{LAB}/ssh/known_hosts"), &path.display().to_string());
+    let config = std::fs::read_to_string(SSH_CONFIG).unwrap().replace(
+        &format!("{LAB}/ssh/known_hosts"),
+        &path.display().to_string(),
+    );
     let config_path = dir.join("ssh_config");
     std::fs::write(&config_path, config).unwrap();
     config_path.display().to_string()
@@ -17,8 +20,20 @@ fn ssh_config_with(dir: &Path, known_hosts: &str) -> String {
 
 fn ssh_check(run: &Run, node: &str) -> (bool, String) {
     let report = run.json();
-    let n = report["nodes"].as_array().unwrap().iter().find(|n| n["node"] == node).unwrap().clone();
-    (n["checks"]["ssh"]["ok"] == true, n["checks"]["ssh"]["detail"].as_str().unwrap_or("").to_string())
+    let n = report["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["node"] == node)
+        .unwrap()
+        .clone();
+    (
+        n["checks"]["ssh"]["ok"] == true,
+        n["checks"]["ssh"]["detail"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
+    )
 }
 
 #[test]
@@ -26,13 +41,29 @@ fn an_unknown_host_key_is_refused_under_strict_with_how_to_accept_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = ssh_config_with(dir.path(), "");
     let inventory = inventory_variant(dir.path(), &[(SSH_CONFIG, &config)]);
-    let run = Homectl::with_inventory(&inventory).args(["--json", "preflight", "core", "--tag", &lab_var("LAB_TAG_OLD")]).run();
+    let run = Homectl::with_inventory(&inventory)
+        .args([
+            "--json",
+            "preflight",
+            "core",
+            "--tag",
+            &lab_var("LAB_TAG_OLD"),
+        ])
+        .run();
     run.code(1);
     let (ok, detail) = ssh_check(&run, "node-a");
     assert!(!ok);
-    assert!(detail.contains("core.lab.home.arpa") && detail.contains("ssh-keyscan") && detail.contains("accept-new"), "{detail}");
+    assert!(
+        detail.contains("core.lab.home.arpa")
+            && detail.contains("ssh-keyscan")
+            && detail.contains("accept-new"),
+        "{detail}"
+    );
     // Nothing was added to known_hosts.
-    assert_eq!(std::fs::read_to_string(dir.path().join("known_hosts")).unwrap(), "");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("known_hosts")).unwrap(),
+        ""
+    );
 }
 
 #[test]
@@ -40,21 +71,46 @@ fn accept_new_trusts_a_first_key_then_checks_it() {
     let dir = tempfile::tempdir().unwrap();
     let config = ssh_config_with(dir.path(), "");
     // StrictHostKeyChecking in the lab's ssh_config would win over homectl's option.
-    let text = std::fs::read_to_string(&config).unwrap().replace("StrictHostKeyChecking yes", "");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("StrictHostKeyChecking yes", "");
     std::fs::write(&config, text).unwrap();
-    let inventory = inventory_variant(dir.path(), &[(SSH_CONFIG, &config), ("known_hosts = \"strict\"", "known_hosts = \"accept-new\"")]);
+    let inventory = inventory_variant(
+        dir.path(),
+        &[
+            (SSH_CONFIG, &config),
+            ("known_hosts = \"strict\"", "known_hosts = \"accept-new\""),
+        ],
+    );
     let tag = lab_var("LAB_TAG_OLD");
-    let first = Homectl::with_inventory(&inventory).args(["--json", "preflight", "core", "--tag", &tag]).run();
+    let first = Homectl::with_inventory(&inventory)
+        .args(["--json", "preflight", "core", "--tag", &tag])
+        .run();
     first.success();
     let learned = std::fs::read_to_string(dir.path().join("known_hosts")).unwrap();
-    assert!(learned.contains("ssh-ed25519"), "the first key was not recorded: {learned:?}");
+    assert!(
+        learned.contains("ssh-ed25519"),
+        "the first key was not recorded: {learned:?}"
+    );
 
     // Now the recorded key is replaced by another host's: refused.
     let other = std::fs::read_to_string(format!("{LAB}/ssh/known_hosts")).unwrap();
-    let other_key = other.lines().find(|l| l.starts_with("workers-b.lab.home.arpa")).unwrap().split_once(' ').unwrap().1.to_string();
-    let forged: String = learned.lines().map(|l| format!("{} {other_key}\n", l.split(' ').next().unwrap())).collect();
+    let other_key = other
+        .lines()
+        .find(|l| l.starts_with("workers-b.lab.home.arpa"))
+        .unwrap()
+        .split_once(' ')
+        .unwrap()
+        .1
+        .to_string();
+    let forged: String = learned
+        .lines()
+        .map(|l| format!("{} {other_key}\n", l.split(' ').next().unwrap()))
+        .collect();
     std::fs::write(dir.path().join("known_hosts"), forged).unwrap();
-    let second = Homectl::with_inventory(&inventory).args(["--json", "preflight", "core", "--tag", &tag]).run();
+    let second = Homectl::with_inventory(&inventory)
+        .args(["--json", "preflight", "core", "--tag", &tag])
+        .run();
     second.code(1);
     let (ok, detail) = ssh_check(&second, "node-a");
     assert!(!ok, "a changed key was accepted");

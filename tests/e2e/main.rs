@@ -4,11 +4,11 @@
 //! (`cargo test --test e2e -- --test-threads=1`; scripts/test does).
 
 mod common;
+mod deploy;
 mod faults;
 mod hostile;
 mod hostkeys;
 mod operate;
 mod preflight;
 mod rig;
-mod deploy;
 mod secrets;

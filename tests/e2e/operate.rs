@@ -8,7 +8,13 @@ use std::time::{Duration, Instant};
 use crate::common::*;
 
 fn rows(status: &serde_json::Value, node: &str) -> Vec<serde_json::Value> {
-    status["services"].as_array().unwrap().iter().filter(|r| r["node"] == node).cloned().collect()
+    status["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["node"] == node)
+        .cloned()
+        .collect()
 }
 
 /// Image digests the node itself reports for a container's image.
@@ -20,44 +26,85 @@ fn node_digests(host: &str, container_filter: &str) -> String {
 fn status_shows_tags_and_digests_of_every_node() {
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
-    Homectl::new().args(["deploy", "core", "--tag", &old]).run().success();
-    Homectl::new().args(["deploy", "workers", "--tag", &new, "--scale", "1"]).run().success();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &old])
+        .run()
+        .success();
+    Homectl::new()
+        .args(["deploy", "workers", "--tag", &new, "--scale", "1"])
+        .run()
+        .success();
 
     let run = Homectl::new().args(["--json", "status"]).run();
     run.success();
     let status = run.json();
     let core = rows(&status, "node-a");
-    let backend = core.iter().find(|r| r["service"] == "backend").expect("backend row");
+    let backend = core
+        .iter()
+        .find(|r| r["service"] == "backend")
+        .expect("backend row");
     assert_eq!(backend["tag"], old.as_str());
     assert_eq!(backend["state"], "running");
     assert_eq!(backend["health"], "healthy");
     let digest = backend["digest"].as_str().unwrap();
     assert!(digest.starts_with("sha256:"), "{backend}");
-    assert!(node_digests("core.lab.home.arpa", "label=com.docker.compose.service=backend").contains(digest), "the digest is the node's own");
-    for (node, host) in [("node-b", "workers-b.lab.home.arpa"), ("node-c", "workers-c.lab.home.arpa")] {
+    assert!(
+        node_digests(
+            "core.lab.home.arpa",
+            "label=com.docker.compose.service=backend"
+        )
+        .contains(digest),
+        "the digest is the node's own"
+    );
+    for (node, host) in [
+        ("node-b", "workers-b.lab.home.arpa"),
+        ("node-c", "workers-c.lab.home.arpa"),
+    ] {
         let workers = rows(&status, node);
-        let names: Vec<&str> = workers.iter().map(|r| r["service"].as_str().unwrap()).collect();
-        assert_eq!(names, ["backtest-worker-1", "training-worker-1"], "{node}: {status}");
+        let names: Vec<&str> = workers
+            .iter()
+            .map(|r| r["service"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            ["backtest-worker-1", "training-worker-1"],
+            "{node}: {status}"
+        );
         for r in &workers {
             assert_eq!(r["tag"], new.as_str());
             assert_eq!(r["scale"], 1);
             let d = r["digest"].as_str().unwrap();
-            assert!(node_digests(host, "label=com.docker.compose.project=ktrdr-workers").contains(d), "{node}: {d}");
+            assert!(
+                node_digests(host, "label=com.docker.compose.project=ktrdr-workers").contains(d),
+                "{node}: {d}"
+            );
         }
     }
     // The table has the same facts.
     let table = Homectl::new().args(["status", "workers"]).run();
     table.success();
-    assert!(table.stdout.contains(&new[..12]) && table.stdout.contains("node-c"), "{}", table.stdout);
+    assert!(
+        table.stdout.contains(&new[..12]) && table.stdout.contains("node-c"),
+        "{}",
+        table.stdout
+    );
 }
 
 #[test]
 fn history_lists_records_newest_first_without_secrets() {
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
-    Homectl::new().args(["deploy", "core", "--tag", &old]).run().success();
-    Homectl::new().args(["deploy", "core", "--tag", &new]).run().success();
-    let run = Homectl::new().args(["--json", "history", "core", "-n", "2"]).run();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &old])
+        .run()
+        .success();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &new])
+        .run()
+        .success();
+    let run = Homectl::new()
+        .args(["--json", "history", "core", "-n", "2"])
+        .run();
     run.success();
     let records = run.json();
     let records = records.as_array().unwrap();
@@ -65,20 +112,43 @@ fn history_lists_records_newest_first_without_secrets() {
     assert_eq!(records[0]["tag"], new.as_str());
     assert_eq!(records[1]["tag"], old.as_str());
     assert!(records[0]["time"].as_str() >= records[1]["time"].as_str());
-    assert!(!records[0]["images"]["backend"]["digests"].as_array().unwrap().is_empty());
-    let everything = Homectl::new().args(["--json", "history", "-n", "500"]).run();
+    assert!(!records[0]["images"]["backend"]["digests"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let everything = Homectl::new()
+        .args(["--json", "history", "-n", "500"])
+        .run();
     for secret in secret_values() {
-        assert!(!everything.all().contains(&secret), "a secret value is in the history");
+        assert!(
+            !everything.all().contains(&secret),
+            "a secret value is in the history"
+        );
     }
 }
 
 #[test]
 fn logs_streams_and_ends_on_ctrl_c_leaving_nothing_running() {
-    Homectl::new().args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")]).run().success();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")])
+        .run()
+        .success();
     let mut child = Command::new(env!("CARGO_BIN_EXE_homectl"))
         .current_dir(repo())
-        .env("PATH", format!("{LAB}/bin:{}", std::env::var("PATH").unwrap()))
-        .args(["-i", "inventory/lab.toml", "logs", "node-a", "backend", "-f", "--tail", "5"])
+        .env(
+            "PATH",
+            format!("{LAB}/bin:{}", std::env::var("PATH").unwrap()),
+        )
+        .args([
+            "-i",
+            "inventory/lab.toml",
+            "logs",
+            "node-a",
+            "backend",
+            "-f",
+            "--tail",
+            "5",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -90,7 +160,9 @@ fn logs_streams_and_ends_on_ctrl_c_leaving_nothing_running() {
             let _ = tx.send(line);
         }
     });
-    let line = rx.recv_timeout(Duration::from_secs(20)).expect("a log line");
+    let line = rx
+        .recv_timeout(Duration::from_secs(20))
+        .expect("a log line");
     assert!(line.contains("backend"), "{line}");
     assert!(remote_log_processes() > 0, "the stream runs on the node");
     unsafe_sigint(child.id());
@@ -99,44 +171,81 @@ fn logs_streams_and_ends_on_ctrl_c_leaving_nothing_running() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(start.elapsed() < Duration::from_secs(15), "logs did not end on Ctrl-C");
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "logs did not end on Ctrl-C"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert_eq!(status.code(), Some(130));
     std::thread::sleep(Duration::from_millis(500));
-    assert_eq!(remote_log_processes(), 0, "a logs process is left on the node");
+    assert_eq!(
+        remote_log_processes(),
+        0,
+        "a logs process is left on the node"
+    );
 }
 
 #[test]
 fn down_removes_exactly_what_was_selected() {
     let tag = lab_var("LAB_TAG_OLD");
-    Homectl::new().args(["deploy", "workers", "--tag", &tag, "--scale", "1"]).run().success();
+    Homectl::new()
+        .args(["deploy", "workers", "--tag", &tag, "--scale", "1"])
+        .run()
+        .success();
     // Without a terminal, down needs --yes.
-    Homectl::new().args(["down", "workers", "node-c"]).run().code(2);
+    Homectl::new()
+        .args(["down", "workers", "node-c"])
+        .run()
+        .code(2);
 
     // One service on the Compose v1 node.
-    Homectl::new().args(["down", "workers", "node-c", "training-worker-1", "--yes"]).run().success();
+    Homectl::new()
+        .args(["down", "workers", "node-c", "training-worker-1", "--yes"])
+        .run()
+        .success();
     let c = on_node_ok("workers-c.lab.home.arpa", "docker ps -a --format '{{.Label \"com.docker.compose.service\"}}' --filter label=com.docker.compose.project=ktrdr-workers");
     assert_eq!(c.trim(), "backtest-worker-1");
     // A whole stack on a Compose v2 node; node-c keeps its worker.
-    Homectl::new().args(["down", "workers", "node-b", "--yes"]).run().success();
-    let b = on_node_ok("workers-b.lab.home.arpa", "docker ps -aq --filter label=com.docker.compose.project=ktrdr-workers");
+    Homectl::new()
+        .args(["down", "workers", "node-b", "--yes"])
+        .run()
+        .success();
+    let b = on_node_ok(
+        "workers-b.lab.home.arpa",
+        "docker ps -aq --filter label=com.docker.compose.project=ktrdr-workers",
+    );
     assert_eq!(b.trim(), "");
-    let c = on_node_ok("workers-c.lab.home.arpa", "docker ps -q --filter label=com.docker.compose.project=ktrdr-workers");
+    let c = on_node_ok(
+        "workers-c.lab.home.arpa",
+        "docker ps -q --filter label=com.docker.compose.project=ktrdr-workers",
+    );
     assert_eq!(c.trim().lines().count(), 1);
-    let history = Homectl::new().args(["--json", "history", "node-b", "-n", "1"]).run().json();
+    let history = Homectl::new()
+        .args(["--json", "history", "node-b", "-n", "1"])
+        .run()
+        .json();
     assert_eq!(history[0]["kind"], "down");
     // Back to the usual state for the next tests.
-    Homectl::new().args(["deploy", "workers", "--tag", &tag, "--scale", "1"]).run().success();
+    Homectl::new()
+        .args(["deploy", "workers", "--tag", &tag, "--scale", "1"])
+        .run()
+        .success();
 }
 
 #[test]
 fn status_shows_a_node_that_is_down_as_unreachable() {
-    let pid = std::fs::read_to_string(format!("{LAB}/nodes/node-c/run/sshd.pid")).unwrap().trim().to_string();
+    let pid = std::fs::read_to_string(format!("{LAB}/nodes/node-c/run/sshd.pid"))
+        .unwrap()
+        .trim()
+        .to_string();
     assert!(Command::new("kill").arg(&pid).status().unwrap().success());
     std::thread::sleep(Duration::from_millis(300));
     let run = Homectl::new().args(["--json", "status"]).run();
-    let repaired = Command::new(repo().join("scripts/lab")).arg("up").output().unwrap();
+    let repaired = Command::new(repo().join("scripts/lab"))
+        .arg("up")
+        .output()
+        .unwrap();
     assert!(repaired.status.success(), "lab up did not repair node-c");
     run.code(1);
     let status = run.json();
@@ -151,36 +260,84 @@ fn unlock_names_a_lingering_holder_and_ends_it() {
     // lingering holder of a network partition, without the partition.
     let mut child = Command::new(env!("CARGO_BIN_EXE_homectl"))
         .current_dir(repo())
-        .env("PATH", format!("{LAB}/bin:{}", std::env::var("PATH").unwrap()))
+        .env(
+            "PATH",
+            format!("{LAB}/bin:{}", std::env::var("PATH").unwrap()),
+        )
         // The unhealthy tag keeps the deploy in its health wait for seconds.
-        .args(["-i", "inventory/lab.toml", "deploy", "workers", "node-b", "--no-rollback", "--tag", &lab_var("LAB_TAG_UNHEALTHY")])
+        .args([
+            "-i",
+            "inventory/lab.toml",
+            "deploy",
+            "workers",
+            "node-b",
+            "--no-rollback",
+            "--tag",
+            &lab_var("LAB_TAG_UNHEALTHY"),
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
     let start = Instant::now();
-    while on_node_ok("workers-b.lab.home.arpa", "flock -n /var/lib/homectl/lock true && echo free || echo held").trim() != "held" {
-        assert!(start.elapsed() < Duration::from_secs(20), "the deploy did not take the lock");
+    while on_node_ok(
+        "workers-b.lab.home.arpa",
+        "flock -n /var/lib/homectl/lock true && echo free || echo held",
+    )
+    .trim()
+        != "held"
+    {
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the deploy did not take the lock"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
-    Command::new("kill").args(["-STOP", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-STOP", &child.id().to_string()])
+        .status()
+        .unwrap();
 
-    let second = Homectl::new().args(["deploy", "workers", "node-b", "--tag", &lab_var("LAB_TAG_OLD")]).run();
+    let second = Homectl::new()
+        .args([
+            "deploy",
+            "workers",
+            "node-b",
+            "--tag",
+            &lab_var("LAB_TAG_OLD"),
+        ])
+        .run();
     second.code(1);
     assert!(second.all().contains("locked by"), "{}", second.all());
 
     let unlock = Homectl::new().args(["unlock", "node-b"]).run();
     unlock.success();
-    assert!(unlock.stdout.contains("was locked by") && unlock.stdout.contains("pid"), "{}", unlock.stdout);
+    assert!(
+        unlock.stdout.contains("was locked by") && unlock.stdout.contains("pid"),
+        "{}",
+        unlock.stdout
+    );
     Homectl::new().args(["unlock", "node-b"]).run().success();
 
     let _ = child.kill();
     let _ = child.wait();
-    Homectl::new().args(["deploy", "workers", "node-b", "--tag", &lab_var("LAB_TAG_OLD")]).run().success();
+    Homectl::new()
+        .args([
+            "deploy",
+            "workers",
+            "node-b",
+            "--tag",
+            &lab_var("LAB_TAG_OLD"),
+        ])
+        .run()
+        .success();
 }
 
 fn unsafe_sigint(pid: u32) {
-    Command::new("kill").args(["-INT", &pid.to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
 }
 
 /// Processes (host-wide: the lab's nodes share the host's pid namespace)
@@ -196,22 +353,42 @@ fn remote_log_processes() -> usize {
 
 /// Every secret value of the lab's op vault.
 pub fn secret_values() -> Vec<String> {
-    let vault: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(format!("{LAB}/op/vault.json")).unwrap()).unwrap();
-    vault.as_object().unwrap().values().filter_map(|v| v.as_str().map(str::to_string)).filter(|v| v.len() >= 6).collect()
+    let vault: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{LAB}/op/vault.json")).unwrap())
+            .unwrap();
+    vault
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .filter(|v| v.len() >= 6)
+        .collect()
 }
 
 #[test]
 fn state_folders_and_files_are_private_and_hold_no_secret() {
-    Homectl::new().args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")]).run().success();
-    let listing = on_node_ok("core.lab.home.arpa", "find /var/lib/homectl -printf '%m %y %p\\n'");
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")])
+        .run()
+        .success();
+    let listing = on_node_ok(
+        "core.lab.home.arpa",
+        "find /var/lib/homectl -printf '%m %y %p\\n'",
+    );
     for line in listing.lines() {
         let (mode, rest) = line.split_once(' ').unwrap();
         let expected = if rest.starts_with("d ") { "700" } else { "600" };
         assert_eq!(mode, expected, "{line}");
     }
-    let contents = on_node_ok("core.lab.home.arpa", "find /var/lib/homectl -type f -exec cat {} +");
+    let contents = on_node_ok(
+        "core.lab.home.arpa",
+        "find /var/lib/homectl -type f -exec cat {} +",
+    );
     for secret in secret_values() {
-        assert!(!contents.contains(&secret), "a secret value is in the node's state folder");
+        assert!(
+            !contents.contains(&secret),
+            "a secret value is in the node's state folder"
+        );
     }
 }
 
@@ -230,16 +407,31 @@ fn repush(from: &str, to: &str) {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(format!("{password}\n").as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
     assert!(child.wait().unwrap().success(), "re-push of {to} failed");
 }
 
 fn backend_image_id() -> String {
-    on_node_ok("core.lab.home.arpa", "docker inspect --format '{{.Image}}' ktrdr-core-backend-1").trim().to_string()
+    on_node_ok(
+        "core.lab.home.arpa",
+        "docker inspect --format '{{.Image}}' ktrdr-core-backend-1",
+    )
+    .trim()
+    .to_string()
 }
 
 fn backend_version() -> String {
-    on_node_ok("core.lab.home.arpa", "wget -qO- http://127.0.0.1:8000/version").trim().to_string()
+    on_node_ok(
+        "core.lab.home.arpa",
+        "wget -qO- http://127.0.0.1:8000/version",
+    )
+    .trim()
+    .to_string()
 }
 
 #[test]
@@ -247,9 +439,15 @@ fn rollback_brings_the_first_tag_back_by_digest_even_after_a_re_push() {
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
     let image = lab_var("LAB_IMAGE");
-    Homectl::new().args(["deploy", "core", "--tag", &old]).run().success();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &old])
+        .run()
+        .success();
     let old_id = backend_image_id();
-    Homectl::new().args(["deploy", "core", "--tag", &new]).run().success();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &new])
+        .run()
+        .success();
     assert_ne!(backend_image_id(), old_id);
 
     // The old tag now points at other content in the registry.
@@ -261,24 +459,44 @@ fn rollback_brings_the_first_tag_back_by_digest_even_after_a_re_push() {
         restore();
     }
     run.success();
-    assert_eq!(backend_image_id(), old_id, "rollback brought other content back");
+    assert_eq!(
+        backend_image_id(),
+        old_id,
+        "rollback brought other content back"
+    );
     assert_eq!(backend_version(), old);
 
     // Again, with the old image gone from the node: pulled by digest.
-    Homectl::new().args(["deploy", "core", "--tag", &new]).run().success();
-    on_node_ok("core.lab.home.arpa", &format!("docker rmi -f {old_id} >/dev/null"));
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &new])
+        .run()
+        .success();
+    on_node_ok(
+        "core.lab.home.arpa",
+        &format!("docker rmi -f {old_id} >/dev/null"),
+    );
     let run = Homectl::new().args(["rollback", "core", "backend"]).run();
     restore();
     run.success();
-    assert_eq!(backend_image_id(), old_id, "the digest pull brought other content");
+    assert_eq!(
+        backend_image_id(),
+        old_id,
+        "the digest pull brought other content"
+    );
     assert_eq!(backend_version(), old);
 
-    let history = Homectl::new().args(["--json", "history", "node-a", "-n", "1"]).run().json();
+    let history = Homectl::new()
+        .args(["--json", "history", "node-a", "-n", "1"])
+        .run()
+        .json();
     assert_eq!(history[0]["kind"], "rollback");
     assert_eq!(history[0]["tag"], old.as_str());
 
     // --to picks a tag.
-    Homectl::new().args(["rollback", "core", "--to", &new]).run().success();
+    Homectl::new()
+        .args(["rollback", "core", "--to", &new])
+        .run()
+        .success();
     assert_eq!(backend_version(), new);
 }
 
@@ -290,9 +508,21 @@ fn rollback_without_an_earlier_record_is_a_clear_error() {
         dir.path(),
         &[("stacks = [\"workers\"]\nscale = 1\nenv = { WORKER_PUBLIC_BASE_URL = \"http://workers-c", "stacks = [\"workers\"]\nstate_dir = \"/var/lib/homectl/fresh-test\"\nscale = 1\nenv = { WORKER_PUBLIC_BASE_URL = \"http://workers-c")],
     );
-    on_node_ok("workers-c.lab.home.arpa", "rm -rf /var/lib/homectl/fresh-test");
-    let run = Homectl::with_inventory(&inventory).args(["rollback", "workers", "node-c"]).run();
-    on_node_ok("workers-c.lab.home.arpa", "rm -rf /var/lib/homectl/fresh-test");
+    on_node_ok(
+        "workers-c.lab.home.arpa",
+        "rm -rf /var/lib/homectl/fresh-test",
+    );
+    let run = Homectl::with_inventory(&inventory)
+        .args(["rollback", "workers", "node-c"])
+        .run();
+    on_node_ok(
+        "workers-c.lab.home.arpa",
+        "rm -rf /var/lib/homectl/fresh-test",
+    );
     run.code(1);
-    assert!(run.stderr.contains("node-c") && run.stderr.contains("nothing to roll back to"), "{}", run.all());
+    assert!(
+        run.stderr.contains("node-c") && run.stderr.contains("nothing to roll back to"),
+        "{}",
+        run.all()
+    );
 }

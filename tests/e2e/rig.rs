@@ -32,7 +32,12 @@ fn ssh_with_input(host: &str, script: &str, stdin: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("ssh runs");
-    child.stdin.take().unwrap().write_all(stdin).expect("write ssh stdin");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin)
+        .expect("write ssh stdin");
     child.wait_with_output().expect("ssh finishes")
 }
 
@@ -60,7 +65,10 @@ fn ssh_ok(host: &str, script: &str) -> String {
 
 /// A name no other run uses.
 fn unique(prefix: &str) -> String {
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_nanos();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
     format!("{prefix}-{}-{}", std::process::id(), nanos % 1_000_000_000)
 }
 
@@ -87,7 +95,10 @@ impl Drop for Cleanup {
 /// Makes a tiny image on the node's own engine, from the host's busybox
 /// (the nodes share the host's files), without any registry.
 fn probe_image(host: &str, name: &str) {
-    ssh_ok(host, &format!("tar -C / -cf - bin/busybox | docker import - {name} >/dev/null"));
+    ssh_ok(
+        host,
+        &format!("tar -C / -cf - bin/busybox | docker import - {name} >/dev/null"),
+    );
 }
 
 #[test]
@@ -99,26 +110,45 @@ fn every_node_answers_over_ssh_as_itself_with_its_own_engine() {
         );
         let lines: Vec<&str> = out.lines().collect();
         assert_eq!(lines.first(), Some(&node), "hostname of {host}: {out}");
-        assert_eq!(lines.get(1), Some(&node), "the engine {host} reaches is not its own: {out}");
+        assert_eq!(
+            lines.get(1),
+            Some(&node),
+            "the engine {host} reaches is not its own: {out}"
+        );
         assert_eq!(
             lines.get(2).copied(),
             Some(format!("unix:///run/homectl-lab/{node}/docker.sock").as_str()),
             "DOCKER_HOST on {host}"
         );
-        assert_eq!(lines.get(3), Some(&"nameserver 127.0.0.1"), "{host} has a private resolv.conf: {out}");
+        assert_eq!(
+            lines.get(3),
+            Some(&"nameserver 127.0.0.1"),
+            "{host} has a private resolv.conf: {out}"
+        );
     }
 }
 
 #[test]
 fn an_image_on_node_b_is_absent_on_node_c() {
     let image = format!("homectl-rig-probe:{}", unique("engines"));
-    let _cleanup = Cleanup(vec![(NODE_B, format!("docker rmi -f {image} >/dev/null 2>&1"))]);
+    let _cleanup = Cleanup(vec![(
+        NODE_B,
+        format!("docker rmi -f {image} >/dev/null 2>&1"),
+    )]);
     probe_image(NODE_B, &image);
     ssh_ok(NODE_B, &format!("docker image inspect {image} >/dev/null"));
     for host in [NODE_C, NODE_A] {
         let out = ssh(host, &format!("docker image inspect {image}"));
-        assert!(!out.status.success(), "{image}, made on node-b, shows on {host}: {}", text(&out.stdout));
-        assert!(text(&out.stderr).contains("No such image"), "{host}: {}", text(&out.stderr));
+        assert!(
+            !out.status.success(),
+            "{image}, made on node-b, shows on {host}: {}",
+            text(&out.stdout)
+        );
+        assert!(
+            text(&out.stderr).contains("No such image"),
+            "{host}: {}",
+            text(&out.stderr)
+        );
     }
 }
 
@@ -136,15 +166,24 @@ fn compose_v2_on_node_a_and_b_only_v1_on_node_c() {
         text(&out.stderr)
     );
     let v1 = ssh_ok(NODE_C, "docker-compose version --short");
-    assert!(v1.trim().starts_with("1."), "docker-compose on node-c: {v1}");
+    assert!(
+        v1.trim().starts_with("1."),
+        "docker-compose on node-c: {v1}"
+    );
 }
 
 #[test]
 fn the_registry_needs_a_login_and_serves_the_tags() {
     let tag = lab_var("LAB_TAG_OLD");
-    let image = format!("{}/{}/ktrdr-backend:{tag}", lab_var("LAB_REGISTRY"), lab_var("LAB_NAMESPACE"));
+    let image = format!(
+        "{}/{}/ktrdr-backend:{tag}",
+        lab_var("LAB_REGISTRY"),
+        lab_var("LAB_NAMESPACE")
+    );
     // Remove the image afterwards only if this test brought it.
-    let had_it = ssh(NODE_B, &format!("docker image inspect {image}")).status.success();
+    let had_it = ssh(NODE_B, &format!("docker image inspect {image}"))
+        .status
+        .success();
     let _cleanup = Cleanup(if had_it {
         vec![]
     } else {
@@ -156,9 +195,16 @@ fn the_registry_needs_a_login_and_serves_the_tags() {
         NODE_B,
         &format!("d=$(mktemp -d /dev/shm/rig.XXXXXX); DOCKER_CONFIG=$d docker pull -q {image}; rc=$?; rm -rf \"$d\"; exit $rc"),
     );
-    assert!(!anonymous.status.success(), "pulled without a login: {}", text(&anonymous.stdout));
+    assert!(
+        !anonymous.status.success(),
+        "pulled without a login: {}",
+        text(&anonymous.stdout)
+    );
     let why = text(&anonymous.stderr);
-    assert!(why.contains("no basic auth credentials") || why.contains("unauthorized"), "{why}");
+    assert!(
+        why.contains("no basic auth credentials") || why.contains("unauthorized"),
+        "{why}"
+    );
 
     // With the lab's credentials, password on stdin, in a throw-away config.
     let password = std::fs::read(REGISTRY_PASSWORD).expect("the registry password");
@@ -171,8 +217,17 @@ fn the_registry_needs_a_login_and_serves_the_tags() {
         registry = lab_var("LAB_REGISTRY"),
     );
     let out = ssh_with_input(NODE_B, &script, &password);
-    assert!(out.status.success(), "login and pull failed ({}): {}", out.status, text(&out.stderr));
-    assert_eq!(text(&out.stdout).trim(), tag, "the image's /app/version is its tag");
+    assert!(
+        out.status.success(),
+        "login and pull failed ({}): {}",
+        out.status,
+        text(&out.stderr)
+    );
+    assert_eq!(
+        text(&out.stdout).trim(),
+        tag,
+        "the image's /app/version is its tag"
+    );
     // The throw-away config is gone and nothing was written to ~/.docker.
     let leftovers = ssh_ok(NODE_B, "ls -d /dev/shm/rig.* 2>/dev/null; grep -l 10.77.0.1 ~/.docker/config.json 2>/dev/null; true");
     assert_eq!(leftovers.trim(), "", "credentials left on node-b");
@@ -187,12 +242,25 @@ fn var_lib_homectl_is_private_to_each_node_and_seen_by_its_containers() {
         (NODE_B, format!("rm -f /var/lib/homectl/{file}")),
         (NODE_B, format!("docker rmi -f {image} >/dev/null 2>&1")),
     ]);
-    ssh_ok(NODE_B, &format!("printf %s {content} > /var/lib/homectl/{file}"));
-    assert_eq!(ssh_ok(NODE_B, &format!("cat /var/lib/homectl/{file}")), content);
+    ssh_ok(
+        NODE_B,
+        &format!("printf %s {content} > /var/lib/homectl/{file}"),
+    );
+    assert_eq!(
+        ssh_ok(NODE_B, &format!("cat /var/lib/homectl/{file}")),
+        content
+    );
 
     for host in [NODE_C, NODE_A] {
-        let seen = ssh_ok(host, &format!("test -e /var/lib/homectl/{file} && echo visible || echo absent"));
-        assert_eq!(seen.trim(), "absent", "node-b's /var/lib/homectl/{file} shows on {host}");
+        let seen = ssh_ok(
+            host,
+            &format!("test -e /var/lib/homectl/{file} && echo visible || echo absent"),
+        );
+        assert_eq!(
+            seen.trim(),
+            "absent",
+            "node-b's /var/lib/homectl/{file} shows on {host}"
+        );
     }
     assert!(
         !std::path::Path::new(&format!("/var/lib/homectl/{file}")).exists(),
@@ -205,7 +273,10 @@ fn var_lib_homectl_is_private_to_each_node_and_seen_by_its_containers() {
         NODE_B,
         &format!("docker run --rm -v /var/lib/homectl:/x {image} /bin/busybox cat /x/{file}"),
     );
-    assert_eq!(inside, content, "what a container on node-b sees in /var/lib/homectl");
+    assert_eq!(
+        inside, content,
+        "what a container on node-b sees in /var/lib/homectl"
+    );
 }
 
 #[test]
@@ -217,6 +288,14 @@ fn nodes_reach_each_other_and_the_registry_across_the_bridge() {
          curl -s -o /dev/null -w '%{http_code}' http://10.77.0.1:5000/v2/",
     );
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.first(), Some(&"SSH-2.0-"), "node-a's sshd from node-c: {out}");
-    assert_eq!(lines.get(1), Some(&"401"), "the registry from node-c: {out}");
+    assert_eq!(
+        lines.first(),
+        Some(&"SSH-2.0-"),
+        "node-a's sshd from node-c: {out}"
+    );
+    assert_eq!(
+        lines.get(1),
+        Some(&"401"),
+        "the registry from node-c: {out}"
+    );
 }

@@ -39,14 +39,18 @@ impl ArgvWatcher {
             let mut sampled = Sampled::default();
             let me = std::process::id().to_string();
             while !flag.load(Ordering::SeqCst) {
-                let Ok(dir) = std::fs::read_dir("/proc") else { break };
+                let Ok(dir) = std::fs::read_dir("/proc") else {
+                    break;
+                };
                 for entry in dir.flatten() {
                     let name = entry.file_name();
                     let Some(pid) = name.to_str() else { continue };
                     if !pid.bytes().all(|b| b.is_ascii_digit()) || pid == me {
                         continue;
                     }
-                    let Ok(argv) = std::fs::read(entry.path().join("cmdline")) else { continue };
+                    let Ok(argv) = std::fs::read(entry.path().join("cmdline")) else {
+                        continue;
+                    };
                     if argv.is_empty() {
                         continue;
                     }
@@ -58,7 +62,11 @@ impl ArgvWatcher {
                         sampled.leaks.push(format!("pid {pid}: {shown}"));
                     }
                     let text = String::from_utf8_lossy(&argv).replace('\0', " ");
-                    if (text.contains("docker-compose") || text.contains("compose ") || text.starts_with("docker pull ")) && sampled.compose.len() < 500 {
+                    if (text.contains("docker-compose")
+                        || text.contains("compose ")
+                        || text.starts_with("docker pull "))
+                        && sampled.compose.len() < 500
+                    {
                         sampled.compose.insert(text.chars().take(200).collect());
                     }
                 }
@@ -78,16 +86,22 @@ impl ArgvWatcher {
 
 /// Every regular file under `dir`, except the Docker engine's own data.
 fn node_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
-        let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
         if meta.is_dir() {
             // docker: --data-root, exec: --exec-root (containerd's state):
             // the Docker engine's own data, where the contract allows secrets
             // (a container's environment is in its config).
             let name = entry.file_name();
-            if dir.parent().is_some_and(|p| p.ends_with("nodes")) && (name == "docker" || name == "exec") {
+            if dir.parent().is_some_and(|p| p.ends_with("nodes"))
+                && (name == "docker" || name == "exec")
+            {
                 continue;
             }
             node_files(&path, out);
@@ -100,8 +114,16 @@ fn node_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 /// The registry credential as docker login stores it (base64 of user:password).
 fn registry_auth() -> String {
     let secrets = lab_secrets();
-    let user = secrets.iter().find(|(k, _)| k == "homelab/registry/username").map(|(_, v)| v.clone()).unwrap_or_else(|| "lab-ci".into());
-    let password = secrets.iter().find(|(k, _)| k == "homelab/registry/password").map(|(_, v)| v.clone()).expect("the registry password in the vault");
+    let user = secrets
+        .iter()
+        .find(|(k, _)| k == "homelab/registry/username")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| "lab-ci".into());
+    let password = secrets
+        .iter()
+        .find(|(k, _)| k == "homelab/registry/password")
+        .map(|(_, v)| v.clone())
+        .expect("the registry password in the vault");
     base64(format!("{user}:{password}").as_bytes())
 }
 
@@ -109,7 +131,11 @@ fn base64(bytes: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::new();
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
         for i in 0..4 {
             if i <= chunk.len() {
@@ -124,14 +150,25 @@ fn base64(bytes: &[u8]) -> String {
 
 /// A value from the vault by its path.
 fn secret(path: &str) -> String {
-    lab_secrets().into_iter().find(|(k, _)| k == path).map(|(_, v)| v).unwrap_or_else(|| panic!("{path} not in the vault"))
+    lab_secrets()
+        .into_iter()
+        .find(|(k, _)| k == path)
+        .map(|(_, v)| v)
+        .unwrap_or_else(|| panic!("{path} not in the vault"))
 }
 
 /// A container's variable, byte-exact (no printenv in the image: the
 /// container's own shell prints it; the value is in no argv).
 fn container_env(host: &str, container: &str, var: &str) -> Vec<u8> {
-    let out = on_node(host, &format!("docker exec {container} /bin/sh -c 'printf %s \"${var}\"'"));
-    assert!(out.status.success(), "{container} on {host}: {}", String::from_utf8_lossy(&out.stderr));
+    let out = on_node(
+        host,
+        &format!("docker exec {container} /bin/sh -c 'printf %s \"${var}\"'"),
+    );
+    assert!(
+        out.status.success(),
+        "{container} on {host}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     out.stdout
 }
 
@@ -153,15 +190,55 @@ fn secrets_never_in_argv_files_or_output_and_exact_in_the_containers() {
     );
 
     let watcher = ArgvWatcher::start();
-    let mut runs = Vec::new();
-    runs.push(("deploy core", Homectl::new().args(["deploy", "core", "--tag", &old]).run()));
-    runs.push(("deploy --json core", Homectl::new().args(["--json", "deploy", "core", "--tag", &new]).run()));
-    runs.push(("deploy workers", Homectl::new().args(["deploy", "workers", "--tag", &old, "--scale", "1"]).run()));
-    runs.push(("deploy --dry-run all", Homectl::new().args(["deploy", "all", "--tag", &new, "--dry-run"]).run()));
-    runs.push(("deploy --json --dry-run all", Homectl::new().args(["--json", "deploy", "all", "--tag", &new, "--dry-run"]).run()));
-    runs.push(("deploy -v core (hook prints secrets)", Homectl::with_inventory(&leaky_hook).args(["-v", "deploy", "core", "--tag", &old]).run()));
-    runs.push(("deploy --json core (hook prints secrets)", Homectl::with_inventory(&leaky_hook).args(["--json", "deploy", "core", "--tag", &old]).run()));
-    runs.push(("deploy core unhealthy (rollback)", Homectl::new().args(["deploy", "core", "--tag", "unhealthy"]).run()));
+    // Run in order: vec! evaluates its elements one after another.
+    let runs = vec![
+        (
+            "deploy core",
+            Homectl::new().args(["deploy", "core", "--tag", &old]).run(),
+        ),
+        (
+            "deploy --json core",
+            Homectl::new()
+                .args(["--json", "deploy", "core", "--tag", &new])
+                .run(),
+        ),
+        (
+            "deploy workers",
+            Homectl::new()
+                .args(["deploy", "workers", "--tag", &old, "--scale", "1"])
+                .run(),
+        ),
+        (
+            "deploy --dry-run all",
+            Homectl::new()
+                .args(["deploy", "all", "--tag", &new, "--dry-run"])
+                .run(),
+        ),
+        (
+            "deploy --json --dry-run all",
+            Homectl::new()
+                .args(["--json", "deploy", "all", "--tag", &new, "--dry-run"])
+                .run(),
+        ),
+        (
+            "deploy -v core (hook prints secrets)",
+            Homectl::with_inventory(&leaky_hook)
+                .args(["-v", "deploy", "core", "--tag", &old])
+                .run(),
+        ),
+        (
+            "deploy --json core (hook prints secrets)",
+            Homectl::with_inventory(&leaky_hook)
+                .args(["--json", "deploy", "core", "--tag", &old])
+                .run(),
+        ),
+        (
+            "deploy core unhealthy (rollback)",
+            Homectl::new()
+                .args(["deploy", "core", "--tag", "unhealthy"])
+                .run(),
+        ),
+    ];
     let sampled = watcher.finish();
 
     for (what, run) in &runs {
@@ -170,18 +247,38 @@ fn secrets_never_in_argv_files_or_output_and_exact_in_the_containers() {
             _ => 0,
         };
         assert_eq!(run.code, expected, "{what}:\n{}", run.all());
-        assert_eq!(find_secret(run.all().as_bytes(), &needles), None, "{what}: a secret in homectl's output");
+        assert_eq!(
+            find_secret(run.all().as_bytes(), &needles),
+            None,
+            "{what}: a secret in homectl's output"
+        );
     }
     // The hook's output is shown, its secrets as ***.
     let hook_run = &runs[5].1;
-    assert!(hook_run.all().contains("db=***") && hook_run.all().contains("api=***"), "the failed hook's output, masked:\n{}", hook_run.all());
+    assert!(
+        hook_run.all().contains("db=***") && hook_run.all().contains("api=***"),
+        "the failed hook's output, masked:\n{}",
+        hook_run.all()
+    );
     // The dry run shows the secret variables, as ***.
     assert!(runs[3].1.stdout.contains("***"), "{}", runs[3].1.stdout);
 
-    assert!(sampled.leaks.is_empty(), "secrets in argv:\n{}", sampled.leaks.join("\n"));
-    assert!(sampled.sweeps > 100, "the watcher sampled only {} times", sampled.sweeps);
+    assert!(
+        sampled.leaks.is_empty(),
+        "secrets in argv:\n{}",
+        sampled.leaks.join("\n")
+    );
+    assert!(
+        sampled.sweeps > 100,
+        "the watcher sampled only {} times",
+        sampled.sweeps
+    );
     let seen = |what: &str| sampled.compose.iter().any(|c| c.contains(what));
-    assert!(seen(" up ") && seen(" run ") && seen(" pull "), "the watcher did not see the deploys' compose commands: {:?}", sampled.compose);
+    assert!(
+        seen(" up ") && seen(" run ") && seen(" pull "),
+        "the watcher did not see the deploys' compose commands: {:?}",
+        sampled.compose
+    );
 
     // No secret in any file of the nodes (outside Docker's own data), no
     // registry credential in any form.
@@ -190,31 +287,69 @@ fn secrets_never_in_argv_files_or_output_and_exact_in_the_containers() {
     for (node, host) in NODES {
         let mut files = Vec::new();
         node_files(&Path::new(LAB).join("nodes").join(node), &mut files);
-        assert!(files.iter().any(|f| f.ends_with("history.jsonl")), "{node}: no history.jsonl among its files: the scan missed the state folder");
+        assert!(
+            files.iter().any(|f| f.ends_with("history.jsonl")),
+            "{node}: no history.jsonl among its files: the scan missed the state folder"
+        );
         for file in files {
-            let Ok(bytes) = std::fs::read(&file) else { continue };
-            assert_eq!(find_secret(&bytes, &file_needles), None, "a secret in {}", file.display());
+            let Ok(bytes) = std::fs::read(&file) else {
+                continue;
+            };
+            assert_eq!(
+                find_secret(&bytes, &file_needles),
+                None,
+                "a secret in {}",
+                file.display()
+            );
         }
-        let left = on_node_ok(host, "ls -d /dev/shm/homectl-docker.* ~/.docker/config.json 2>/dev/null || true");
+        let left = on_node_ok(
+            host,
+            "ls -d /dev/shm/homectl-docker.* ~/.docker/config.json 2>/dev/null || true",
+        );
         assert_eq!(left.trim(), "", "registry credentials left on {node}");
         // The node's temporary folders and state, as the node sees them.
         let listing = on_node(host, "cat /var/lib/homectl/history.jsonl /var/lib/homectl/stacks/*/* /tmp/* /var/tmp/* 2>/dev/null");
-        assert_eq!(find_secret(&listing.stdout, &file_needles), None, "a secret in {node}'s state or temporary files");
+        assert_eq!(
+            find_secret(&listing.stdout, &file_needles),
+            None,
+            "a secret in {node}'s state or temporary files"
+        );
     }
 
     // The values arrive byte-exact: the multi-line one and the hostile one.
-    Homectl::new().args(["deploy", "core", "--tag", &old]).run().success();
-    for (var, path) in [("TLS_KEY", "homelab/ktrdr-tls/key"), ("API_KEY", "homelab/ktrdr-api/key"), ("DB_PASSWORD", "homelab/ktrdr-db/password")] {
-        assert_eq!(String::from_utf8_lossy(&container_env(CORE, "ktrdr-core-backend-1", var)), secret(path), "{var} in the backend");
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &old])
+        .run()
+        .success();
+    for (var, path) in [
+        ("TLS_KEY", "homelab/ktrdr-tls/key"),
+        ("API_KEY", "homelab/ktrdr-api/key"),
+        ("DB_PASSWORD", "homelab/ktrdr-db/password"),
+    ] {
+        assert_eq!(
+            String::from_utf8_lossy(&container_env(CORE, "ktrdr-core-backend-1", var)),
+            secret(path),
+            "{var} in the backend"
+        );
     }
-    assert_eq!(String::from_utf8_lossy(&container_env(CORE, "ktrdr-core-db-1", "DB_PASSWORD")), secret("homelab/ktrdr-db/password"));
+    assert_eq!(
+        String::from_utf8_lossy(&container_env(CORE, "ktrdr-core-db-1", "DB_PASSWORD")),
+        secret("homelab/ktrdr-db/password")
+    );
     for node in ["node-b", "node-c"] {
         let host = host_of(node);
         let name = on_node_ok(host, "docker ps --filter label=com.docker.compose.project=ktrdr-workers --filter label=com.docker.compose.service=backtest-worker-1 --format '{{.Names}}'");
-        assert_eq!(String::from_utf8_lossy(&container_env(host, name.trim(), "KTRDR_API_KEY")), secret("homelab/ktrdr-api/key"), "{node}");
+        assert_eq!(
+            String::from_utf8_lossy(&container_env(host, name.trim(), "KTRDR_API_KEY")),
+            secret("homelab/ktrdr-api/key"),
+            "{node}"
+        );
     }
     // The hostile value was data: nothing it names was run.
     for (_, host) in NODES {
-        assert_eq!(on_node_ok(host, "ls /tmp/pwned /tmp/pwned2 2>/dev/null || true").trim(), "");
+        assert_eq!(
+            on_node_ok(host, "ls /tmp/pwned /tmp/pwned2 2>/dev/null || true").trim(),
+            ""
+        );
     }
 }
