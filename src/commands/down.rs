@@ -107,7 +107,7 @@ async fn down_node(
             let step = Step::new(
                 format!("down {}", s.stack),
                 format!(
-                    "PROJECT={} SERVICES={}\n{DOWN}",
+                    "HC_PROJECT={} HC_SERVICES={}\n{DOWN}",
                     quote(&project),
                     quote(&services.join(" "))
                 ),

@@ -12,7 +12,7 @@ use crate::plan::{self};
 use crate::remote::Step;
 use crate::report::status_table::render_history;
 
-const READ: &str = "[ -f \"$HOMECTL_STATE/history.jsonl\" ] && tail -n \"$HISTORY_LINES\" \"$HOMECTL_STATE/history.jsonl\" | sed 's/^/HISTORY /'; exit 0";
+const READ: &str = "[ -f \"$HOMECTL_STATE/history.jsonl\" ] && tail -n \"$HC_HISTORY_LINES\" \"$HOMECTL_STATE/history.jsonl\" | sed 's/^/HISTORY /'; exit 0";
 
 pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
@@ -24,7 +24,7 @@ pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result
         .map(|n| {
             (
                 n.node.clone(),
-                Step::new("history", format!("HISTORY_LINES={limit}\n{READ}")),
+                Step::new("history", format!("HC_HISTORY_LINES={limit}\n{READ}")),
             )
         })
         .collect();

@@ -89,7 +89,7 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
                 script.push_str(&format!("export {k}=\n"));
             }
             let file = format!("{state_dir}/stacks/{}/compose.yml", stack.name);
-            let mut cmd = format!("$COMPOSE -p {} -f {} {} logs --no-color", quote(&plan.project), quote(&file), plan.profiles.join(" "));
+            let mut cmd = format!("$HC_COMPOSE -p {} -f {} {} logs --no-color", quote(&plan.project), quote(&file), plan.profiles.join(" "));
             if args.follow {
                 cmd.push_str(" -f");
             }
@@ -102,8 +102,8 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
             commands.push(format!("if [ -f {f} ]; then {cmd} & else echo 'stack {s} is not deployed on this node'; fi", f = quote(&file), s = stack.name));
         }
         script.push_str(crate::remote::preflight_step::LIB);
-        script.push_str("hc_find_compose || { echo \"no Compose on the node\"; exit 1; }\nhc_compose_command\nexport COMPOSE\n");
-        script.push_str(&format!("COMPOSE_CMDS={}\n", quote(&format!("{}\nwait", commands.join("\n")))));
+        script.push_str("hc_find_compose || { echo \"no Compose on the node\"; exit 1; }\nhc_compose_command\nexport HC_COMPOSE\n");
+        script.push_str(&format!("HC_COMPOSE_CMDS={}\n", quote(&format!("{}\nwait", commands.join("\n")))));
         script.push_str(LOGS);
 
         let mut child = session

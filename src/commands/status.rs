@@ -33,7 +33,7 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
                 n.node.clone(),
                 Step::new(
                     "status",
-                    format!("PROJECTS={}\n{STATUS}", quote(&projects.join("\n"))),
+                    format!("HC_PROJECTS={}\n{STATUS}", quote(&projects.join("\n"))),
                 ),
             )
         })

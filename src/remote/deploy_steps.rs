@@ -29,7 +29,7 @@ pub struct Login<'a> {
 pub fn state_step(projects: &[String]) -> Step {
     Step::new(
         "state",
-        format!("{LIB}PROJECTS={}\n{STATE}", quote(&projects.join("\n"))),
+        format!("{LIB}HC_PROJECTS={}\n{STATE}", quote(&projects.join("\n"))),
     )
 }
 
@@ -48,7 +48,7 @@ pub fn compose_of_state(output: &str) -> Option<String> {
 /// look again: finding v1 costs a Python start (about a second) per step.
 pub fn with_compose(mut step: Step, compose: Option<&str>) -> Step {
     if let Some(compose) = compose {
-        step.script = format!("HC_COMPOSE={}\n{}", quote(compose), step.script);
+        step.script = format!("HC_KNOWN_COMPOSE={}\n{}", quote(compose), step.script);
     }
     step
 }
@@ -59,22 +59,24 @@ pub fn stage_step(deploy: &StackDeploy, compose_text: &str) -> Step {
         format!("stage {}", deploy.stack),
         format!("{}{STAGE}", dir_line(deploy)),
     )
-    .with_data("TEXT", Payload::Plain(compose_text.to_string()))
+    .with_data("HC_TEXT", Payload::Plain(compose_text.to_string()))
 }
 
 /// Registry login on a tmpfs and `pull` of the services to deploy.
 pub fn pull_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login) -> Step {
     let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("pull {}", deploy.stack));
     step.script = format!(
-        "{prologue}hc_data PASSWORD\nSERVER={} USERNAME={} SERVICES={} IMAGE_REFS={} PULL_REFS={}\n{PULL}",
+        "{prologue}hc_data HC_PASSWORD\nHC_SERVER={} HC_USERNAME={} HC_SERVICES={} HC_IMAGE_REFS={} HC_PULL_REFS={}\n{PULL}",
         quote(login.server),
         quote(login.username),
         quote(&deploy.services.join(" ")),
         quote(&deploy.image_refs.join(" ")),
         quote(&deploy.pull_refs.as_deref().unwrap_or_default().join(" ")),
     );
-    step.data
-        .push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
+    step.data.push((
+        "HC_PASSWORD".into(),
+        Payload::Secret(login.password.clone()),
+    ));
     step
 }
 
@@ -82,14 +84,14 @@ pub fn pull_step(deploy: &StackDeploy, secrets: &Secrets, login: &Login) -> Step
 /// references that run and prints what each names now (`REF ref id`).
 pub fn verify_step(stack: &str, login: &Login, refs: &[String], url: Option<&str>) -> Step {
     let script = format!(
-        "{LIB}hc_data PASSWORD\nSERVER={} USERNAME={} REFS={} URL={}\n{VERIFY}",
+        "{LIB}hc_data HC_PASSWORD\nHC_SERVER={} HC_USERNAME={} HC_REFS={} HC_URL={}\n{VERIFY}",
         quote(login.server),
         quote(login.username),
         quote(&refs.join(" ")),
         quote(url.unwrap_or(""))
     );
     Step::new(format!("verify {stack}"), script)
-        .with_data("PASSWORD", Payload::Secret(login.password.clone()))
+        .with_data("HC_PASSWORD", Payload::Secret(login.password.clone()))
 }
 
 /// Whether the verify step found the stack's health URL answering (true
@@ -123,13 +125,15 @@ pub fn pin_step(
         .map(|(id, digest, local)| format!("{id} {digest} {local}"))
         .collect();
     step.script = format!(
-        "{prologue}hc_data PASSWORD\nSERVER={} USERNAME={} PINS={}\n{PIN}",
+        "{prologue}hc_data HC_PASSWORD\nHC_SERVER={} HC_USERNAME={} HC_PINS={}\n{PIN}",
         quote(login.server),
         quote(login.username),
         quote(&triples.join(" ")),
     );
-    step.data
-        .push(("PASSWORD".into(), Payload::Secret(login.password.clone())));
+    step.data.push((
+        "HC_PASSWORD".into(),
+        Payload::Secret(login.password.clone()),
+    ));
     step
 }
 
@@ -154,7 +158,7 @@ pub fn hook_steps(deploy: &StackDeploy, secrets: &Secrets) -> Vec<Step> {
                 "--no-deps"
             };
             step.script = format!(
-                "{prologue}SERVICE={} RUN_ARGS={run_args}\nset -- {}\n{HOOK}",
+                "{prologue}HC_SERVICE={} HC_RUN_ARGS={run_args}\nset -- {}\n{HOOK}",
                 quote(&hook.service),
                 args.join(" ")
             );
@@ -167,7 +171,7 @@ pub fn hook_steps(deploy: &StackDeploy, secrets: &Secrets) -> Vec<Step> {
 pub fn up_step(deploy: &StackDeploy, secrets: &Secrets) -> Step {
     let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("up {}", deploy.stack));
     step.script = format!(
-        "{prologue}UP_ARGS={} REMOVE={} START={}\n{UP}",
+        "{prologue}HC_UP_ARGS={} HC_REMOVE={} HC_START={}\n{UP}",
         quote(&deploy.up_args.join(" ")),
         quote(&deploy.remove.join(" ")),
         starts_something(deploy) as u8,
@@ -187,7 +191,7 @@ pub fn health_step(deploy: &StackDeploy, url: Option<&str>, timeout_secs: u64) -
     Step::new(
         format!("health {}", deploy.stack),
         format!(
-            "{LIB}PROJECT={} WAIT={} REPORT={} URL={} TIMEOUT={timeout_secs}\n{HEALTH}",
+            "{LIB}HC_PROJECT={} HC_WAIT={} HC_REPORT={} HC_URL={} HC_TIMEOUT={timeout_secs}\n{HEALTH}",
             quote(&deploy.project),
             quote(&deploy.services.join(" ")),
             quote(&deploy.services.join(" ")),
@@ -209,7 +213,7 @@ pub fn rollback_step(
         compose_prologue(deploy, secrets, &format!("rollback {}", deploy.stack));
     let pairs: Vec<String> = retag.iter().map(|(id, r)| format!("{id} {r}")).collect();
     step.script = format!(
-        "{prologue}export IMAGE_TAG={}\nUP_ARGS={} REMOVE={} START={} RETAG={}\n{ROLLBACK}",
+        "{prologue}export IMAGE_TAG={}\nHC_UP_ARGS={} HC_REMOVE={} HC_START={} HC_RETAG={}\n{ROLLBACK}",
         quote(rollback_tag),
         quote(&deploy.up_args.join(" ")),
         quote(&deploy.remove.join(" ")),
@@ -221,11 +225,14 @@ pub fn rollback_step(
 
 /// Appends a history record (JSON, no secrets).
 pub fn record_step(record_json: &str) -> Step {
-    Step::new("record", RECORD).with_data("RECORD", Payload::Plain(record_json.to_string()))
+    Step::new("record", RECORD).with_data("HC_RECORD", Payload::Plain(record_json.to_string()))
 }
 
 fn dir_line(deploy: &StackDeploy) -> String {
-    format!("DIR=\"$HOMECTL_STATE/stacks/\"{}\n", quote(&deploy.stack))
+    format!(
+        "HC_DIR=\"$HOMECTL_STATE/stacks/\"{}\n",
+        quote(&deploy.stack)
+    )
 }
 
 /// Variables, secrets (read from stdin, exported to compose only through
@@ -245,12 +252,12 @@ fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (Str
         step.data.push((key.clone(), Payload::Secret(value)));
     }
     script.push_str(&format!(
-        "PROJECT={} PROFILES={}\n",
+        "HC_PROJECT={} HC_PROFILES={}\n",
         quote(&deploy.project),
         quote(&deploy.profiles.join(" "))
     ));
     script.push_str(&dir_line(deploy));
-    script.push_str("if [ -n \"${HC_COMPOSE:-}\" ]; then COMPOSE=$HC_COMPOSE\nelse hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\nfi\nhc_compose_command\n");
+    script.push_str("if [ -n \"${HC_KNOWN_COMPOSE:-}\" ]; then HC_COMPOSE=$HC_KNOWN_COMPOSE\nelse hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\nfi\nhc_compose_command\n");
     (script, step)
 }
 
@@ -277,7 +284,7 @@ mod tests {
         let stubs = "hc_tmpfs_docker_config() { HC_DOCKER_CONFIG=$(mktemp -d); echo '{}' > \"$HC_DOCKER_CONFIG/config.json\"; }\n\
                      hc_login() { :; }\nhc_drop_docker_config() { rm -rf \"$HC_DOCKER_CONFIG\"; }\n";
         let script = format!(
-            "{LIB}{stubs}SERVER=s USERNAME=u PASSWORD=p REFS=r:1 URL={}\n{VERIFY}",
+            "{LIB}{stubs}HC_SERVER=s HC_USERNAME=u HC_PASSWORD=p HC_REFS=r:1 HC_URL={}\n{VERIFY}",
             quote(url)
         );
         let out = std::process::Command::new("/bin/sh")
@@ -336,8 +343,11 @@ mod tests {
 
     #[test]
     fn a_known_compose_is_set_before_the_script() {
-        let step = with_compose(Step::new("up", "echo $COMPOSE"), Some("docker compose"));
-        assert_eq!(step.script, "HC_COMPOSE='docker compose'\necho $COMPOSE");
+        let step = with_compose(Step::new("up", "echo $HC_COMPOSE"), Some("docker compose"));
+        assert_eq!(
+            step.script,
+            "HC_KNOWN_COMPOSE='docker compose'\necho $HC_COMPOSE"
+        );
         assert_eq!(with_compose(Step::new("up", "x"), None).script, "x");
     }
 }

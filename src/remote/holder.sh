@@ -25,13 +25,14 @@ hc_frame() {
 
 # For steps: hc_data VAR reads the next data frame into VAR.
 hc_data() {
-    hc_frame && [ "$hc_kind" = data ] || { echo "homectl: expected a data frame" >&2; exit 70; }
+    if ! hc_frame || [ "$hc_kind" != data ]; then echo "homectl: expected a data frame" >&2; exit 70; fi
     eval "$1=\$hc_payload"
 }
 
 # The first folder that can be created and written is the state folder.
 hc_state=
 for hc_dir in "$@"; do
+    # shellcheck disable=SC2088 # the candidate is written "~/..." literally; it is expanded here
     case $hc_dir in "~/"*) hc_dir=$HOME/${hc_dir#"~/"} ;; esac
     if mkdir -p "$hc_dir" 2>/dev/null && chmod 700 "$hc_dir" 2>/dev/null && [ -w "$hc_dir" ]; then
         hc_state=$hc_dir

@@ -28,7 +28,7 @@ pub fn preflight_step(input: &PreflightInput) -> Step {
         script.push_str(&format!("export {name}={}\n", quote(value)));
     }
     script.push_str(&format!(
-        "SERVER={} USERNAME={} PROBE={} REFS={} STACKS={}\n",
+        "HC_SERVER={} HC_USERNAME={} HC_PROBE={} HC_REFS={} HC_STACKS={}\n",
         quote(input.server),
         quote(input.username),
         u8::from(input.probe),
@@ -45,10 +45,10 @@ pub fn preflight_step(input: &PreflightInput) -> Step {
     script.push_str(LIB);
     script.push_str(PREFLIGHT);
     let mut step = Step::new("preflight", script)
-        .with_data("PASSWORD", Payload::Secret(input.password.clone()));
+        .with_data("HC_PASSWORD", Payload::Secret(input.password.clone()));
     for (i, (_, text)) in input.stacks.iter().enumerate() {
         step = step.with_data(
-            &format!("COMPOSE_TEXT_{}", i + 1),
+            &format!("HC_COMPOSE_TEXT_{}", i + 1),
             Payload::Plain(text.clone()),
         );
     }

@@ -2,22 +2,23 @@
 # busybox ash). Prepended to every step that needs them.
 
 # Picks the node's Compose: v2 (`docker compose`) if present, else v1.
-# Sets COMPOSE and COMPOSE_VERSION; returns 1 if neither exists.
+# Sets HC_COMPOSE and HC_COMPOSE_VERSION; returns 1 if neither exists.
 hc_find_compose() {
-    if COMPOSE_VERSION=$(docker compose version --short 2>/dev/null) && [ -n "$COMPOSE_VERSION" ]; then
-        COMPOSE="docker compose" COMPOSE_MAJOR=2
-    elif COMPOSE_VERSION=$(docker-compose version --short 2>/dev/null) && [ -n "$COMPOSE_VERSION" ]; then
-        COMPOSE=docker-compose COMPOSE_MAJOR=1
+    if HC_COMPOSE_VERSION=$(docker compose version --short 2>/dev/null) && [ -n "$HC_COMPOSE_VERSION" ]; then
+        HC_COMPOSE="docker compose" HC_COMPOSE_MAJOR=2
+    elif HC_COMPOSE_VERSION=$(docker-compose version --short 2>/dev/null) && [ -n "$HC_COMPOSE_VERSION" ]; then
+        # shellcheck disable=SC2034 # HC_COMPOSE_MAJOR is read by the steps that include this file
+        HC_COMPOSE=docker-compose HC_COMPOSE_MAJOR=1
     else
         return 1
     fi
 }
 
 # Which Compose the node has, without its version: finding v1's version
-# costs a Python start (about a second). Sets COMPOSE, or returns 1.
+# costs a Python start (about a second). Sets HC_COMPOSE, or returns 1.
 hc_which_compose() {
-    if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"
-    elif command -v docker-compose >/dev/null 2>&1; then COMPOSE=docker-compose
+    if docker compose version >/dev/null 2>&1; then HC_COMPOSE="docker compose"
+    elif command -v docker-compose >/dev/null 2>&1; then HC_COMPOSE=docker-compose
     else return 1
     fi
 }
@@ -38,12 +39,12 @@ hc_v1_stdlib_distutils() {
     [ -f "/usr/lib/${hc_py##*/}/distutils/__init__.py" ]
 }
 
-# How to start the node's Compose, from COMPOSE ("docker compose" or
+# How to start the node's Compose, from HC_COMPOSE ("docker compose" or
 # "docker-compose"): v1 started with the stdlib distutils where it has them.
 # Every step that starts Compose (and preflight, for v1) goes through this.
 hc_compose_command() {
-    if [ "$COMPOSE" = docker-compose ] && hc_v1_stdlib_distutils "$(command -v docker-compose)"; then
-        COMPOSE="env SETUPTOOLS_USE_DISTUTILS=stdlib docker-compose"
+    if [ "$HC_COMPOSE" = docker-compose ] && hc_v1_stdlib_distutils "$(command -v docker-compose)"; then
+        HC_COMPOSE="env SETUPTOOLS_USE_DISTUTILS=stdlib docker-compose"
     fi
 }
 
@@ -62,13 +63,14 @@ hc_http_ok() { # URL
 # failure); the caller removes it (hc_drop_docker_config, also on EXIT).
 hc_tmpfs_docker_config() {
     for hc_base in "${XDG_RUNTIME_DIR:-}" /dev/shm "/run/user/$(id -u)"; do
-        [ -n "$hc_base" ] && [ -d "$hc_base" ] && [ -w "$hc_base" ] || continue
+        if [ -z "$hc_base" ] || [ ! -d "$hc_base" ] || [ ! -w "$hc_base" ]; then continue; fi
         [ "$(stat -f -c %T "$hc_base" 2>/dev/null)" = tmpfs ] || continue
         HC_DOCKER_CONFIG=$(mktemp -d "$hc_base/homectl-docker.XXXXXX") || continue
         # A per-user Compose plugin lives in ~/.docker/cli-plugins: keep it visible.
         [ -d "$HOME/.docker/cli-plugins" ] && ln -s "$HOME/.docker/cli-plugins" "$HC_DOCKER_CONFIG/cli-plugins"
         return 0
     done
+    # shellcheck disable=SC2034 # HC_WHY is read by the steps that include this file
     HC_WHY="no writable tmpfs for the registry login (tried \$XDG_RUNTIME_DIR, /dev/shm, /run/user/$(id -u))"
     return 1
 }
@@ -87,7 +89,7 @@ hc_login() { # SERVER USER PASSWORD
 # `--insecure` when the engine treats the registry as insecure (plain
 # HTTP), as `docker pull` would; the manifest commands do not ask it.
 hc_insecure_flag() { # SERVER
-    case " $(docker info --format '{{range $k, $v := .RegistryConfig.IndexConfigs}}{{if not $v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null) " in
+    case " $(docker info --format '{{range $k, $hc_v := .RegistryConfig.IndexConfigs}}{{if not $hc_v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null) " in
         *" $1 "*) echo --insecure ;;
     esac
 }
@@ -99,6 +101,7 @@ hc_remove() {
     shift
     for hc_service in "$@"; do
         hc_ids=$(docker ps -aq --filter "label=com.docker.compose.project=$hc_project" --filter "label=com.docker.compose.service=$hc_service")
+        # shellcheck disable=SC2086 # container ids, one a word
         [ -z "$hc_ids" ] || docker rm -f $hc_ids >/dev/null || return 1
     done
 }

@@ -1,30 +1,31 @@
 # Logs in with a throw-away Docker config on a tmpfs and pulls the images
 # of the services to deploy. The config is removed whatever happens.
-# Set before this: SERVER, USERNAME, PROJECT, DIR, PROFILES, SERVICES,
-# IMAGE_REFS, PULL_REFS (the images, when homectl knows them; else Compose
+# Set before this: HC_SERVER, HC_USERNAME, HC_PROJECT, HC_DIR, HC_PROFILES, HC_SERVICES,
+# HC_IMAGE_REFS, HC_PULL_REFS (the images, when homectl knows them; else Compose
 # pulls). Data frame: the registry password (read by the caller).
 # Prints: IMAGE REF IMAGE_ID for each app image after the pull.
 # No services (a selection all above the scale): nothing to pull; a bare
 # `pull` would pull every image of the stack.
-[ -n "$SERVICES" ] || exit 0
+[ -n "$HC_SERVICES" ] || exit 0
 trap 'hc_drop_docker_config' EXIT INT TERM
 hc_tmpfs_docker_config || { echo "$HC_WHY"; exit 1; }
-if ! out=$(hc_login "$SERVER" "$USERNAME" "$PASSWORD") || [ ! -s "$HC_DOCKER_CONFIG/config.json" ]; then
-    echo "registry login to $SERVER as $USERNAME failed: $out"
+if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD") || [ ! -s "$HC_DOCKER_CONFIG/config.json" ]; then
+    echo "registry login to $HC_SERVER as $HC_USERNAME failed: $hc_out"
     exit 1
 fi
-if [ -n "$PULL_REFS" ]; then
+if [ -n "$HC_PULL_REFS" ]; then
     # The images are known: `docker pull` them side by side (no Compose start).
-    pids=
-    for ref in $PULL_REFS; do
-        DOCKER_CONFIG=$HC_DOCKER_CONFIG docker pull -q "$ref" >/dev/null &
-        pids="$pids $!"
+    hc_pids=
+    for hc_ref in $HC_PULL_REFS; do
+        DOCKER_CONFIG=$HC_DOCKER_CONFIG docker pull -q "$hc_ref" >/dev/null &
+        hc_pids="$hc_pids $!"
     done
-    for pid in $pids; do wait "$pid" || exit 1; done
+    for hc_pid in $hc_pids; do wait "$hc_pid" || exit 1; done
 else
-    DOCKER_CONFIG=$HC_DOCKER_CONFIG $COMPOSE -p "$PROJECT" -f "$DIR/compose.yml.next" $PROFILES pull -q $SERVICES || exit 1
+    # shellcheck disable=SC2086 # profiles and services are lists of words; HC_COMPOSE may be a command with arguments
+    DOCKER_CONFIG=$HC_DOCKER_CONFIG $HC_COMPOSE -p "$HC_PROJECT" -f "$HC_DIR/compose.yml.next" $HC_PROFILES pull -q $HC_SERVICES || exit 1
 fi
 hc_drop_docker_config
-for ref in $IMAGE_REFS; do
-    printf 'IMAGE %s %s\n' "$ref" "$(docker image inspect --format '{{.Id}}' "$ref")" || exit 1
+for hc_ref in $HC_IMAGE_REFS; do
+    printf 'IMAGE %s %s\n' "$hc_ref" "$(docker image inspect --format '{{.Id}}' "$hc_ref")" || exit 1
 done

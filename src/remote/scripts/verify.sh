@@ -4,21 +4,21 @@
 # is told apart. Quicker than a Compose pull: no Compose start.
 # Then asks the stack's health URL once, if it has one: a stack whose
 # containers run but whose URL does not answer is not "unchanged".
-# Set before this: SERVER, USERNAME, REFS, URL. Data frame: the registry password.
+# Set before this: HC_SERVER, HC_USERNAME, HC_REFS, HC_URL. Data frame: the registry password.
 # Prints: REF REFERENCE IMAGE_ID for each reference, then URL ok|fail if URL is set.
 trap 'hc_drop_docker_config' EXIT INT TERM
 hc_tmpfs_docker_config || { echo "$HC_WHY"; exit 1; }
-if ! out=$(hc_login "$SERVER" "$USERNAME" "$PASSWORD") || [ ! -s "$HC_DOCKER_CONFIG/config.json" ]; then
-    echo "registry login to $SERVER as $USERNAME failed: $out"
+if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD") || [ ! -s "$HC_DOCKER_CONFIG/config.json" ]; then
+    echo "registry login to $HC_SERVER as $HC_USERNAME failed: $hc_out"
     exit 1
 fi
-for ref in $REFS; do
-    DOCKER_CONFIG=$HC_DOCKER_CONFIG docker pull -q "$ref" >/dev/null || exit 1
+for hc_ref in $HC_REFS; do
+    DOCKER_CONFIG=$HC_DOCKER_CONFIG docker pull -q "$hc_ref" >/dev/null || exit 1
 done
 hc_drop_docker_config
-for ref in $REFS; do
-    printf 'REF %s %s\n' "$ref" "$(docker image inspect --format '{{.Id}}' "$ref")" || exit 1
+for hc_ref in $HC_REFS; do
+    printf 'REF %s %s\n' "$hc_ref" "$(docker image inspect --format '{{.Id}}' "$hc_ref")" || exit 1
 done
-if [ -n "$URL" ]; then
-    if hc_http_ok "$URL"; then echo "URL ok"; else echo "URL fail"; fi
+if [ -n "$HC_URL" ]; then
+    if hc_http_ok "$HC_URL"; then echo "URL ok"; else echo "URL fail"; fi
 fi
