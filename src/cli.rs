@@ -277,7 +277,7 @@ pub fn run() -> i32 {
         Err(err) => {
             // --help and --version go to stdout; a closed pipe is not an error.
             let _ = err.print();
-            // clap: 0 for --help/--version, 2 for usage errors (product.md too).
+            // clap: 0 for --help/--version, 2 for usage errors (docs/operations.md, "Exit codes").
             return err.exit_code();
         }
     };

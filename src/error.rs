@@ -1,5 +1,5 @@
 //! One error type for the whole tool. Each variant knows its exit code
-//! (product.md, "Exit codes"): 2 for invalid input (nothing was touched),
+//! (docs/operations.md, "Exit codes"): 2 for invalid input (nothing was touched),
 //! 1 for failures at run time, 130 for an interruption.
 
 use crate::inventory::ConfigError;

@@ -1,5 +1,5 @@
 //! `homectl deploy`: two phases over all selected nodes in parallel
-//! (product.md, "A deploy"). Phase 1 everywhere, then phase 2 only if every
+//! (docs/operations.md, "Deploying"). Phase 1 everywhere, then phase 2 only if every
 //! node passed phase 1.
 
 use std::sync::Arc;

@@ -1,4 +1,4 @@
-//! One node's deploy, in the two phases of product.md ("A deploy"):
+//! One node's deploy, in the two phases of docs/operations.md ("Deploying"):
 //! `prepare` (connect, lock, read state, stage files, pull) changes nothing
 //! that runs; `apply` (hooks, up, health, rollback, history) does.
 
@@ -407,7 +407,7 @@ impl PreparedNode {
     }
 
     /// Phase 1 failed somewhere or was interrupted: drop the staged files,
-    /// record an interruption (product.md: Ctrl-C records "interrupted" in
+    /// record an interruption (docs/operations.md, "Interruptions": Ctrl-C records "interrupted" in
     /// the history of every node it stopped), release the lock.
     pub async fn release(mut self, ctx: &DeployContext) {
         let dirs: Vec<String> = self

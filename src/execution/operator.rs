@@ -33,7 +33,7 @@ fn user_from_passwd() -> Option<String> {
     })
 }
 
-/// The node's state folders in the order product.md gives.
+/// The node's state folders in the order docs/inventory.md gives ("The state folder").
 pub fn state_dir_candidates(node: &crate::inventory::Node) -> Vec<String> {
     let mut dirs: Vec<String> = node.state_dir.iter().cloned().collect();
     dirs.push("/var/lib/homectl".into());

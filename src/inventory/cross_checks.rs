@@ -56,7 +56,7 @@ pub(super) fn check(
         }
     }
 
-    // The node's env wins over the stack's env (product.md), but a secret
+    // The node's env wins over the stack's env (docs/stacks.md), but a secret
     // silently replaced by a plain value would be a surprise.
     for node in inventory.nodes.values() {
         for stack in &node.stacks {

@@ -1,4 +1,4 @@
-//! Reads the inventory TOML (product.md, "The inventory") into `Inventory`.
+//! Reads the inventory TOML (docs/inventory.md) into `Inventory`.
 //! Unknown keys are errors; every later check keeps the span of its value so
 //! the message can point at the line.
 

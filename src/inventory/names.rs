@@ -74,7 +74,7 @@ pub fn check_registry_part(value: &str, allow_slash: bool) -> Result<(), String>
     }
 }
 
-/// An image tag (product.md, "Tags").
+/// An image tag (docs/operations.md, "Tags").
 pub fn check_tag(tag: &str) -> Result<(), String> {
     let ok = (1..=128).contains(&tag.len())
         && tag.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')

@@ -10,7 +10,7 @@ use toml::Spanned;
 use super::config_error::{ConfigError, SourceFile};
 use crate::secrets::is_env_name;
 
-/// Variables homectl sets itself (product.md, "stacks/S/compose.yml").
+/// Variables homectl sets itself (docs/stacks.md, "What homectl sets").
 pub(super) const RESERVED_ENV: [&str; 3] = ["REGISTRY", "IMAGE_TAG", "HOMECTL_NODE"];
 
 /// Checks a variable name; `span` is its value's (toml keeps none for keys).

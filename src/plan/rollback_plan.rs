@@ -1,5 +1,5 @@
 //! `homectl rollback`: which images to go back to, from a node's history
-//! (product.md: "back to the images that ran before the last deploy of
+//! (docs/operations.md, "Rolling back": "back to the images that ran before the last deploy of
 //! those services, by digest from the node's history").
 
 use super::history::{HistoryRecord, ImageRecord};

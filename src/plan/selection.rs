@@ -1,4 +1,4 @@
-//! Which nodes, stacks and services a command acts on (product.md,
+//! Which nodes, stacks and services a command acts on (docs/operations.md,
 //! "Selection"). TARGET picks nodes; each NAME narrows within them as a
 //! node, a stack or a service. Names of one kind add up; kinds narrow each
 //! other. One implementation for every command.

@@ -1,4 +1,4 @@
-//! The image tag of a command (product.md, "Tags"): `--tag`, else git HEAD
+//! The image tag of a command (docs/operations.md, "Tags"): `--tag`, else git HEAD
 //! of the current folder, cut to `tag_length` hex digits.
 
 use std::path::Path;

@@ -1,4 +1,4 @@
-//! Whether a deploy would change nothing on a node (product.md: "homectl
+//! Whether a deploy would change nothing on a node (docs/operations.md, "A redeploy of what already runs is skipped": "homectl
 //! may skip steps when it can tell"). Pure: decided from the node's state
 //! step and history. It is only a candidate until the registry confirms
 //! that the tag still names the images that run (the verify step).

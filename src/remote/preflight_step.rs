@@ -129,7 +129,7 @@ mod tests {
 case "$1 $2" in
   "info --format") echo "20.10.24|10.77.0.1:5000 |{info_plugin}" ;;
   "version --format") echo 20.10.24 ;;
-  "login --username") cat >/dev/null; echo '{{"auths":{{}}}}' > "$DOCKER_CONFIG/config.json" ;;
+  "login --username") cat >/dev/null; echo '{{"auths":{{"s":{{"auth":"eA=="}}}}}}' > "$DOCKER_CONFIG/config.json" ;;
   "manifest inspect") [ "$3" = --insecure ] || exit 1; case "$4" in *missing*) exit 1 ;; esac ;;
   "compose version") {plugin_version} ;;
   "compose "*) shift; {validate} ;;

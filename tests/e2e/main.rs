@@ -4,6 +4,7 @@
 //! (`cargo test --test e2e -- --test-threads=1`; scripts/test does).
 
 mod common;
+mod credentials;
 mod deploy;
 mod faults;
 mod hostile;

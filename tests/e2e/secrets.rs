@@ -1,4 +1,4 @@
-//! Secrets during real deploys (product.md, "What must always hold"): never
+//! Secrets during real deploys (docs/security.md): never
 //! in any process's argv, never in a file on a node outside Docker's own
 //! data, never in homectl's output; registry credentials gone after the
 //! pull; the values arrive byte-exact in the containers.

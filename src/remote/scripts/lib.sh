@@ -61,11 +61,18 @@ hc_http_ok() { # URL
 # A throw-away Docker config folder on a tmpfs, for registry credentials
 # that must never reach a disk. Sets HC_DOCKER_CONFIG (or HC_WHY on
 # failure); the caller removes it (hc_drop_docker_config, also on EXIT).
+# The step holds an flock on the folder's .lock for as long as it runs, so
+# that a later login can tell a folder left behind by a killed step (its
+# EXIT trap never ran) from one in use, and sweep it (docs/security.md).
 hc_tmpfs_docker_config() {
     for hc_base in "${XDG_RUNTIME_DIR:-}" /dev/shm "/run/user/$(id -u)"; do
         if [ -z "$hc_base" ] || [ ! -d "$hc_base" ] || [ ! -w "$hc_base" ]; then continue; fi
         [ "$(stat -f -c %T "$hc_base" 2>/dev/null)" = tmpfs ] || continue
+        hc_sweep_docker_configs "$hc_base"
         HC_DOCKER_CONFIG=$(mktemp -d "$hc_base/homectl-docker.XXXXXX") || continue
+        if command -v flock >/dev/null 2>&1; then
+            exec 8>"$HC_DOCKER_CONFIG/.lock" && flock -n 8
+        fi
         # A per-user Compose plugin lives in ~/.docker/cli-plugins: keep it visible.
         [ -d "$HOME/.docker/cli-plugins" ] && ln -s "$HOME/.docker/cli-plugins" "$HC_DOCKER_CONFIG/cli-plugins"
         return 0
@@ -75,15 +82,40 @@ hc_tmpfs_docker_config() {
     return 1
 }
 
+# Removes the throw-away folders under BASE whose step is gone: their .lock
+# is not held. Without flock on the node, none is removed.
+hc_sweep_docker_configs() { # BASE
+    command -v flock >/dev/null 2>&1 || return 0
+    for hc_old in "$1"/homectl-docker.*; do
+        [ -d "$hc_old" ] || continue
+        if [ -f "$hc_old/.lock" ]; then
+            flock -n "$hc_old/.lock" true 2>/dev/null || continue
+        fi
+        rm -rf "$hc_old"
+    done
+}
+
 hc_drop_docker_config() {
-    [ -n "${HC_DOCKER_CONFIG:-}" ] && rm -rf "$HC_DOCKER_CONFIG"
+    if [ -n "${HC_DOCKER_CONFIG:-}" ]; then
+        rm -rf "$HC_DOCKER_CONFIG"
+        exec 8>&-
+    fi
     HC_DOCKER_CONFIG=
 }
 
 # Logs in to the registry with the password on stdin (printf is a shell
-# builtin: the password is in no argv). Needs HC_DOCKER_CONFIG.
+# builtin: the password is in no argv). Needs HC_DOCKER_CONFIG. Returns 0
+# only if the credentials were stored in that folder; prints docker's last
+# lines on failure.
+# With an empty config the docker CLI looks for a credential helper on PATH
+# (docker-credential-pass, -secretservice) and hands it the token, which
+# would then outlive the login on the node's disk or keyring. An `auths`
+# entry for the server pins the plain file store, on the tmpfs.
 hc_login() { # SERVER USER PASSWORD
+    printf '{"auths":{"%s":{}}}\n' "$1" >"$HC_DOCKER_CONFIG/config.json" || return 1
     printf '%s' "$3" | DOCKER_CONFIG=$HC_DOCKER_CONFIG docker login --username "$2" --password-stdin "$1" 2>&1 >/dev/null | tail -n 3
+    grep -q '"auth"' "$HC_DOCKER_CONFIG/config.json" 2>/dev/null &&
+        ! grep -q '"credsStore"' "$HC_DOCKER_CONFIG/config.json"
 }
 
 # `--insecure` when the engine treats the registry as insecure (plain

@@ -12,7 +12,7 @@ while [ $# -ge 3 ]; do
     if ! docker image inspect "$hc_id" >/dev/null 2>&1; then
         if [ -z "${HC_DOCKER_CONFIG:-}" ]; then
             hc_tmpfs_docker_config || { echo "$HC_WHY"; exit 1; }
-            if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD") || [ ! -s "$HC_DOCKER_CONFIG/config.json" ]; then
+            if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
                 echo "registry login to $HC_SERVER as $HC_USERNAME failed: $hc_out"
                 exit 1
             fi

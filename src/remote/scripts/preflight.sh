@@ -119,7 +119,7 @@ pf_registry() {
         check image fail "no registry login"
         return
     fi
-    if hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD") && [ -s "$HC_DOCKER_CONFIG/config.json" ]; then
+    if hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
         check registry ok "logged in to $HC_SERVER as $HC_USERNAME"
         if [ -n "$hc_pf_info" ]; then
             case " $hc_pf_insecure " in *" $HC_SERVER "*) hc_insecure=--insecure ;; *) hc_insecure= ;; esac

@@ -8,7 +8,7 @@
 # Prints: REF REFERENCE IMAGE_ID for each reference, then URL ok|fail if URL is set.
 trap 'hc_drop_docker_config' EXIT INT TERM
 hc_tmpfs_docker_config || { echo "$HC_WHY"; exit 1; }
-if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD") || [ ! -s "$HC_DOCKER_CONFIG/config.json" ]; then
+if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
     echo "registry login to $HC_SERVER as $HC_USERNAME failed: $hc_out"
     exit 1
 fi
