@@ -350,4 +350,84 @@ mod tests {
         );
         assert_eq!(with_compose(Step::new("up", "x"), None).script, "x");
     }
+
+    /// The up step run by a real `sh` with a stand-in `docker` that records
+    /// its arguments and the variables a user set in `[env]`.
+    #[test]
+    fn a_users_env_named_like_a_step_variable_reaches_compose_as_set_and_steers_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let bin = dir.path().join("bin");
+        let state = dir.path().join("state");
+        std::fs::create_dir_all(&bin).unwrap();
+        std::fs::create_dir_all(state.join("stacks/core")).unwrap();
+        let record = dir.path().join("record");
+        let docker = bin.join("docker");
+        std::fs::write(
+            &docker,
+            format!(
+                "#!/bin/sh\n{{ printf 'ARGS'; printf ' [%s]' \"$@\"; echo; \
+                 for v in PROJECT DIR START REMOVE UP_ARGS PROFILES COMPOSE SERVICE; do \
+                 eval \"printf '%s=%s\\n' $v \\\"\\${{$v-unset}}\\\"\"; done; }} >> {}\n",
+                record.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&docker, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+        let user: Vec<(&str, &str)> = vec![
+            ("PROJECT", "user's project"),
+            ("DIR", "/user/dir"),
+            ("START", "0"),
+            ("REMOVE", "db"),
+            ("UP_ARGS", "--remove-orphans"),
+            ("PROFILES", "--profile evil"),
+            ("COMPOSE", "rm -rf"),
+            ("SERVICE", "x"),
+        ];
+        let deploy = StackDeploy {
+            stack: "core".into(),
+            project: "lab-core".into(),
+            scale: 1,
+            profiles: vec![],
+            services: vec!["backend".into()],
+            remove: vec![],
+            up_args: vec![],
+            hooks: vec![],
+            image_refs: vec![],
+            pull_refs: None,
+            env: user
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            secrets: Default::default(),
+        };
+        let step = with_compose(up_step(&deploy, &Secrets::new()), Some("docker compose"));
+        let out = std::process::Command::new("/bin/sh")
+            .args(["-c", &step.script])
+            .env("PATH", format!("{}:/usr/bin:/bin", bin.display()))
+            .env("HOMECTL_STATE", &state)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let record = std::fs::read_to_string(&record).unwrap();
+        // The step used homectl's own values...
+        let compose_file = format!("{}/stacks/core/compose.yml", state.display());
+        assert!(
+            record.contains(&format!(
+                "ARGS [compose] [-p] [lab-core] [-f] [{compose_file}] [up] [-d]\n"
+            )),
+            "{record}"
+        );
+        // ...and Compose saw the user's, exactly as set.
+        for (key, value) in &user {
+            assert!(
+                record.contains(&format!("\n{key}={value}\n")),
+                "{key}: {record}"
+            );
+        }
+    }
 }
