@@ -102,7 +102,7 @@ async fn down_node(
         let mut lines = Vec::new();
         for s in &selected.stacks {
             let t = Instant::now();
-            let project = format!("{}-{}", inv.name, s.stack);
+            let project = inv.project_name(&s.stack);
             let services = s.services.clone().unwrap_or_default();
             let step = Step::new(
                 format!("down {}", s.stack),

@@ -208,7 +208,7 @@ async fn check_node(
             .collect(),
         stacks: stacks
             .iter()
-            .map(|s| (format!("{}-{}", inv.name, s.name), s.compose.text.clone()))
+            .map(|s| (inv.project_name(&s.name), s.compose.text.clone()))
             .collect(),
         env,
         probe: stacks.iter().any(|s| s.health.url.is_some()),

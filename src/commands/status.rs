@@ -27,7 +27,7 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
             let projects: Vec<String> = n
                 .stacks
                 .iter()
-                .map(|s| format!("{}-{}", inv.name, s.stack))
+                .map(|s| inv.project_name(&s.stack))
                 .collect();
             (
                 n.node.clone(),
@@ -68,7 +68,7 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
             })
             .collect();
         for s in &selected.stacks {
-            let project_name = format!("{}-{}", inv.name, s.stack);
+            let project_name = inv.project_name(&s.stack);
             let last = history.iter().rev().find(|r| r.stack == s.stack);
             let last_deploy = last.map_or("-".to_string(), |r| {
                 format!("{} by {} ({})", r.time, r.operator, r.result)

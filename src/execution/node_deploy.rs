@@ -197,7 +197,7 @@ async fn prepare_stacks(
     let projects: Vec<String> = selected
         .stacks
         .iter()
-        .map(|s| format!("{}-{}", inv.name, s.stack))
+        .map(|s| inv.project_name(&s.stack))
         .collect();
     let state = prepared
         .step(ctx, &deploy_steps::state_step(&projects), STATE_TIMEOUT)

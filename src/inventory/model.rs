@@ -30,6 +30,13 @@ pub struct Inventory {
     pub nodes: BTreeMap<String, Node>,
 }
 
+impl Inventory {
+    /// The compose project of a stack: `<name>-<stack>` (docs/stacks.md).
+    pub fn project_name(&self, stack: &str) -> String {
+        format!("{}-{stack}", self.name)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SshSettings {
     pub user: Option<String>,

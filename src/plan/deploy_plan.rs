@@ -93,7 +93,7 @@ pub fn plan_stack(
         .map(|refs| refs.into_iter().collect());
     StackDeploy {
         stack: stack.name.clone(),
-        project: format!("{}-{}", inventory.name, stack.name),
+        project: inventory.project_name(&stack.name),
         scale,
         profiles: (2..=scale)
             .flat_map(|n| ["--profile".to_string(), format!("scale-{n}")])
