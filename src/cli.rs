@@ -278,7 +278,18 @@ pub fn run() -> i32 {
             // --help and --version go to stdout; a closed pipe is not an error.
             let _ = err.print();
             // clap: 0 for --help/--version, 2 for usage errors (docs/operations.md, "Exit codes").
-            return err.exit_code();
+            let code = err.exit_code();
+            if code != 0 && std::env::args().skip(1).any(|a| a == "--json") {
+                let rendered = err.to_string();
+                let first = rendered.lines().next().unwrap_or_default();
+                let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
+                let printer = crate::report::Printer {
+                    json: true,
+                    quiet: false,
+                };
+                printer.json_line(&crate::report::error_json::usage_object(code, &message));
+            }
+            return code;
         }
     };
     let global = GlobalOptions {
@@ -309,6 +320,11 @@ pub fn run() -> i32 {
         Ok(code) => code,
         Err(err) => {
             let code = err.exit_code();
+            if global.json {
+                global
+                    .printer()
+                    .json_line(&crate::report::error_json::error_object(&err));
+            }
             report_error(global.printer(), err);
             code
         }

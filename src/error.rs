@@ -15,6 +15,9 @@ pub enum Error {
     /// Something failed at run time: a node, the registry, a secret provider.
     #[error("{0}")]
     Runtime(String),
+    /// Something failed at run time on these nodes (the message names them too).
+    #[error("{message}")]
+    Nodes { message: String, nodes: Vec<String> },
     /// The operator pressed Ctrl-C.
     #[error("interrupted")]
     Interrupted,
@@ -24,7 +27,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Usage(_) => 2,
-            Error::Runtime(_) => 1,
+            Error::Runtime(_) | Error::Nodes { .. } => 1,
             Error::Interrupted => 130,
         }
     }
@@ -35,6 +38,14 @@ impl Error {
 
     pub fn runtime(message: impl Into<String>) -> Self {
         Error::Runtime(message.into())
+    }
+
+    /// A failure at run time on some nodes, named for `--json` (docs/operations.md, "Exit codes").
+    pub fn on_nodes<S: AsRef<str>>(message: impl Into<String>, nodes: &[S]) -> Self {
+        Error::Nodes {
+            message: message.into(),
+            nodes: nodes.iter().map(|n| n.as_ref().to_string()).collect(),
+        }
     }
 }
 

@@ -297,3 +297,40 @@ fn a_rich_compose_file_loads_into_the_model() {
     assert_eq!(inv.nodes["node-a"].env["TZ"], "Europe/Paris");
     assert_eq!(inv.nodes["node-b"].host, "fe80::2");
 }
+
+/// `--json` failures end stdout with one error object on one line, naming
+/// what is known (docs/operations.md, "JSON output").
+#[test]
+fn json_errors_end_stdout_with_one_object_naming_file_line_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = dir.path().join("inv.toml");
+    std::fs::write(
+        &inventory,
+        "name = \"x\"\n[registry]\nserver = \"r.example\"\nnamespace = \"n\"\nusername = \"u\"\npassword = 3\n",
+    )
+    .unwrap();
+    let output = homectl(&["-i", inventory.to_str().unwrap(), "--json", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let error: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let error = &error["error"];
+    assert_eq!(error["exit_code"], 2, "{error}");
+    assert_eq!(error["file"], inventory.to_str().unwrap(), "{error}");
+    assert_eq!(error["line"], 6, "{error}");
+    assert_eq!(error["key"], "registry.password", "{error}");
+    // Human text stays on stderr.
+    assert!(!String::from_utf8_lossy(&output.stderr).is_empty());
+
+    // A command-line error, found before any command runs.
+    let output = homectl(&["--json", "deploy", "--no-such-flag"]);
+    assert_eq!(output.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert!(
+        error["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("--no-such-flag"),
+        "{error}"
+    );
+}

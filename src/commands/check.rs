@@ -5,24 +5,9 @@ use crate::error::Result;
 use crate::inventory;
 
 pub fn run(global: &GlobalOptions) -> Result<i32> {
-    let project = match inventory::load(&global.inventory) {
-        Ok(project) => project,
-        Err(error) => {
-            if global.json {
-                global.printer().out(
-                    &serde_json::json!({
-                        "inventory": global.inventory.display().to_string(),
-                        "ok": false,
-                        "location": error.location,
-                        "message": error.message,
-                        "help": error.help,
-                    })
-                    .to_string(),
-                );
-            }
-            return Err(error.into());
-        }
-    };
+    // A failure with --json is reported by the caller, as for every command
+    // (docs/operations.md, "JSON output").
+    let project = inventory::load(&global.inventory)?;
     if global.json {
         let summary = serde_json::json!({
             "inventory": global.inventory.display().to_string(),

@@ -106,7 +106,10 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
             return if interrupted {
                 Err(Error::Interrupted)
             } else {
-                Err(Error::runtime(format!("prepare failed on {}; nothing changed on any node, every lock released\n{list}", failures.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))))
+                {
+                let nodes: Vec<&str> = failures.iter().map(|(n, _)| n.as_str()).collect();
+                Err(Error::on_nodes(format!("prepare failed on {}; nothing changed on any node, every lock released\n{list}", nodes.join(", ")), &nodes))
+            }
             };
         }
 
@@ -130,7 +133,8 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
             return Ok(0);
         }
         let list = failed.iter().map(|(n, f)| format!("  {n} ({}): {}", f.step, f.reason.replace('\n', "\n    "))).collect::<Vec<_>>().join("\n");
-        Err(Error::runtime(format!("deploy failed on {}\n{list}", failed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", "))))
+        let nodes: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
+        Err(Error::on_nodes(format!("deploy failed on {}\n{list}", nodes.join(", ")), &nodes))
     })
 }
 

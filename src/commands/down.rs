@@ -49,8 +49,7 @@ pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
         let mut answer = String::new();
         let _ = std::io::stdin().lock().read_line(&mut answer);
         if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            printer.warn("nothing done");
-            return Ok(1);
+            return Err(Error::runtime("nothing done: not confirmed"));
         }
     }
     let inv = Arc::new(project.inventory.clone());

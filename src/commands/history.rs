@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::GlobalOptions;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
 use crate::plan::history::parse_history;
@@ -50,5 +50,12 @@ pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result
     for (node, e) in &failed {
         printer.warn(&format!("✗ {node}: {e}"));
     }
-    Ok(if failed.is_empty() { 0 } else { 1 })
+    if failed.is_empty() {
+        return Ok(0);
+    }
+    let nodes: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
+    Err(Error::on_nodes(
+        format!("history: no answer from {}", nodes.join(", ")),
+        &nodes,
+    ))
 }

@@ -42,7 +42,23 @@ pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
     } else {
         global.printer().out(&render_table(&report));
     }
-    Ok(if report.ok { 0 } else { 1 })
+    if report.ok {
+        return Ok(0);
+    }
+    let failed: Vec<&str> = report
+        .nodes
+        .iter()
+        .filter(|n| !n.ok())
+        .map(|n| n.node.as_str())
+        .collect();
+    let mut message = String::from("preflight failed");
+    if !report.secrets.ok {
+        message.push_str(": secrets do not resolve");
+    }
+    if !failed.is_empty() {
+        message.push_str(&format!(" on {}", failed.join(", ")));
+    }
+    Err(Error::on_nodes(message, &failed))
 }
 
 async fn preflight(project: Arc<Project>, selection: Selection, tag: String) -> PreflightReport {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cli::{GlobalOptions, SelectArgs};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
 use crate::plan::history::{current_scale, parse_history};
@@ -138,7 +138,14 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
     } else {
         printer.out(&render_status(&rows, &unreachable));
     }
-    Ok(if unreachable.is_empty() { 0 } else { 1 })
+    if unreachable.is_empty() {
+        return Ok(0);
+    }
+    let nodes: Vec<&str> = unreachable.iter().map(|(n, _)| n.as_str()).collect();
+    Err(Error::on_nodes(
+        format!("status: no answer from {}", nodes.join(", ")),
+        &nodes,
+    ))
 }
 
 /// `reg/ns/name:tag` → `tag` (a digest reference keeps its digest).

@@ -52,9 +52,22 @@ impl Run {
         assert_eq!(self.code, code, "expected exit {code}:\n{}", self.all());
         self
     }
+    /// The JSON document on stdout (the first, when a failure's error
+    /// object follows it).
     pub fn json(&self) -> serde_json::Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+        serde_json::Deserializer::from_str(&self.stdout)
+            .into_iter::<serde_json::Value>()
+            .next()
+            .and_then(Result::ok)
+            .unwrap_or_else(|| panic!("stdout is not JSON:\n{}", self.stdout))
+    }
+    /// The error object that ends stdout under `--json` when a command fails.
+    pub fn json_error(&self) -> serde_json::Value {
+        let last = self.stdout.lines().last().unwrap_or_default();
+        let value: serde_json::Value = serde_json::from_str(last)
+            .unwrap_or_else(|e| panic!("the last line is not JSON ({e}):\n{}", self.stdout));
+        assert!(value["error"].is_object(), "no error object: {last}");
+        value["error"].clone()
     }
 }
 

@@ -88,6 +88,21 @@ fn preflight_names_a_missing_tag_in_the_image_check() {
             .contains("no-such-tag-0000"));
         assert_eq!(check(&report, node, "registry")["ok"], true);
     }
+    // The report, then one line naming the failure and its nodes.
+    let error = run.json_error();
+    assert_eq!(error["exit_code"], 1, "{error}");
+    assert_eq!(
+        error["nodes"],
+        serde_json::json!(["node-b", "node-c"]),
+        "{error}"
+    );
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("preflight failed"),
+        "{error}"
+    );
     let table = Homectl::new()
         .args(["preflight", "workers", "--tag", "no-such-tag-0000"])
         .run();
