@@ -126,6 +126,17 @@ pub enum Command {
         /// The node whose lock to end
         node: String,
     },
+    /// The effective configuration per node and stack: env with sources, secrets by reference
+    #[command(
+        after_help = "Read from the inventory and the stacks only: no node is contacted and no \
+        secret is resolved. Per node and stack: the compose project, the scale (the inventory's; \
+        a deploy without --scale keeps what the node runs), the environment of the compose process \
+        with the source of each value (homectl, then the stack's [env], then the node's env, which \
+        wins), the secrets by name and reference (never a value), health, hooks, and the files a \
+        deploy ships.\n\n\
+        Examples:\n  homectl config\n  homectl config workers node-b\n  homectl config core --json"
+    )]
+    Config(TargetArgs),
     /// Scaffold an inventory and stacks for the reference topology
     #[command(
         after_help = "Writes DIR/inventory/homelab.toml and DIR/stacks/{core,workers}/{stack.toml,compose.yml}: \
@@ -302,6 +313,7 @@ pub fn run() -> i32 {
     init_diagnostics();
     let result = match cli.command {
         Command::Check => commands::check::run(&global),
+        Command::Config(args) => commands::config::run(&global, &args),
         Command::Preflight(args) => commands::preflight::run(&global, &args),
         Command::Deploy(args) => commands::deploy::run(&global, &args),
         Command::Status(args) => commands::status::run(&global, &args),

@@ -3,6 +3,7 @@
 
 pub mod check;
 pub mod completions;
+pub mod config;
 pub mod deploy;
 pub mod down;
 pub mod history;

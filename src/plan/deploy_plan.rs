@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::environment::merged_env;
 use super::image_ref::interpolate;
 use crate::inventory::{profile_scale, Hook, Inventory, Node, Stack};
 use crate::secrets::SecretRef;
@@ -72,13 +73,10 @@ pub fn plan_stack(
             .chain(services.iter().cloned())
             .collect(),
     };
-    let mut env = BTreeMap::from([
-        ("REGISTRY".to_string(), inventory.registry.prefix()),
-        ("IMAGE_TAG".to_string(), tag.to_string()),
-        ("HOMECTL_NODE".to_string(), node.name.clone()),
-    ]);
-    env.extend(stack.env.clone());
-    env.extend(node.env.clone()); // the node's values win
+    let env: BTreeMap<String, String> = merged_env(inventory, node, stack, tag)
+        .into_iter()
+        .map(|v| (v.name, v.value))
+        .collect();
     let pull_refs = services
         .iter()
         .map(|name| {

@@ -2,6 +2,8 @@
 //! what should happen: which nodes, stacks and services, at which tag.
 
 pub mod deploy_plan;
+pub mod effective_config;
+pub mod environment;
 pub mod fingerprint;
 pub mod history;
 pub mod image_ref;

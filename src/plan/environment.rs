@@ -1,0 +1,114 @@
+//! The environment of a stack's compose process on a node, with where each
+//! value comes from: homectl's own variables, then the stack's `[env]`,
+//! then the node's `env`, which wins (docs/stacks.md, "What homectl sets").
+//! The deploy plan and `homectl config` both take it from here.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::inventory::{Inventory, Node, Stack};
+
+/// Where a variable's value comes from, in the order they are merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Homectl,
+    Stack,
+    Node,
+}
+
+impl Source {
+    pub fn word(self) -> &'static str {
+        match self {
+            Source::Homectl => "homectl",
+            Source::Stack => "stack",
+            Source::Node => "node",
+        }
+    }
+}
+
+/// One variable as the compose process sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variable {
+    pub name: String,
+    pub value: String,
+    pub source: Source,
+    /// The sources whose value this one replaced, earliest first.
+    pub overrides: Vec<Source>,
+}
+
+/// The merged environment in the order it is merged: by source, then name.
+pub fn merged_env(inventory: &Inventory, node: &Node, stack: &Stack, tag: &str) -> Vec<Variable> {
+    let homectl = BTreeMap::from([
+        ("REGISTRY".to_string(), inventory.registry.prefix()),
+        ("IMAGE_TAG".to_string(), tag.to_string()),
+        ("HOMECTL_NODE".to_string(), node.name.clone()),
+    ]);
+    let mut merged: BTreeMap<String, Variable> = BTreeMap::new();
+    for (source, values) in [
+        (Source::Homectl, &homectl),
+        (Source::Stack, &stack.env),
+        (Source::Node, &node.env),
+    ] {
+        for (name, value) in values {
+            let overrides = merged
+                .get(name)
+                .map(|earlier| {
+                    let mut list = earlier.overrides.clone();
+                    list.push(earlier.source);
+                    list
+                })
+                .unwrap_or_default();
+            merged.insert(
+                name.clone(),
+                Variable {
+                    name: name.clone(),
+                    value: value.clone(),
+                    source,
+                    overrides,
+                },
+            );
+        }
+    }
+    let mut merged: Vec<Variable> = merged.into_values().collect();
+    merged.sort_by(|a, b| (a.source, &a.name).cmp(&(b.source, &b.name)));
+    merged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab() -> crate::inventory::Project {
+        crate::inventory::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory/lab.toml"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_nodes_value_wins_and_names_what_it_replaced() {
+        let mut project = lab();
+        let stack = project.stacks["workers"].clone();
+        let key = stack
+            .env
+            .keys()
+            .next()
+            .expect("the workers stack has env")
+            .clone();
+        let node = project.inventory.nodes.get_mut("node-b").unwrap();
+        node.env.insert(key.clone(), "from the node".into());
+        let node = node.clone();
+        let env = merged_env(&project.inventory, &node, &stack, "abc1234");
+        let var = env.iter().find(|v| v.name == key).unwrap();
+        assert_eq!(var.value, "from the node");
+        assert_eq!(var.source, Source::Node);
+        assert_eq!(var.overrides, vec![Source::Stack]);
+        let tag = env.iter().find(|v| v.name == "IMAGE_TAG").unwrap();
+        assert_eq!(
+            (tag.value.as_str(), tag.source),
+            ("abc1234", Source::Homectl)
+        );
+    }
+}
