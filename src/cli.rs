@@ -3,7 +3,12 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap_complete::ArgValueCompleter;
+
+use crate::commands::name_completion::{
+    complete_name, complete_node, complete_service, complete_target,
+};
 
 use crate::commands;
 use crate::error::Error;
@@ -86,6 +91,7 @@ pub enum Command {
     )]
     History {
         /// A group, a node, or `all` [default: all]
+        #[arg(add = ArgValueCompleter::new(complete_target))]
         target: Option<String>,
         /// How many records to show
         #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N")]
@@ -124,6 +130,7 @@ pub enum Command {
     )]
     Unlock {
         /// The node whose lock to end
+        #[arg(add = ArgValueCompleter::new(complete_node))]
         node: String,
     },
     /// The effective configuration per node and stack: env with sources, secrets by reference
@@ -184,8 +191,10 @@ pub struct DeployArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct TargetArgs {
     /// A group, a node, or `all` [default: all]
+    #[arg(add = ArgValueCompleter::new(complete_target))]
     pub target: Option<String>,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
+    #[arg(add = ArgValueCompleter::new(complete_name))]
     pub names: Vec<String>,
     /// Image tag [default: git HEAD of the current folder]
     #[arg(long, value_name = "T")]
@@ -209,8 +218,10 @@ pub struct RollbackArgs {
 #[derive(Args, Debug, Clone)]
 pub struct LogsArgs {
     /// The node
+    #[arg(add = ArgValueCompleter::new(complete_node))]
     pub node: String,
     /// Only this service
+    #[arg(add = ArgValueCompleter::new(complete_service))]
     pub service: Option<String>,
     /// Keep streaming new lines
     #[arg(short, long)]
@@ -234,8 +245,10 @@ pub struct DownArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct SelectArgs {
     /// A group, a node, or `all` [default: all]
+    #[arg(add = ArgValueCompleter::new(complete_target))]
     pub target: Option<String>,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
+    #[arg(add = ArgValueCompleter::new(complete_name))]
     pub names: Vec<String>,
 }
 
@@ -283,6 +296,10 @@ impl GlobalOptions {
 
 /// Parses the command line, runs the command and returns the exit code.
 pub fn run() -> i32 {
+    // A shell asking for completions (see `homectl completions`): answer, exit.
+    clap_complete::CompleteEnv::with_factory(Cli::command)
+        .var(crate::commands::name_completion::COMPLETE_VAR)
+        .complete();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(err) => {

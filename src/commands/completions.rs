@@ -8,11 +8,34 @@ use clap::CommandFactory;
 use crate::cli::{Cli, CompletionsArgs, GlobalOptions, ManArgs};
 use crate::error::{Error, Result};
 
-/// The completion script for a shell, on stdout.
+/// The completion script for a shell, on stdout. It asks homectl itself
+/// for candidates (clap_complete's dynamic completion), so commands, flags
+/// and the inventory's names all complete (docs/getting-started.md).
 pub fn completions(global: &GlobalOptions, args: &CompletionsArgs) -> Result<i32> {
-    let mut command = Cli::command();
+    use clap_complete::env::EnvCompleter;
+    use clap_complete::Shell;
+    let shell: &dyn EnvCompleter = match args.shell {
+        Shell::Bash => &clap_complete::env::Bash,
+        Shell::Zsh => &clap_complete::env::Zsh,
+        Shell::Fish => &clap_complete::env::Fish,
+        Shell::Elvish => &clap_complete::env::Elvish,
+        Shell::PowerShell => &clap_complete::env::Powershell,
+        other => return Err(Error::usage(format!("no completion for {other}"))),
+    };
+    // The script calls this very binary back, by its full path.
+    let completer = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|_| "homectl".to_string());
     let mut out = Vec::new();
-    clap_complete::generate(args.shell, &mut command, "homectl", &mut out);
+    shell
+        .write_registration(
+            crate::commands::name_completion::COMPLETE_VAR,
+            "homectl",
+            "homectl",
+            &completer,
+            &mut out,
+        )
+        .map_err(|e| Error::runtime(format!("cannot write the completion script: {e}")))?;
     global.printer().out(&String::from_utf8_lossy(&out));
     Ok(0)
 }

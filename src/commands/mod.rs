@@ -9,6 +9,7 @@ pub mod down;
 pub mod history;
 pub mod init;
 pub mod logs;
+pub mod name_completion;
 pub mod preflight;
 pub mod rollback;
 pub mod status;
