@@ -319,6 +319,12 @@ fn the_man_page_knows_the_commands() {
         deploy.contains("dry\\-run"),
         "homectl-deploy.1 lacks --dry-run"
     );
+    // Every page says what the exit codes and the environment mean.
+    for page in [page.as_str(), deploy.as_str()] {
+        assert!(page.contains(".SH \"EXIT STATUS\""), "no EXIT STATUS");
+        assert!(page.contains("\\fB130\\fR"), "no 130 in EXIT STATUS");
+        assert!(page.contains(".SH ENVIRONMENT") && page.contains("HOMECTL_INVENTORY"));
+    }
 }
 
 /// Every command's --help ends with examples.

@@ -42,13 +42,12 @@ pub fn completions(global: &GlobalOptions, args: &CompletionsArgs) -> Result<i32
 
 /// The man page homectl(1) on stdout, or with `--dir`, homectl(1) and a
 /// page for each command (homectl-deploy(1), ...) written into a folder.
+/// Each page ends with EXIT STATUS and ENVIRONMENT sections.
 pub fn man(global: &GlobalOptions, args: &ManArgs) -> Result<i32> {
     let command = Cli::command();
     match &args.dir {
         None => {
-            let mut out = Vec::new();
-            clap_mangen::Man::new(command)
-                .render(&mut out)
+            let out = page(command)
                 .map_err(|e| Error::runtime(format!("cannot render the man page: {e}")))?;
             global.printer().out(&String::from_utf8_lossy(&out));
         }
@@ -67,7 +66,62 @@ pub fn man(global: &GlobalOptions, args: &ManArgs) -> Result<i32> {
     Ok(0)
 }
 
+/// The sections clap does not know of, in roff (docs/operations.md, "Exit codes").
+const EXTRA_SECTIONS: &str = r#".SH "EXIT STATUS"
+.TP
+\fB0\fR
+Success.
+.TP
+\fB1\fR
+Something failed at run time: a node, the registry, the secret provider. What was touched is reported.
+.TP
+\fB2\fR
+The command line, the inventory or a stack is invalid; nothing was touched.
+.TP
+\fB130\fR
+Interrupted (Ctrl-C): no new step was started, the steps in flight finished, the locks were released.
+.PP
+With \fB--json\fR, a failure ends stdout with one JSON object on one line: {"error": {"exit_code", "message", "file", "line", "column", "key", "help", "nodes"}}.
+.SH ENVIRONMENT
+.TP
+\fBHOMECTL_INVENTORY\fR
+The inventory file when \fB-i\fR is not given (else inventory/homelab.toml).
+.TP
+\fBHOMECTL_LOG\fR
+Log filter for debugging (tracing's env-filter syntax), e.g. HOMECTL_LOG=debug.
+.TP
+\fBNO_COLOR\fR
+Set to turn colour off.
+.TP
+\fBCOMPLETE\fR
+Set by the completion scripts of \fBhomectl completions\fR when the shell asks for candidates.
+.TP
+\fBOP_SERVICE_ACCOUNT_TOKEN\fR, \fBOP_SESSION_*\fR
+Read by 1Password's op CLI for op:// references; env:// references read the variable they name.
+"#;
+
+fn page(command: clap::Command) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(command).render(&mut out)?;
+    out.extend_from_slice(EXTRA_SECTIONS.as_bytes());
+    Ok(out)
+}
+
+/// homectl.1 and one page per command, as clap_mangen names them.
 fn write_pages(command: clap::Command, dir: &Path) -> std::io::Result<()> {
+    fn write(command: clap::Command, dir: &Path) -> std::io::Result<()> {
+        for sub in command
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+            .cloned()
+        {
+            write(sub, dir)?;
+        }
+        let name = clap_mangen::Man::new(command.clone()).get_filename();
+        std::fs::write(dir.join(name), page(command)?)
+    }
     std::fs::create_dir_all(dir)?;
-    clap_mangen::generate_to(command, dir)
+    let mut command = command.disable_help_subcommand(true);
+    command.build();
+    write(command, dir)
 }
