@@ -151,7 +151,11 @@ pub enum Command {
         profiles scale-2 and scale-3), secrets as op:// references, images on ghcr.io. The files are \
         commented. Never overwrites: if any of them exists, it names them all, writes nothing and \
         exits 2.\n\n\
-        Examples:\n  homectl init\n  homectl init ~/homelab && cd ~/homelab && homectl check"
+        --ci github also writes .github/workflows/homectl.yml: `homectl check` on pull requests; \
+        on pushes to main, preflight then a deploy of each group at the commit's SHA (cut to \
+        tag_length), with the JSON reports kept as an artifact. See docs/real-homelab.md.\n\n\
+        Examples:\n  homectl init\n  homectl init ~/homelab && cd ~/homelab && homectl check\n  \
+        homectl init ~/homelab --ci github"
     )]
     Init(InitArgs),
     /// Print the shell completion script for bash, zsh, fish, elvish or powershell
@@ -252,12 +256,22 @@ pub struct SelectArgs {
     pub names: Vec<String>,
 }
 
-/// `init [DIR]`
+/// `init [DIR] [--ci github]`
 #[derive(Args, Debug, Clone)]
 pub struct InitArgs {
     /// The folder to scaffold in (created if missing)
     #[arg(default_value = ".", value_name = "DIR")]
     pub dir: PathBuf,
+    /// Also write a CI workflow: `check` on pull requests, preflight and deploy on main
+    #[arg(long, value_enum, value_name = "CI")]
+    pub ci: Option<CiKind>,
+}
+
+/// The CI systems `init --ci` writes a workflow for.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CiKind {
+    /// .github/workflows/homectl.yml for GitHub Actions
+    Github,
 }
 
 /// `completions SHELL`

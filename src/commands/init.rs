@@ -8,7 +8,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{GlobalOptions, InitArgs};
+use crate::cli::{CiKind, GlobalOptions, InitArgs};
 use crate::error::{Error, Result};
 
 /// Each scaffolded file: its path under DIR and its text.
@@ -35,7 +35,61 @@ pub const FILES: [(&str, &str); 5] = [
     ),
 ];
 
+/// Where `--ci github` writes its workflow, and the template.
+const GITHUB_WORKFLOW: (&str, &str) = (
+    ".github/workflows/homectl.yml",
+    include_str!("../scaffold/ci/homectl.yml"),
+);
+
+/// The files to write: the scaffold, and the CI workflow if asked.
+fn files(ci: Option<CiKind>) -> Vec<(&'static str, String)> {
+    let mut files: Vec<(&'static str, String)> =
+        FILES.iter().map(|(p, t)| (*p, t.to_string())).collect();
+    if ci == Some(CiKind::Github) {
+        files.push((GITHUB_WORKFLOW.0, github_workflow(FILES[0].1)));
+    }
+    files
+}
+
+/// The workflow for the scaffold's inventory: its tag_length, and one
+/// deploy per group, in the order the nodes name them.
+pub fn github_workflow(inventory_text: &str) -> String {
+    let inventory: toml::Value = toml::from_str(inventory_text).expect("the scaffold parses");
+    let tag_length = inventory
+        .get("tag_length")
+        .and_then(toml::Value::as_integer)
+        .unwrap_or(40);
+    let mut groups: Vec<String> = Vec::new();
+    for node in inventory
+        .get("nodes")
+        .and_then(toml::Value::as_table)
+        .into_iter()
+        .flat_map(|t| t.values())
+    {
+        for group in node
+            .get("groups")
+            .and_then(toml::Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(toml::Value::as_str)
+        {
+            if !groups.iter().any(|g| g == group) {
+                groups.push(group.to_string());
+            }
+        }
+    }
+    let deploys: Vec<String> = groups
+        .iter()
+        .map(|g| format!("homectl --json deploy {g} --tag \"$TAG\" > deploy-{g}.jsonl"))
+        .collect();
+    GITHUB_WORKFLOW
+        .1
+        .replace("TAG_LENGTH", &tag_length.to_string())
+        .replace("GROUP_DEPLOYS", &deploys.join("\n          "))
+}
+
 pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
+    let files = files(args.ci);
     let dir = &args.dir;
     if dir.exists() && !dir.is_dir() {
         return Err(Error::usage(format!(
@@ -47,7 +101,7 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
     // Every file that is in the way, and every folder on the way that is
     // not a folder: all named at once, and nothing written.
     let mut in_the_way = Vec::new();
-    for (path, _) in FILES {
+    for (path, _) in &files {
         let mut at = dir.clone();
         let parts: Vec<&str> = path.split('/').collect();
         for (i, part) in parts.iter().enumerate() {
@@ -79,7 +133,7 @@ pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
     }
 
     let mut created: Vec<PathBuf> = Vec::new();
-    for (path, text) in FILES {
+    for (path, text) in &files {
         let target = dir.join(path);
         if let Err(e) = write_new(&target, text) {
             // Leave the folder as it was: remove what this run wrote.
