@@ -378,3 +378,15 @@ fn config_shows_each_value_with_its_source_and_no_secret_value() {
         "{workers}"
     );
 }
+
+#[test]
+fn a_missing_inventory_points_at_init_and_dash_i() {
+    let output = homectl(&["-i", "no/such/inventory.toml", "status"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no/such/inventory.toml"), "{stderr}");
+    assert!(
+        stderr.contains("homectl init") && stderr.contains("-i PATH"),
+        "{stderr}"
+    );
+}

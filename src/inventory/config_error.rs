@@ -112,7 +112,7 @@ impl SourceFile {
 }
 
 impl ConfigError {
-    fn whole_file(path: &str, message: String, help: Option<String>) -> Self {
+    pub(super) fn whole_file(path: &str, message: String, help: Option<String>) -> Self {
         ConfigError {
             location: path.to_string(),
             label: String::new(),

@@ -34,6 +34,17 @@ pub fn inventory_path(option: Option<&Path>) -> PathBuf {
 
 /// Reads the inventory and every stack its nodes use, and cross-checks them.
 pub fn load(path: &Path) -> Result<Project, ConfigError> {
+    if !path.exists() {
+        return Err(ConfigError::whole_file(
+            &path.display().to_string(),
+            "no inventory here".to_string(),
+            Some(
+                "make one with `homectl init` (an inventory and stacks to edit), or name yours with \
+                 `-i PATH` or HOMECTL_INVENTORY (the default is inventory/homelab.toml in the current folder)"
+                    .to_string(),
+            ),
+        ));
+    }
     let file = SourceFile::read(path)?;
     let (inventory, spans) = inventory_file::parse_inventory(&file)?;
 
