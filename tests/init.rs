@@ -273,3 +273,41 @@ fn every_command_has_examples_in_its_help() {
         );
     }
 }
+
+/// `logs` shows nothing it cannot mask: when the stacks' secrets do not
+/// resolve (here `op` is not on the PATH), it refuses before any node is
+/// contacted (docs/operations.md, "logs").
+#[test]
+fn logs_refuses_when_the_secrets_do_not_resolve() {
+    let tmp = tempfile::tempdir().unwrap();
+    assert_eq!(homectl(tmp.path(), &["init", "lab"]).status.code(), Some(0));
+    let empty = tmp.path().join("no-tools");
+    fs::create_dir(&empty).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_homectl"))
+        .args([
+            "-i",
+            "lab/inventory/homelab.toml",
+            "logs",
+            "node-a",
+            "backend",
+        ])
+        .current_dir(tmp.path())
+        .env("NO_COLOR", "1")
+        .env("PATH", &empty)
+        .env_remove("HOMECTL_INVENTORY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run homectl");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("op://homelab/ktrdr-db/password"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("not shown unmasked"),
+        "a clear refusal:\n{stderr}"
+    );
+    assert!(!stderr.contains("warning"), "{stderr}");
+    assert!(out.stdout.is_empty(), "{}", text(&out.stdout));
+}
