@@ -99,12 +99,17 @@ async fn preflight(project: Arc<Project>, selection: Selection, tag: String) -> 
         },
     };
     let ok = secrets_result.ok && reports.iter().all(NodeReport::ok);
-    PreflightReport {
+    let mut report = PreflightReport {
         tag,
         secrets: secrets_result,
         nodes: reports,
         ok,
+    };
+    // What the nodes said may quote a value (docs/secrets.md).
+    if let Some(Ok(s)) = secrets.get() {
+        report.mask(&s.masker());
     }
+    report
 }
 
 async fn check_node(

@@ -7,6 +7,8 @@ use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use console::style;
 use serde::Serialize;
 
+use crate::secrets::Masker;
+
 /// The checks in the order they run (and columns are shown).
 pub const CHECKS: [&str; 9] = [
     "dns", "ssh", "state", "docker", "compose", "probe", "registry", "image", "stack",
@@ -47,6 +49,19 @@ pub struct PreflightReport {
     pub secrets: CheckResult,
     pub nodes: Vec<NodeReport>,
     pub ok: bool,
+}
+
+impl PreflightReport {
+    /// Every detail with the secrets' values masked: the remote checks
+    /// print what the node said (a compose error, the registry's answer).
+    pub fn mask(&mut self, masker: &Masker) {
+        self.secrets.detail = masker.mask(&self.secrets.detail);
+        for node in &mut self.nodes {
+            for check in node.checks.values_mut() {
+                check.detail = masker.mask(&check.detail);
+            }
+        }
+    }
 }
 
 pub fn render_table(report: &PreflightReport) -> String {
@@ -124,5 +139,53 @@ fn short_detail(check: &str, detail: &str) -> String {
             .to_string(),
         "compose" | "probe" => detail.to_string(),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{SecretRef, SecretValue, Secrets};
+
+    #[test]
+    fn remote_details_are_masked_in_the_table_and_the_json() {
+        let secrets: Secrets = [(
+            SecretRef::parse("env://DB_PASSWORD").unwrap(),
+            SecretValue::new("p@ss\"w0rd".to_string()),
+        )]
+        .into_iter()
+        .collect();
+        let mut node = NodeReport {
+            node: "node-a".into(),
+            host: "a.lan".into(),
+            ..Default::default()
+        };
+        node.add("compose", true, "v2.29 p@ss\"w0rd");
+        node.add(
+            "stack",
+            false,
+            "invalid interpolation: \"p@ss\\\"w0rd\" in DSN p%40ss%22w0rd",
+        );
+        let mut report = PreflightReport {
+            tag: "abc".into(),
+            secrets: CheckResult {
+                ok: true,
+                detail: "1 references resolved".into(),
+            },
+            nodes: vec![node],
+            ok: false,
+        };
+        report.mask(&secrets.masker());
+        let shown = format!(
+            "{}\n{}",
+            render_table(&report),
+            serde_json::to_string(&report).unwrap()
+        );
+        assert!(!shown.contains("p@ss"), "{shown}");
+        assert!(!shown.contains("w0rd"), "{shown}");
+        assert!(
+            shown.contains("invalid interpolation: \"***\" in DSN ***"),
+            "{shown}"
+        );
     }
 }
