@@ -13,7 +13,7 @@ pub fn completions(global: &GlobalOptions, args: &CompletionsArgs) -> Result<i32
     let mut command = Cli::command();
     let mut out = Vec::new();
     clap_complete::generate(args.shell, &mut command, "homectl", &mut out);
-    global.printer().out(&String::from_utf8_lossy(&out));
+    global.printer().out_raw(&String::from_utf8_lossy(&out));
     Ok(0)
 }
 
@@ -27,7 +27,7 @@ pub fn man(global: &GlobalOptions, args: &ManArgs) -> Result<i32> {
             clap_mangen::Man::new(command)
                 .render(&mut out)
                 .map_err(|e| Error::runtime(format!("cannot render the man page: {e}")))?;
-            global.printer().out(&String::from_utf8_lossy(&out));
+            global.printer().out_raw(&String::from_utf8_lossy(&out));
         }
         Some(dir) => {
             write_pages(command, dir).map_err(|e| {

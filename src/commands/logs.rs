@@ -127,7 +127,7 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
         while !(out_done && err_done) {
             tokio::select! {
                 line = next_line(&mut out, &mut out_line), if !out_done => match line {
-                    Some(l) => printer.out(&masker.mask(&l)),
+                    Some(l) => printer.out_raw(&masker.mask(&l)),
                     None => out_done = true,
                 },
                 line = next_line(&mut err, &mut err_line), if !err_done => match line {

@@ -40,7 +40,7 @@ pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
             .printer()
             .out(&serde_json::to_string_pretty(&report).expect("a report serializes"));
     } else {
-        global.printer().out(&render_table(&report));
+        global.printer().out_rendered(&render_table(&report));
     }
     Ok(if report.ok { 0 } else { 1 })
 }

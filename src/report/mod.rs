@@ -1,5 +1,6 @@
 //! Stage 5 of the flow: what the operator sees (tables, progress, JSON).
 
+pub mod escape;
 pub mod preflight_table;
 pub mod printer;
 pub mod progress;

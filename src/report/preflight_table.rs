@@ -7,6 +7,7 @@ use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use console::style;
 use serde::Serialize;
 
+use super::escape::escape_controls as esc;
 use crate::secrets::Masker;
 
 /// The checks in the order they run (and columns are shown).
@@ -79,12 +80,11 @@ pub fn render_table(report: &PreflightReport) -> String {
             .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
     );
     for node in &report.nodes {
-        let mut row = vec![Cell::new(&node.node)];
+        let mut row = vec![Cell::new(esc(&node.node))];
         for check in &used {
             row.push(match node.checks.get(*check) {
-                Some(c) if c.ok => {
-                    Cell::new(format!("✓ {}", short_detail(check, &c.detail))).fg(Color::Green)
-                }
+                Some(c) if c.ok => Cell::new(format!("✓ {}", esc(&short_detail(check, &c.detail))))
+                    .fg(Color::Green),
                 Some(_) => Cell::new("✗").fg(Color::Red).add_attribute(Attribute::Bold),
                 None => Cell::new("-"),
             });
@@ -95,13 +95,13 @@ pub fn render_table(report: &PreflightReport) -> String {
     out.push('\n');
     let mut failures = Vec::new();
     if !report.secrets.ok {
-        failures.push(format!("secrets: {}", report.secrets.detail));
+        failures.push(format!("secrets: {}", esc(&report.secrets.detail)));
     }
     for node in &report.nodes {
         for check in CHECKS {
             if let Some(c) = node.checks.get(check) {
                 if !c.ok {
-                    failures.push(format!("{} {check}: {}", node.node, c.detail));
+                    failures.push(format!("{} {check}: {}", esc(&node.node), esc(&c.detail)));
                 }
             }
         }
@@ -114,7 +114,7 @@ pub fn render_table(report: &PreflightReport) -> String {
     }
     let passed = report.nodes.iter().filter(|n| n.ok()).count();
     let secrets = if report.secrets.ok {
-        style(format!("✓ ({})", report.secrets.detail))
+        style(format!("✓ ({})", esc(&report.secrets.detail)))
             .green()
             .to_string()
     } else {
@@ -122,7 +122,7 @@ pub fn render_table(report: &PreflightReport) -> String {
     };
     out.push_str(&format!(
         "\ntag {}: {passed}/{} nodes passed; secrets {secrets}\n",
-        report.tag,
+        esc(&report.tag),
         report.nodes.len()
     ));
     out
