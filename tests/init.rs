@@ -1,6 +1,8 @@
 //! `homectl init`, `completions` and `man`, run as the built binary: the
 //! scaffold passes `check`, is never written over, and the generated
-//! completions and man page know the commands. No network, no lab.
+//! completions and man page know the commands. Also what the scaffold's
+//! commands print before any node is reached: `logs` refusing without its
+//! secrets, control characters escaped. No network, no lab.
 
 use std::collections::BTreeMap;
 use std::fs;
