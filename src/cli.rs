@@ -377,7 +377,7 @@ pub fn run() -> i32 {
 fn report_error(printer: crate::report::Printer, err: Error) {
     match err {
         Error::Config(diagnostic) => {
-            printer.warn(&format!("{:?}", miette::Report::new_boxed(diagnostic)))
+            printer.diagnostic(&format!("{:?}", miette::Report::new_boxed(diagnostic)))
         }
         other => printer.warn(&format!("error: {other}")),
     }

@@ -36,7 +36,7 @@ pub fn completions(global: &GlobalOptions, args: &CompletionsArgs) -> Result<i32
             &mut out,
         )
         .map_err(|e| Error::runtime(format!("cannot write the completion script: {e}")))?;
-    global.printer().out(&String::from_utf8_lossy(&out));
+    global.printer().out_raw(&String::from_utf8_lossy(&out));
     Ok(0)
 }
 
@@ -49,7 +49,7 @@ pub fn man(global: &GlobalOptions, args: &ManArgs) -> Result<i32> {
         None => {
             let out = page(command)
                 .map_err(|e| Error::runtime(format!("cannot render the man page: {e}")))?;
-            global.printer().out(&String::from_utf8_lossy(&out));
+            global.printer().out_raw(&String::from_utf8_lossy(&out));
         }
         Some(dir) => {
             write_pages(command, dir).map_err(|e| {

@@ -45,7 +45,7 @@ pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result
     if global.json {
         printer.out(&serde_json::to_string_pretty(&records).expect("serializes"));
     } else {
-        printer.out(&render_history(&records));
+        printer.out_rendered(&render_history(&records));
     }
     for (node, e) in &failed {
         printer.warn(&format!("✗ {node}: {e}"));

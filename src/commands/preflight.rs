@@ -40,7 +40,7 @@ pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
             .printer()
             .out(&serde_json::to_string_pretty(&report).expect("a report serializes"));
     } else {
-        global.printer().out(&render_table(&report));
+        global.printer().out_rendered(&render_table(&report));
     }
     if report.ok {
         return Ok(0);
@@ -115,12 +115,17 @@ async fn preflight(project: Arc<Project>, selection: Selection, tag: String) -> 
         },
     };
     let ok = secrets_result.ok && reports.iter().all(NodeReport::ok);
-    PreflightReport {
+    let mut report = PreflightReport {
         tag,
         secrets: secrets_result,
         nodes: reports,
         ok,
+    };
+    // What the nodes said may quote a value (docs/secrets.md).
+    if let Some(Ok(s)) = secrets.get() {
+        report.mask(&s.masker());
     }
+    report
 }
 
 async fn check_node(

@@ -136,7 +136,7 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
             .expect("serializes"),
         );
     } else {
-        printer.out(&render_status(&rows, &unreachable));
+        printer.out_rendered(&render_status(&rows, &unreachable));
     }
     if unreachable.is_empty() {
         return Ok(0);

@@ -467,7 +467,7 @@ impl PreparedNode {
             Some(_) if !deploy.services.is_empty() => deploy.services.clone(),
             Some(selected) => selected.clone(),
         };
-        HistoryRecord {
+        let mut record = HistoryRecord {
             time: now_rfc3339(),
             operator: ctx.operator.clone(),
             node: self.node.clone(),
@@ -489,7 +489,9 @@ impl PreparedNode {
             } else {
                 String::new()
             },
-        }
+        };
+        record.mask_detail(&ctx.secrets.masker());
+        record
     }
 
     /// Appends a record to the node's history (written even after Ctrl-C:

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::secrets::Masker;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct HistoryRecord {
     /// RFC 3339, UTC.
@@ -45,6 +47,15 @@ pub struct ImageRecord {
     pub config_hash: String,
 }
 
+impl HistoryRecord {
+    /// The detail with the deploy's secret values masked. Every record
+    /// goes through here before it is written, whatever text its detail
+    /// quotes (docs/secrets.md: never in history).
+    pub fn mask_detail(&mut self, masker: &Masker) {
+        self.detail = masker.mask(&self.detail);
+    }
+}
+
 /// Parses the `HISTORY <json>` lines of the state step; bad lines are skipped.
 pub fn parse_history(output: &str) -> Vec<HistoryRecord> {
     output
@@ -65,4 +76,39 @@ pub fn current_scale(history: &[HistoryRecord], stack: &str) -> Option<u32> {
 
 pub fn now_rfc3339() -> String {
     humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{SecretRef, SecretValue, Secrets};
+
+    #[test]
+    fn a_records_detail_is_masked_before_it_is_written() {
+        let secrets: Secrets = [(
+            SecretRef::parse("env://API_KEY").unwrap(),
+            SecretValue::new("k3y\\with\"quote".to_string()),
+        )]
+        .into_iter()
+        .collect();
+        let mut record = HistoryRecord {
+            time: "2025-01-01T00:00:00Z".into(),
+            operator: "me@laptop".into(),
+            node: "node-a".into(),
+            stack: "core".into(),
+            kind: "deploy".into(),
+            services: Vec::new(),
+            tag: "abc".into(),
+            scale: 1,
+            result: "failed".into(),
+            detail: "hook: {\"API_KEY\":\"k3y\\\\with\\\"quote\"}\nurl k3y%5Cwith%22quote".into(),
+            images: BTreeMap::new(),
+            duration_ms: 1,
+            inputs: String::new(),
+        };
+        record.mask_detail(&secrets.masker());
+        let line = serde_json::to_string(&record).unwrap();
+        assert_eq!(record.detail, "hook: {\"API_KEY\":\"***\"}\nurl ***");
+        assert!(!line.contains("k3y") && !line.contains("quote"), "{line}");
+    }
 }

@@ -7,6 +7,9 @@ use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use console::style;
 use serde::Serialize;
 
+use super::escape::escape_controls as esc;
+use crate::secrets::Masker;
+
 /// The checks in the order they run (and columns are shown).
 pub const CHECKS: [&str; 9] = [
     "dns", "ssh", "state", "docker", "compose", "probe", "registry", "image", "stack",
@@ -49,6 +52,19 @@ pub struct PreflightReport {
     pub ok: bool,
 }
 
+impl PreflightReport {
+    /// Every detail with the secrets' values masked: the remote checks
+    /// print what the node said (a compose error, the registry's answer).
+    pub fn mask(&mut self, masker: &Masker) {
+        self.secrets.detail = masker.mask(&self.secrets.detail);
+        for node in &mut self.nodes {
+            for check in node.checks.values_mut() {
+                check.detail = masker.mask(&check.detail);
+            }
+        }
+    }
+}
+
 pub fn render_table(report: &PreflightReport) -> String {
     let used: Vec<&str> = CHECKS
         .iter()
@@ -64,12 +80,11 @@ pub fn render_table(report: &PreflightReport) -> String {
             .map(|h| Cell::new(h).add_attribute(Attribute::Bold)),
     );
     for node in &report.nodes {
-        let mut row = vec![Cell::new(&node.node)];
+        let mut row = vec![Cell::new(esc(&node.node))];
         for check in &used {
             row.push(match node.checks.get(*check) {
-                Some(c) if c.ok => {
-                    Cell::new(format!("✓ {}", short_detail(check, &c.detail))).fg(Color::Green)
-                }
+                Some(c) if c.ok => Cell::new(format!("✓ {}", esc(&short_detail(check, &c.detail))))
+                    .fg(Color::Green),
                 Some(_) => Cell::new("✗").fg(Color::Red).add_attribute(Attribute::Bold),
                 None => Cell::new("-"),
             });
@@ -80,13 +95,13 @@ pub fn render_table(report: &PreflightReport) -> String {
     out.push('\n');
     let mut failures = Vec::new();
     if !report.secrets.ok {
-        failures.push(format!("secrets: {}", report.secrets.detail));
+        failures.push(format!("secrets: {}", esc(&report.secrets.detail)));
     }
     for node in &report.nodes {
         for check in CHECKS {
             if let Some(c) = node.checks.get(check) {
                 if !c.ok {
-                    failures.push(format!("{} {check}: {}", node.node, c.detail));
+                    failures.push(format!("{} {check}: {}", esc(&node.node), esc(&c.detail)));
                 }
             }
         }
@@ -99,7 +114,7 @@ pub fn render_table(report: &PreflightReport) -> String {
     }
     let passed = report.nodes.iter().filter(|n| n.ok()).count();
     let secrets = if report.secrets.ok {
-        style(format!("✓ ({})", report.secrets.detail))
+        style(format!("✓ ({})", esc(&report.secrets.detail)))
             .green()
             .to_string()
     } else {
@@ -107,7 +122,7 @@ pub fn render_table(report: &PreflightReport) -> String {
     };
     out.push_str(&format!(
         "\ntag {}: {passed}/{} nodes passed; secrets {secrets}\n",
-        report.tag,
+        esc(&report.tag),
         report.nodes.len()
     ));
     out
@@ -124,5 +139,53 @@ fn short_detail(check: &str, detail: &str) -> String {
             .to_string(),
         "compose" | "probe" => detail.to_string(),
         _ => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{SecretRef, SecretValue, Secrets};
+
+    #[test]
+    fn remote_details_are_masked_in_the_table_and_the_json() {
+        let secrets: Secrets = [(
+            SecretRef::parse("env://DB_PASSWORD").unwrap(),
+            SecretValue::new("p@ss\"w0rd".to_string()),
+        )]
+        .into_iter()
+        .collect();
+        let mut node = NodeReport {
+            node: "node-a".into(),
+            host: "a.lan".into(),
+            ..Default::default()
+        };
+        node.add("compose", true, "v2.29 p@ss\"w0rd");
+        node.add(
+            "stack",
+            false,
+            "invalid interpolation: \"p@ss\\\"w0rd\" in DSN p%40ss%22w0rd",
+        );
+        let mut report = PreflightReport {
+            tag: "abc".into(),
+            secrets: CheckResult {
+                ok: true,
+                detail: "1 references resolved".into(),
+            },
+            nodes: vec![node],
+            ok: false,
+        };
+        report.mask(&secrets.masker());
+        let shown = format!(
+            "{}\n{}",
+            render_table(&report),
+            serde_json::to_string(&report).unwrap()
+        );
+        assert!(!shown.contains("p@ss"), "{shown}");
+        assert!(!shown.contains("w0rd"), "{shown}");
+        assert!(
+            shown.contains("invalid interpolation: \"***\" in DSN ***"),
+            "{shown}"
+        );
     }
 }

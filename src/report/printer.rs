@@ -1,8 +1,16 @@
 //! All of homectl's output goes through here, so quiet and JSON modes
 //! cannot be bypassed and a closed pipe (`homectl status | head`) ends
 //! output quietly instead of panicking.
+//!
+//! What homectl says (`out`, `info`, `warn`, `json_line`) has its control
+//! characters escaped (`escape.rs`), since it quotes nodes, env values and
+//! hook arguments; what a remote command wrote for the user to redirect
+//! (`out_raw`: `logs`) and what `src/report/` renders with its own colours
+//! from escaped parts (`out_rendered`: tables) go out as they are.
 
 use std::io::Write;
+
+use super::escape::escape_controls;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Printer {
@@ -11,8 +19,20 @@ pub struct Printer {
 }
 
 impl Printer {
-    /// Results: tables, JSON documents. Shown even with `--quiet`.
+    /// Results: messages, JSON documents. Shown even with `--quiet`.
     pub fn out(&self, text: &str) {
+        self.out_raw(&escape_controls(text));
+    }
+
+    /// A rendering of `src/report/` (a table with its colours) whose parts
+    /// from elsewhere are escaped already. Shown even with `--quiet`.
+    pub fn out_rendered(&self, text: &str) {
+        self.out_raw(text);
+    }
+
+    /// Output as a command wrote it (`logs`, a completion script), for
+    /// the user to redirect. Shown even with `--quiet`.
+    pub fn out_raw(&self, text: &str) {
         let mut stdout = std::io::stdout().lock();
         let _ = stdout.write_all(text.as_bytes());
         if !text.ends_with('\n') {
@@ -24,12 +44,18 @@ impl Printer {
     /// Progress and notes for people; not with `--quiet` or `--json`.
     pub fn info(&self, text: &str) {
         if !self.quiet && !self.json {
-            let _ = writeln!(std::io::stderr().lock(), "{text}");
+            let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(text));
         }
     }
 
     /// Warnings and errors: always, on stderr.
     pub fn warn(&self, text: &str) {
+        let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(text));
+    }
+
+    /// A diagnostic rendered by miette (with its own colours): always, on
+    /// stderr, as it is.
+    pub fn diagnostic(&self, text: &str) {
         let _ = writeln!(std::io::stderr().lock(), "{text}");
     }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use console::style;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+use super::escape::escape_controls as esc;
 use super::Printer;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,32 +106,24 @@ impl Progress {
                 if status == Status::Started || (self.printer.quiet && status != Status::Failed) {
                     return;
                 }
-                let took = elapsed
-                    .map(|e| format!(" ({:.1}s)", e.as_secs_f64()))
-                    .unwrap_or_default();
-                let detail = if detail.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {detail}")
-                };
                 self.printer
-                    .out(&format!("{node}: {step} {}{took}{detail}", status.word()));
+                    .out(&plain_line(node, step, status, elapsed, detail));
             }
             Mode::Bars { bars, multi } => {
                 let Some(bar) = bars.get(node) else { return };
                 match status {
-                    Status::Started => bar.set_message(format!("{step}…")),
+                    Status::Started => bar.set_message(format!("{}…", esc(step))),
                     Status::Ok | Status::Skipped => {
-                        bar.set_message(format!("{step} {}", status.word()))
+                        bar.set_message(format!("{} {}", esc(step), status.word()))
                     }
                     Status::Failed | Status::Interrupted => {
-                        let first = detail.lines().next().unwrap_or("");
-                        let _ = multi.println(format!(
-                            "{} {node}: {step} {}: {first}",
-                            style("✗").red().bold(),
+                        let _ = multi.println(failure_line(node, step, status, detail));
+                        bar.set_message(format!(
+                            "{} {} {}",
+                            style("✗").red(),
+                            esc(step),
                             status.word()
                         ));
-                        bar.set_message(format!("{} {step} {}", style("✗").red(), status.word()));
                     }
                 }
             }
@@ -155,7 +148,7 @@ impl Progress {
             Mode::Bars { bars, .. } => {
                 if let Some(bar) = bars.get(node) {
                     let mark = if ok { style("✓").green().to_string() } else { style("✗").red().bold().to_string() };
-                    bar.finish_with_message(format!("{mark} {summary}"));
+                    bar.finish_with_message(format!("{mark} {}", esc(summary)));
                 }
             }
         }
@@ -166,10 +159,78 @@ impl Progress {
         let mode = self.mode.lock().expect("progress lock");
         match &*mode {
             Mode::Bars { multi, .. } => {
-                let _ = multi.println(text);
+                let _ = multi.println(esc(text));
             }
             Mode::Plain => self.printer.out(text),
             Mode::Json => {}
         }
+    }
+}
+
+/// A step's line when the output is not a terminal (`--quiet`, CI logs):
+/// `node: step status (1.2s): detail`, control characters escaped.
+fn plain_line(
+    node: &str,
+    step: &str,
+    status: Status,
+    elapsed: Option<Duration>,
+    detail: &str,
+) -> String {
+    let took = elapsed
+        .map(|e| format!(" ({:.1}s)", e.as_secs_f64()))
+        .unwrap_or_default();
+    let detail = if detail.is_empty() {
+        String::new()
+    } else {
+        format!(": {detail}")
+    };
+    esc(&format!("{node}: {step} {}{took}{detail}", status.word())).into_owned()
+}
+
+/// The line printed above the bars when a step fails: its detail's first
+/// line, control characters escaped.
+fn failure_line(node: &str, step: &str, status: Status, detail: &str) -> String {
+    let first = detail.lines().next().unwrap_or("");
+    format!(
+        "{} {}: {} {}: {}",
+        style("✗").red().bold(),
+        esc(node),
+        esc(step),
+        status.word(),
+        esc(first)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A hook that printed colours and a carriage return (to overwrite the
+    /// line), and an env value with the same, quoted in the detail.
+    const DETAIL: &str = "hook failed: \x1b[31mFAKE OK\x1b[0m\rall good\nenv X='a\x1b]0;title\x07'";
+
+    #[test]
+    fn a_plain_progress_line_shows_control_characters_escaped() {
+        let line = plain_line(
+            "node-a",
+            "hook backend",
+            Status::Failed,
+            Some(Duration::from_millis(1200)),
+            DETAIL,
+        );
+        assert_eq!(
+            line,
+            "node-a: hook backend failed (1.2s): hook failed: \\x1b[31mFAKE OK\\x1b[0m\\rall good\nenv X='a\\x1b]0;title\\x07'"
+        );
+    }
+
+    #[test]
+    fn a_failure_line_above_the_bars_shows_control_characters_escaped() {
+        let line = console::strip_ansi_codes(&failure_line("node-a", "up", Status::Failed, DETAIL))
+            .into_owned();
+        assert_eq!(
+            line,
+            "✗ node-a: up failed: hook failed: \\x1b[31mFAKE OK\\x1b[0m\\rall good"
+        );
     }
 }

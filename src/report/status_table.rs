@@ -3,7 +3,13 @@
 use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use serde::Serialize;
 
+use super::escape::escape_controls;
 use crate::plan::history::HistoryRecord;
+
+/// A cell of text from a node, its control characters escaped.
+fn text(s: &str) -> Cell {
+    Cell::new(escape_controls(s))
+}
 
 /// One container (or one unreachable node) in `status`.
 #[derive(Debug, Clone, Serialize)]
@@ -45,29 +51,29 @@ pub fn render_status(rows: &[StatusRow], unreachable: &[(String, String)]) -> St
     ]);
     for r in rows {
         let state = match r.state.as_str() {
-            "running" => Cell::new(&r.state).fg(Color::Green),
-            _ => Cell::new(&r.state).fg(Color::Red),
+            "running" => text(&r.state).fg(Color::Green),
+            _ => text(&r.state).fg(Color::Red),
         };
         let health = match r.health.as_str() {
-            "healthy" => Cell::new(&r.health).fg(Color::Green),
-            "unhealthy" => Cell::new(&r.health).fg(Color::Red),
-            _ => Cell::new(&r.health),
+            "healthy" => text(&r.health).fg(Color::Green),
+            "unhealthy" => text(&r.health).fg(Color::Red),
+            _ => text(&r.health),
         };
         t.add_row(vec![
-            Cell::new(&r.node),
-            Cell::new(&r.stack),
-            Cell::new(&r.service),
-            Cell::new(short_tag(&r.tag)),
-            Cell::new(&r.digest),
+            text(&r.node),
+            text(&r.stack),
+            text(&r.service),
+            text(&short_tag(&r.tag)),
+            text(&r.digest),
             state,
             health,
             Cell::new(r.scale.map_or("-".to_string(), |s| s.to_string())),
-            Cell::new(&r.last_deploy),
+            text(&r.last_deploy),
         ]);
     }
     for (node, why) in unreachable {
         t.add_row(vec![
-            Cell::new(node),
+            text(node),
             Cell::new("-"),
             Cell::new("-"),
             Cell::new("-"),
@@ -75,13 +81,17 @@ pub fn render_status(rows: &[StatusRow], unreachable: &[(String, String)]) -> St
             Cell::new("unreachable").fg(Color::Red),
             Cell::new("-"),
             Cell::new("-"),
-            Cell::new(first_line(why)),
+            text(first_line(why)),
         ]);
     }
     let mut out = t.trim_fmt();
     out.push('\n');
     for (node, why) in unreachable {
-        out.push_str(&format!("✗ {node}: {why}\n"));
+        out.push_str(&format!(
+            "✗ {}: {}\n",
+            escape_controls(node),
+            escape_controls(why)
+        ));
     }
     out
 }
@@ -92,8 +102,8 @@ pub fn render_history(records: &[HistoryRecord]) -> String {
     ]);
     for r in records {
         let result = match r.result.as_str() {
-            "ok" => Cell::new(&r.result).fg(Color::Green),
-            _ => Cell::new(&r.result).fg(Color::Red),
+            "ok" => text(&r.result).fg(Color::Green),
+            _ => text(&r.result).fg(Color::Red),
         };
         let stack = if r.services.is_empty() {
             r.stack.clone()
@@ -101,14 +111,14 @@ pub fn render_history(records: &[HistoryRecord]) -> String {
             format!("{} ({})", r.stack, r.services.join(","))
         };
         t.add_row(vec![
-            Cell::new(&r.time),
-            Cell::new(&r.node),
-            Cell::new(stack),
-            Cell::new(&r.kind),
-            Cell::new(short_tag(&r.tag)),
+            text(&r.time),
+            text(&r.node),
+            text(&stack),
+            text(&r.kind),
+            text(&short_tag(&r.tag)),
             Cell::new(r.scale),
             result,
-            Cell::new(&r.operator),
+            text(&r.operator),
             Cell::new(format!("{:.1}s", r.duration_ms as f64 / 1000.0)),
         ]);
     }

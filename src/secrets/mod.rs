@@ -23,7 +23,7 @@ mod value;
 
 pub use error::SecretError;
 pub use reference::{is_env_name, SecretRef};
-pub use resolved::Secrets;
+pub use resolved::{Masker, Secrets};
 pub use resolver::resolve_all;
 pub use settings::ProviderSettings;
 pub use value::SecretValue;

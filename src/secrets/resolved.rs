@@ -37,12 +37,28 @@ impl Secrets {
         self.values.iter()
     }
 
-    /// `text` with every known value replaced by `***`; for multi-line
-    /// values also each of their lines of 4 characters or more. For remote
-    /// output that homectl shows. Empty values mask nothing.
+    /// `text` with every known value replaced by `***`, in each of the
+    /// forms of `mask.rs` (the value, its lines, JSON-escaped, URL-encoded).
+    /// For remote output that homectl shows. Empty values mask nothing.
     pub fn mask(&self, text: &str) -> String {
-        let patterns = mask::patterns(self.values.values().map(SecretValue::expose_for_channel));
-        mask::replace(text, &patterns)
+        self.masker().mask(text)
+    }
+
+    /// A masker for these values, to build once for many lines of text.
+    pub fn masker(&self) -> Masker {
+        Masker(mask::Masker::new(
+            self.values.values().map(SecretValue::expose_for_channel),
+        ))
+    }
+}
+
+/// Masks the values of a [`Secrets`] out of text (see [`Secrets::mask`]).
+#[derive(Debug)]
+pub struct Masker(mask::Masker);
+
+impl Masker {
+    pub fn mask(&self, text: &str) -> String {
+        self.0.mask(text)
     }
 }
 
