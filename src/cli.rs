@@ -209,7 +209,7 @@ pub struct TargetArgs {
 #[derive(Args, Debug, Clone)]
 pub struct RollbackArgs {
     #[command(flatten)]
-    pub target: SelectArgs,
+    pub target: RequiredTargetArgs,
     /// Go back to this tag instead of the images before the last deploy
     #[arg(long, value_name = "T")]
     pub to: Option<String>,
@@ -239,7 +239,7 @@ pub struct LogsArgs {
 #[derive(Args, Debug, Clone)]
 pub struct DownArgs {
     #[command(flatten)]
-    pub target: SelectArgs,
+    pub target: RequiredTargetArgs,
     /// Do not ask for confirmation
     #[arg(short, long)]
     pub yes: bool,
@@ -251,6 +251,18 @@ pub struct SelectArgs {
     /// A group, a node, or `all` [default: all]
     #[arg(add = ArgValueCompleter::new(complete_target))]
     pub target: Option<String>,
+    /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
+    #[arg(add = ArgValueCompleter::new(complete_name))]
+    pub names: Vec<String>,
+}
+
+/// TARGET [NAME...] for the commands that change what runs and have no
+/// default: none of them means every node unless it says `all`.
+#[derive(Args, Debug, Clone, Default)]
+pub struct RequiredTargetArgs {
+    /// A group, a node, or `all` (required)
+    #[arg(add = ArgValueCompleter::new(complete_target))]
+    pub target: String,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
     #[arg(add = ArgValueCompleter::new(complete_name))]
     pub names: Vec<String>,

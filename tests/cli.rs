@@ -390,3 +390,18 @@ fn a_missing_inventory_points_at_init_and_dash_i() {
         "{stderr}"
     );
 }
+
+/// `rollback` and `down` change what runs: without a TARGET they touch
+/// nothing and say how to name one (`all` for every node).
+#[test]
+fn rollback_and_down_need_a_target() {
+    for args in [
+        vec!["-i", "inventory/lab.toml", "rollback"],
+        vec!["-i", "inventory/lab.toml", "down", "--yes"],
+    ] {
+        let output = homectl(&args);
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains("<TARGET>"), "{args:?}: {stderr}");
+    }
+}

@@ -20,7 +20,7 @@ const DOWN: &str = include_str!("../remote/scripts/down.sh");
 
 pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, args.target.target.as_deref(), &args.target.names)?;
+    let selection = plan::select(&project, Some(&args.target.target), &args.target.names)?;
     let what: Vec<String> = selection
         .nodes
         .iter()

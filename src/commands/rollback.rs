@@ -10,7 +10,7 @@ use crate::execution::node_deploy::Target;
 pub fn run(global: &GlobalOptions, args: &RollbackArgs) -> Result<i32> {
     let deploy = DeployArgs {
         target: TargetArgs {
-            target: args.target.target.clone(),
+            target: Some(args.target.target.clone()),
             names: args.target.names.clone(),
             tag: args.to.clone(),
         },
