@@ -6,6 +6,9 @@ use std::path::Path;
 
 use miette::{NamedSource, SourceSpan};
 
+use super::toml_redaction::redact_toml;
+use super::yaml_redaction::redact_yaml;
+
 /// A problem in one of the operator's files. Always exit code 2.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 #[error("{location}: {message}")]
@@ -27,16 +30,26 @@ pub struct ConfigError {
 pub struct SourceFile {
     pub path: String,
     pub text: String,
+    /// What diagnostics show of the file: `text` with every secret value
+    /// starred out, byte for byte (toml_redaction.rs, yaml_redaction.rs).
+    shown: String,
 }
 
 impl SourceFile {
+    pub fn new(path: impl Into<String>, text: String) -> Self {
+        let path = path.into();
+        let shown = if path.ends_with(".yml") || path.ends_with(".yaml") {
+            redact_yaml(&text)
+        } else {
+            redact_toml(&text)
+        };
+        SourceFile { path, text, shown }
+    }
+
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
         let display = path.display().to_string();
         match std::fs::read_to_string(path) {
-            Ok(text) => Ok(SourceFile {
-                path: display,
-                text,
-            }),
+            Ok(text) => Ok(SourceFile::new(display, text)),
             Err(err) => Err(ConfigError::whole_file(
                 &display,
                 format!("cannot read the file: {err}"),
@@ -59,7 +72,7 @@ impl SourceFile {
             location: format!("{}:{}:{}", self.path, line, column),
             label: short_label(&message),
             message,
-            source_code: NamedSource::new(self.path.clone(), self.text.clone()),
+            source_code: NamedSource::new(self.path.clone(), self.shown.clone()),
             span: Some(span.into()),
             help,
         }
@@ -93,14 +106,18 @@ impl SourceFile {
         let value_end = line_end.max(span.end);
         // Keep the line breaks, so that line numbers in the snippet stay right.
         let breaks = self.text[value_start..value_end].matches('\n').count();
-        let mut text = self.text.clone();
-        text.replace_range(
-            value_start..value_end,
-            &format!("***{}", "\n".repeat(breaks)),
-        );
+        let replace = |text: &str| {
+            let mut text = text.to_string();
+            text.replace_range(
+                value_start..value_end,
+                &format!("***{}", "\n".repeat(breaks)),
+            );
+            text
+        };
         let redacted = SourceFile {
             path: self.path.clone(),
-            text,
+            text: replace(&self.text),
+            shown: replace(&self.shown),
         };
         redacted.error_at(value_start..value_start + 3, message, help)
     }
