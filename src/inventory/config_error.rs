@@ -4,8 +4,9 @@
 use std::ops::Range;
 use std::path::Path;
 
-use miette::{NamedSource, SourceSpan};
+use miette::SourceSpan;
 
+use super::excerpt::Excerpt;
 use super::toml_redaction::redact_toml;
 use super::yaml_redaction::redact_yaml;
 
@@ -17,7 +18,7 @@ pub struct ConfigError {
     pub location: String,
     pub message: String,
     #[source_code]
-    source_code: NamedSource<String>,
+    source_code: Excerpt,
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: String,
@@ -68,12 +69,13 @@ impl SourceFile {
         let message = message.into();
         let span = clamp(span, &self.text);
         let (line, column) = line_column(&self.text, span.start);
+        let (source_code, shown_span) = Excerpt::around(&self.path, &self.shown, span);
         ConfigError {
             location: format!("{}:{}:{}", self.path, line, column),
             label: short_label(&message),
             message,
-            source_code: NamedSource::new(self.path.clone(), self.shown.clone()),
-            span: Some(span.into()),
+            source_code,
+            span: Some(shown_span.into()),
             help,
         }
     }
@@ -134,7 +136,7 @@ impl ConfigError {
             location: path.to_string(),
             label: String::new(),
             message,
-            source_code: NamedSource::new(path, String::new()),
+            source_code: Excerpt::empty(path),
             span: None,
             help,
         }

@@ -10,6 +10,7 @@ mod config_error;
 mod cross_checks;
 #[cfg(test)]
 mod diagnostic_secrets_tests;
+mod excerpt;
 mod inventory_file;
 mod model;
 pub mod names;
