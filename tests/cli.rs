@@ -336,3 +336,23 @@ fn an_error_past_column_65535_is_rendered_without_panic() {
     assert!(stderr.len() < 4_000, "{} bytes of diagnostic", stderr.len());
     assert!(stderr.contains("bogus"), "{stderr}");
 }
+
+#[test]
+fn a_deeply_nested_compose_file_is_refused_before_parsing() {
+    // 64 KB of `[`: serde_yaml_ng's scanner took ~30 s on it (quadratic).
+    let text = format!("services:\n  web: {}\n", "[".repeat(65_536));
+    let (_dir, output) = check_case_with("stacks/app/compose.yml", text.as_bytes());
+    let stderr = assert_refused_without_panic(&output, "stacks/app/compose.yml:2:");
+    assert!(stderr.contains("nested more than 64 levels"), "{stderr}");
+}
+
+#[test]
+fn a_huge_file_is_refused_before_parsing() {
+    let text = format!(
+        "services:\n  web:\n    image: x\n#{}\n",
+        "x".repeat(5 << 20)
+    );
+    let (_dir, output) = check_case_with("stacks/app/compose.yml", text.as_bytes());
+    let stderr = assert_refused_without_panic(&output, "stacks/app/compose.yml");
+    assert!(stderr.contains("larger than"), "{stderr}");
+}

@@ -1,6 +1,7 @@
 //! A diagnostic that points into an inventory, stack or compose file:
 //! file, line, column, the key, and a hint. Rendered by miette.
 
+use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 
@@ -26,6 +27,9 @@ pub struct ConfigError {
     pub help: Option<String>,
 }
 
+/// Larger inventories, stack files and compose files are refused unread.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
 /// The text of one file, kept so that errors can point into it.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
@@ -47,16 +51,26 @@ impl SourceFile {
         SourceFile { path, text, shown }
     }
 
+    /// Reads the file, refusing one larger than `MAX_FILE_BYTES` before
+    /// any parser sees it.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
         let display = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(SourceFile::new(display, text)),
-            Err(err) => Err(ConfigError::whole_file(
+        let cannot_read = |err: std::io::Error| {
+            ConfigError::whole_file(&display, format!("cannot read the file: {err}"), None)
+        };
+        let file = std::fs::File::open(path).map_err(cannot_read)?;
+        let mut text = String::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(cannot_read)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(ConfigError::whole_file(
                 &display,
-                format!("cannot read the file: {err}"),
-                None,
-            )),
+                format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20),
+                Some("homectl reads inventories, stack.toml and compose files of up to that size; is this the right file?".into()),
+            ));
         }
+        Ok(SourceFile::new(display, text))
     }
 
     /// An error at a byte range of this file.

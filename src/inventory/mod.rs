@@ -21,6 +21,7 @@ mod toml_error;
 mod toml_redaction;
 mod values;
 mod yaml_locate;
+mod yaml_nesting;
 mod yaml_redaction;
 
 use std::collections::BTreeMap;
