@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every fuzz target in turn for a share of SECONDS (default 600):
-# load 40 %, select, refs_names and history 20 % each. Needs cargo-fuzz
+# load 30 %, diagnostics 25 %, select, refs_names and history 15 % each. Needs cargo-fuzz
 # (`cargo install cargo-fuzz`); on a stable toolchain RUSTC_BOOTSTRAP=1
 # unlocks the nightly flags it passes. New inputs go to corpus/<target>,
 # crashes to artifacts/<target>/, logs to logs/. See docs/fuzzing.md.
@@ -14,7 +14,7 @@ export RUSTC_BOOTSTRAP=1
 mkdir -p logs
 nice -n 10 cargo fuzz build >/dev/null || exit 1
 status=0
-for spec in load:40 select:20 refs_names:20 history:20; do
+for spec in load:30 diagnostics:25 select:15 refs_names:15 history:15; do
     target=${spec%%:*}
     secs=$(( total * ${spec#*:} / 100 ))
     dict=()

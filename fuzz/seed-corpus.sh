@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 out=fuzz/seeds
 rm -rf "$out"
-mkdir -p "$out"/{load,select,refs_names,history}
+mkdir -p "$out"/{load,select,refs_names,history,diagnostics}
 
 # A bundle: `=== PATH` then the file, for each file; the first is the inventory.
 bundle() { # bundle DIR INVENTORY FILE...
@@ -89,4 +89,22 @@ HISTORY {"time":"2026-01-01T00:00:03Z","operator":"op@host","node":"node-a","sta
 HISTORY {"time":"2026-01-01T00:00:04Z","operator":"op@host","node":"node-a","stack":"core","kind":"down","services":[],"tag":"aaa","scale":1,"result":"ok","images":{},"duration_ms":4}
 HISTORY not json
 SEEDS
+# diagnostics: byte 0 picks the file (0 inventory, 1 stack.toml, 2 compose.yml,
+# plus 3 x the plant), byte 1 how `\x01` widens; then the file's text.
+# Every broken case's files as they are, and with a `\x01` that widens the
+# first line past column 65,535.
+n=0
+for case in tests/corpus/broken/*; do
+    n=$((n + 1))
+    for f in "$case/inventory.toml" "$case"/stacks/*/stack.toml "$case"/stacks/*/compose.yml; do
+        [ -f "$f" ] || continue
+        case $f in
+            */inventory.toml) pick=0 ;; */stack.toml) pick=1 ;; *) pick=2 ;;
+        esac
+        pick=$((pick + 3 * (n % 4)))
+        seed="$out/diagnostics/$(basename "$case")-$(basename "$f")"
+        { printf "\\$(printf '%03o' "$pick")\\000"; cat "$f"; } > "$seed"
+        { printf "\\$(printf '%03o' "$pick")\\$(printf '%03o' $((n % 256)))\\001"; cat "$f"; } > "$seed-wide"
+    done
+done
 echo "seeds: $(find "$out" -type f | wc -l) files in $out"

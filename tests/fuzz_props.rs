@@ -86,6 +86,11 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
             b"op://homelab/ghcr/token\npass://a/b\nenv://A_1\nexec://x\nnode-a\n0a1b2c3\nfe80::1"
                 .to_vec(),
         ),
+        "diagnostics" => seeds.extend([
+            b"\x01\x00images = [\"app\"]\x01bogus\n".to_vec(),
+            b"\x00\x05name = \"lab\"\n\x01[registry]\nusername = \"\"\n".to_vec(),
+            b"\x02\x06services:\n  web: [\x01\n".to_vec(),
+        ]),
         _ => seeds.push(b"HISTORY {}\n".to_vec()),
     }
     seeds
@@ -277,12 +282,13 @@ fn repository_bundles_load_as_check_says() {
 #[test]
 fn kept_corpus_replays() {
     let project = harness::lab_project(root());
-    for target in ["load", "select", "refs_names", "history"] {
+    for target in ["load", "select", "refs_names", "history", "diagnostics"] {
         for (path, data) in kept_inputs(target) {
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match target {
                 "load" => harness::check_load(&data),
                 "select" => harness::check_select(project, &data),
                 "refs_names" => harness::check_refs_names(&data),
+                "diagnostics" => harness::check_diagnostics(&data),
                 _ => harness::check_history(&data),
             }));
             assert!(outcome.is_ok(), "{} panics", path.display());
@@ -351,5 +357,12 @@ fn refs_and_names_never_panic() {
 fn history_never_panics() {
     run(mutated(seeds("history"), Vec::new()), |data| {
         harness::check_history(&data)
+    });
+}
+
+#[test]
+fn diagnostics_never_panic_nor_show_a_planted_secret() {
+    run(mutated(seeds("diagnostics"), dictionary("load")), |data| {
+        harness::check_diagnostics(&data)
     });
 }

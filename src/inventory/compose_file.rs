@@ -11,12 +11,20 @@ use super::config_error::{ConfigError, SourceFile};
 use super::model::{Compose, ComposeService};
 use super::names;
 use super::yaml_locate::{locate, repeated_key};
+use super::yaml_nesting::{too_deep_at, MAX_FLOW_DEPTH};
 
 /// Merge keys inside an anchor that is itself merged (`<<: *base` in
 /// `x-app`, `<<: *app` in a service) need one pass per level.
 const MERGE_DEPTH: usize = 8;
 
 pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
+    if let Some(at) = too_deep_at(&file.text) {
+        return Err(file.error_at(
+            at..at + 1,
+            format!("invalid YAML: nested more than {MAX_FLOW_DEPTH} levels deep (`[` and `{{`)"),
+            Some("no compose file needs that many levels: homectl refuses them before parsing, so a file cannot make it hang".into()),
+        ));
+    }
     let mut doc: Value = serde_yaml_ng::from_str(&file.text).map_err(|e| yaml_error(file, &e))?;
     for _ in 0..MERGE_DEPTH {
         doc.apply_merge().map_err(|e| yaml_error(file, &e))?;

@@ -1,10 +1,15 @@
 //! A diagnostic that points into an inventory, stack or compose file:
 //! file, line, column, the key, and a hint. Rendered by miette.
 
+use std::io::Read;
 use std::ops::Range;
 use std::path::Path;
 
-use miette::{NamedSource, SourceSpan};
+use miette::SourceSpan;
+
+use super::excerpt::Excerpt;
+use super::toml_redaction::redact_toml;
+use super::yaml_redaction::redact_yaml;
 
 /// A problem in one of the operator's files. Always exit code 2.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
@@ -14,7 +19,7 @@ pub struct ConfigError {
     pub location: String,
     pub message: String,
     #[source_code]
-    source_code: NamedSource<String>,
+    source_code: Excerpt,
     #[label("{label}")]
     span: Option<SourceSpan>,
     label: String,
@@ -22,27 +27,50 @@ pub struct ConfigError {
     pub help: Option<String>,
 }
 
+/// Larger inventories, stack files and compose files are refused unread.
+pub const MAX_FILE_BYTES: u64 = 4 << 20;
+
 /// The text of one file, kept so that errors can point into it.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
     pub path: String,
     pub text: String,
+    /// What diagnostics show of the file: `text` with every secret value
+    /// starred out, byte for byte (toml_redaction.rs, yaml_redaction.rs).
+    shown: String,
 }
 
 impl SourceFile {
+    pub fn new(path: impl Into<String>, text: String) -> Self {
+        let path = path.into();
+        let shown = if path.ends_with(".yml") || path.ends_with(".yaml") {
+            redact_yaml(&text)
+        } else {
+            redact_toml(&text)
+        };
+        SourceFile { path, text, shown }
+    }
+
+    /// Reads the file, refusing one larger than `MAX_FILE_BYTES` before
+    /// any parser sees it.
     pub fn read(path: &Path) -> Result<Self, ConfigError> {
         let display = path.display().to_string();
-        match std::fs::read_to_string(path) {
-            Ok(text) => Ok(SourceFile {
-                path: display,
-                text,
-            }),
-            Err(err) => Err(ConfigError::whole_file(
+        let cannot_read = |err: std::io::Error| {
+            ConfigError::whole_file(&display, format!("cannot read the file: {err}"), None)
+        };
+        let file = std::fs::File::open(path).map_err(cannot_read)?;
+        let mut text = String::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_string(&mut text)
+            .map_err(cannot_read)?;
+        if text.len() as u64 > MAX_FILE_BYTES {
+            return Err(ConfigError::whole_file(
                 &display,
-                format!("cannot read the file: {err}"),
-                None,
-            )),
+                format!("the file is larger than {} MiB", MAX_FILE_BYTES >> 20),
+                Some("homectl reads inventories, stack.toml and compose files of up to that size; is this the right file?".into()),
+            ));
         }
+        Ok(SourceFile::new(display, text))
     }
 
     /// An error at a byte range of this file.
@@ -55,12 +83,13 @@ impl SourceFile {
         let message = message.into();
         let span = clamp(span, &self.text);
         let (line, column) = line_column(&self.text, span.start);
+        let (source_code, shown_span) = Excerpt::around(&self.path, &self.shown, span);
         ConfigError {
             location: format!("{}:{}:{}", self.path, line, column),
             label: short_label(&message),
             message,
-            source_code: NamedSource::new(self.path.clone(), self.text.clone()),
-            span: Some(span.into()),
+            source_code,
+            span: Some(shown_span.into()),
             help,
         }
     }
@@ -93,14 +122,18 @@ impl SourceFile {
         let value_end = line_end.max(span.end);
         // Keep the line breaks, so that line numbers in the snippet stay right.
         let breaks = self.text[value_start..value_end].matches('\n').count();
-        let mut text = self.text.clone();
-        text.replace_range(
-            value_start..value_end,
-            &format!("***{}", "\n".repeat(breaks)),
-        );
+        let replace = |text: &str| {
+            let mut text = text.to_string();
+            text.replace_range(
+                value_start..value_end,
+                &format!("***{}", "\n".repeat(breaks)),
+            );
+            text
+        };
         let redacted = SourceFile {
             path: self.path.clone(),
-            text,
+            text: replace(&self.text),
+            shown: replace(&self.shown),
         };
         redacted.error_at(value_start..value_start + 3, message, help)
     }
@@ -117,7 +150,7 @@ impl ConfigError {
             location: path.to_string(),
             label: String::new(),
             message,
-            source_code: NamedSource::new(path, String::new()),
+            source_code: Excerpt::empty(path),
             span: None,
             help,
         }

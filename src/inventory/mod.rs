@@ -8,14 +8,21 @@
 mod compose_file;
 mod config_error;
 mod cross_checks;
+#[cfg(test)]
+mod diagnostic_secrets_tests;
+mod excerpt;
 mod inventory_file;
 mod model;
 pub mod names;
 mod references;
+mod secret_names;
 mod stack_file;
 mod toml_error;
+mod toml_redaction;
 mod values;
 mod yaml_locate;
+mod yaml_nesting;
+mod yaml_redaction;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

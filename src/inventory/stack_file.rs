@@ -235,6 +235,13 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
                 Some("e.g. command = [\"alembic\", \"upgrade\", \"head\"]"),
             ));
         }
+        if hook.command.get_ref().iter().any(|arg| arg.contains('\0')) {
+            return Err(at(
+                hook.command.span(),
+                "hooks.before_up.command: an argument cannot contain a NUL character".into(),
+                Some("remove it: no program can receive a NUL in its arguments"),
+            ));
+        }
         before_up.push(Hook {
             service: hook.service.get_ref().clone(),
             command: hook.command.get_ref().clone(),

@@ -13,6 +13,10 @@ use crate::secrets::is_env_name;
 /// Variables homectl sets itself (docs/stacks.md, "What homectl sets").
 pub(super) const RESERVED_ENV: [&str; 3] = ["REGISTRY", "IMAGE_TAG", "HOMECTL_NODE"];
 
+/// Name prefixes kept for homectl's own variables (on the node, its steps
+/// use `HC_`/`hc_` names), in any case.
+pub(super) const RESERVED_PREFIXES: [&str; 2] = ["HOMECTL_", "HC_"];
+
 /// Checks a variable name; `span` is its value's (toml keeps none for keys).
 pub(super) fn check_env_key(
     file: &SourceFile,
@@ -35,6 +39,19 @@ pub(super) fn check_env_key(
                 "homectl sets REGISTRY, IMAGE_TAG and HOMECTL_NODE for compose; pick another name"
                     .into(),
             ),
+        ));
+    }
+    if let Some(prefix) = RESERVED_PREFIXES
+        .iter()
+        .find(|p| key.len() >= p.len() && key[..p.len()].eq_ignore_ascii_case(p))
+    {
+        return Err(file.error_at(
+            span,
+            format!("{table}.{key}: the prefix `{prefix}` is homectl's own"),
+            Some(format!(
+                "names starting with {} are kept for homectl's own variables; pick another name",
+                RESERVED_PREFIXES.join(" or ")
+            )),
         ));
     }
     Ok(())

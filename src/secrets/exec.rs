@@ -51,6 +51,10 @@ fn command_line(arg: &str, settings: &ProviderSettings) -> Result<Vec<String>, S
     if template.is_empty() || template[0].is_empty() {
         return Err("[secrets].exec in the inventory names no program".into());
     }
+    // As `SecretRef::parse` refuses: an argument that would be an option.
+    if arg.starts_with('-') {
+        return Err("an exec:// argument cannot start with `-`".into());
+    }
     if !template.iter().any(|a| a.contains("{}")) {
         return Err(
             "[secrets].exec in the inventory has no `{}` for the reference's argument".into(),
@@ -100,6 +104,7 @@ mod tests {
             exec: Some(vec!["vault".into()]),
         };
         assert!(command_line("x", &no_slot).unwrap_err().contains("{}"));
+        assert!(command_line("--help", &settings).is_err());
         let empty = ProviderSettings { exec: Some(vec![]) };
         assert!(command_line("x", &empty).is_err());
     }

@@ -66,7 +66,14 @@ impl SecretRef {
                 }
                 Ok(SecretRef::Env(rest.to_string()))
             }
-            "exec" => Ok(SecretRef::Exec(rest.to_string())),
+            "exec" => {
+                if rest.starts_with('-') {
+                    return Err(format!(
+                        "`{text}`: an exec:// argument cannot start with `-` (it would be an option of the provider)"
+                    ));
+                }
+                Ok(SecretRef::Exec(rest.to_string()))
+            }
             other => Err(format!(
                 "unknown secret provider `{other}://` (known: op://, pass://, env://, exec://)"
             )),
@@ -146,6 +153,8 @@ mod tests {
             "vault://x",
             "op://",
             "op://v/i/f\n",
+            "exec://-x",
+            "exec://--output=/tmp/x",
         ] {
             assert!(SecretRef::parse(bad).is_err(), "{bad:?} should be refused");
         }

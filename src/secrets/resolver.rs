@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::process::SearchPath;
 use super::{env, exec, op, pass};
-use super::{ProviderSettings, SecretError, SecretRef, Secrets};
+use super::{ProviderSettings, SecretError, SecretRef, SecretValue, Secrets};
 
 /// Resolves every reference in `refs` on this machine: all `op://` ones in
 /// a single `op inject` call (after `op whoami`), the others one by one.
@@ -36,7 +36,10 @@ pub(crate) fn resolve_all_in(
     match op::resolve(&op_refs, search) {
         Ok(values) => {
             for (reference, value) in op_refs.into_iter().zip(values) {
-                secrets.insert(reference.clone(), value);
+                match without_nul(reference, value) {
+                    Ok(value) => secrets.insert(reference.clone(), value),
+                    Err(e) => errors.push(e),
+                }
             }
         }
         Err(e) => errors.push(e),
@@ -49,7 +52,7 @@ pub(crate) fn resolve_all_in(
             SecretRef::Env(name) => env::resolve(reference, name, |n| std::env::var_os(n)),
             SecretRef::Exec(arg) => exec::resolve(reference, arg, settings, search),
         };
-        match resolved {
+        match resolved.and_then(|value| without_nul(reference, value)) {
             Ok(value) => secrets.insert(reference.clone(), value),
             Err(e) => errors.push(e),
         }
@@ -60,6 +63,19 @@ pub(crate) fn resolve_all_in(
     } else {
         Err(SecretError::combine(errors))
     }
+}
+
+/// A value goes into an environment variable on the node, which cannot
+/// hold a NUL byte: such a value is refused, by its reference, rather than
+/// cut or changed on the way.
+fn without_nul(reference: &SecretRef, value: SecretValue) -> Result<SecretValue, SecretError> {
+    if value.expose_for_channel().contains('\0') {
+        return Err(SecretError::unresolved(
+            reference,
+            "the value contains a NUL byte, which no environment variable can hold",
+        ));
+    }
+    Ok(value)
 }
 
 #[cfg(test)]
@@ -394,6 +410,26 @@ esac
             err.contains("exec://kv/db") && err.contains("[secrets]"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_value_with_a_nul_byte_is_refused_by_reference() {
+        let nul = exec_settings(&["sh", "-c", "printf 'hunter2\\000tail'", "sh", "{}"]);
+        let r = reference("exec://kv/db");
+        let err = resolve_all(&set(&[&r]), &nul).unwrap_err().to_string();
+        assert!(err.contains("exec://kv/db") && err.contains("NUL"), "{err}");
+        assert!(!err.contains("hunter2") && !err.contains("tail"), "{err}");
+
+        let op = FakeOp::new();
+        let pw = op.item("op://v/db/password", "hunter2\0tail");
+        let err = resolve_all_in(&set(&[&pw]), &ProviderSettings::default(), &op.search())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("op://v/db/password") && err.contains("NUL"),
+            "{err}"
+        );
+        assert!(!err.contains("hunter2"), "{err}");
     }
 
     #[test]
