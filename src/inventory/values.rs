@@ -17,6 +17,30 @@ pub(super) const RESERVED_ENV: [&str; 3] = ["REGISTRY", "IMAGE_TAG", "HOMECTL_NO
 /// use `HC_`/`hc_` names), in any case.
 pub(super) const RESERVED_PREFIXES: [&str; 2] = ["HOMECTL_", "HC_"];
 
+/// Variables that steer the node's shell or Docker CLI while homectl's
+/// steps run (docs/stacks.md, "What homectl sets"): set for the compose
+/// process, they would change how every step runs, not only the containers.
+pub(super) const SHELL_ENV: [&str; 18] = [
+    "PATH",
+    "IFS",
+    "HOME",
+    "ENV",
+    "CDPATH",
+    "PS1",
+    "PS2",
+    "PS4",
+    "PWD",
+    "OLDPWD",
+    "OPTIND",
+    "OPTARG",
+    "SHELL",
+    "LD_PRELOAD",
+    "LD_LIBRARY_PATH",
+    "DOCKER_CONFIG",
+    "DOCKER_HOST",
+    "DOCKER_CONTEXT",
+];
+
 /// Checks a variable name; `span` is its value's (toml keeps none for keys).
 pub(super) fn check_env_key(
     file: &SourceFile,
@@ -39,6 +63,16 @@ pub(super) fn check_env_key(
                 "homectl sets REGISTRY, IMAGE_TAG and HOMECTL_NODE for compose; pick another name"
                     .into(),
             ),
+        ));
+    }
+    if SHELL_ENV.contains(&key) {
+        return Err(file.error_at(
+            span,
+            format!("{table}.{key}: `{key}` would change how homectl's steps run on the node"),
+            Some(format!(
+                "{} steer the node's shell and Docker CLI; pick another name (and map it in compose.yml's `environment:` if a container needs it)",
+                SHELL_ENV.join(", ")
+            )),
         ));
     }
     if let Some(prefix) = RESERVED_PREFIXES
@@ -95,5 +129,40 @@ pub(super) fn parse_duration(
             ),
             Some("write a number with a unit, like \"10s\", \"90s\" or \"2m\"".into()),
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(key: &str) -> Result<(), ConfigError> {
+        let file = SourceFile::new("stack.toml", format!("[env]\n{key} = \"x\"\n"));
+        check_env_key(&file, "env", key, 6..7)
+    }
+
+    #[test]
+    fn names_that_steer_the_nodes_shell_or_docker_are_refused() {
+        for key in [
+            "PATH",
+            "IFS",
+            "DOCKER_HOST",
+            "LD_PRELOAD",
+            "HC_DIR",
+            "hc_x",
+            "HOMECTL_STATE",
+        ] {
+            assert!(check(key).is_err(), "{key}");
+        }
+        for key in [
+            "PROJECT",
+            "DIR",
+            "START",
+            "SERVICES",
+            "COMPOSE_PROFILES",
+            "TZ",
+        ] {
+            assert!(check(key).is_ok(), "{key}");
+        }
     }
 }
