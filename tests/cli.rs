@@ -464,3 +464,11 @@ fn a_huge_file_is_refused_before_parsing() {
     let stderr = assert_refused_without_panic(&output, "stacks/app/compose.yml");
     assert!(stderr.contains("larger than"), "{stderr}");
 }
+
+#[test]
+fn a_huge_key_path_does_not_make_a_huge_message() {
+    let text = format!("a{} = 1\n", ".a".repeat(300_000));
+    let (_dir, output) = check_case_with("stacks/app/stack.toml", text.as_bytes());
+    let stderr = assert_refused_without_panic(&output, "stacks/app/stack.toml:1:1");
+    assert!(stderr.len() < 4_000, "{} bytes of diagnostic", stderr.len());
+}

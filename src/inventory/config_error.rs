@@ -80,7 +80,7 @@ impl SourceFile {
         message: impl Into<String>,
         help: Option<String>,
     ) -> ConfigError {
-        let message = message.into();
+        let message = clip(message.into());
         let span = clamp(span, &self.text);
         let (line, column) = line_column(&self.text, span.start);
         let (source_code, shown_span) = Excerpt::around(&self.path, &self.shown, span);
@@ -146,6 +146,7 @@ impl SourceFile {
 
 impl ConfigError {
     pub(super) fn whole_file(path: &str, message: String, help: Option<String>) -> Self {
+        let message = clip(message);
         ConfigError {
             location: path.to_string(),
             label: String::new(),
@@ -182,6 +183,17 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, column)
+}
+
+/// Messages quote keys and values from the file: at most this many
+/// characters of one are shown (a key path can be megabytes long).
+const MAX_MESSAGE_CHARS: usize = 400;
+
+fn clip(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE_CHARS) {
+        Some((cut, _)) => format!("{}…", &message[..cut]),
+        None => message,
+    }
 }
 
 fn short_label(message: &str) -> String {

@@ -39,6 +39,8 @@ struct Scan {
     /// A block scalar (`|`, `>`) below a line of this indentation; its
     /// content indentation once known.
     block: Option<(usize, Option<usize>)>,
+    /// The indentation of the line where the current plain scalar began.
+    plain_indent: usize,
 }
 
 impl Scan {
@@ -60,7 +62,15 @@ impl Scan {
                     _ => self.block = None,
                 }
             }
-            // A plain scalar's continuation line starts a token again.
+            // A plain scalar goes on over more indented lines (any line in
+            // flow context): a quote there is text, not a quoted scalar.
+            let continues = self.state == State::Plain
+                && !blank
+                && !line[indent..].starts_with('#')
+                && (self.depth > 0 || indent > self.plain_indent);
+            if continues {
+                return self.scan_from(line, indent, indent);
+            }
             self.state = State::Between;
             if line.starts_with("---") || line.starts_with("...") {
                 let rest = &bytes[3..];
@@ -99,7 +109,7 @@ impl Scan {
                 State::Plain => {
                     let flow = self.depth > 0;
                     match b {
-                        b'#' if bytes[i - 1].is_ascii_whitespace() => return None,
+                        b'#' if i == 0 || bytes[i - 1].is_ascii_whitespace() => return None,
                         b':' if next_is_blank(i)
                             || (flow
                                 && matches!(
@@ -151,7 +161,10 @@ impl Scan {
                             i += 1;
                         }
                     }
-                    _ => self.state = State::Plain,
+                    _ => {
+                        self.state = State::Plain;
+                        self.plain_indent = indent;
+                    }
                 },
             }
             i += 1;
@@ -197,6 +210,7 @@ mod tests {
             format!("a: >-\n    {many}\n"),
             format!("a: [\"{many}\", '{many}''{many}']\n"),
             format!("a: \"multi\n  line {many}\"\n"),
+            format!("a: plain\n  'continued {many}\n"),
             format!("cmd: [sh, -c, 'test -f x'] # {many}\n"),
         ] {
             assert_eq!(too_deep_at(&text), None, "{text}");
@@ -212,6 +226,10 @@ mod tests {
             format!("a: 'x'\nb: {deep}\n"),
             format!("a: \"x\\\"\"\nb: {deep}\n"),
             format!("- &anchor {deep}\n"),
+            // A quote in a plain scalar's next line is text: no quoted
+            // scalar swallows what follows.
+            format!("a: plain\n  'continued\nb: {deep}\n"),
+            format!("a: [plain\n 'continued, {deep}\n"),
         ] {
             assert!(too_deep_at(&text).is_some(), "{text}");
         }
