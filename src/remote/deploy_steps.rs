@@ -1,5 +1,5 @@
 //! The remote steps of a deploy, built from a `StackDeploy`. Pure text:
-//! snapshot-tested, printed by `--dry-run`, run by the executor.
+//! snapshot-tested (step_snapshots.rs), printed by `--dry-run`, run by the executor.
 
 use super::preflight_step::LIB;
 use super::step::{quote, Payload, Step};

@@ -5,6 +5,8 @@
 pub mod deploy_steps;
 pub mod preflight_step;
 pub mod step;
+#[cfg(test)]
+mod step_snapshots;
 
 pub use step::{quote, Payload, Step};
 
