@@ -6,6 +6,7 @@
 mod common;
 mod deploy;
 mod faults;
+mod framing;
 mod hostile;
 mod hostkeys;
 mod operate;
