@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openssh::{Child, Session, Stdio};
-use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::remote::{Step, HOLDER_SCRIPT};
 
@@ -139,28 +139,7 @@ impl RemoteShell {
                 .await
                 .map_err(|e| StepError::Lost(e.to_string()))?;
             let end = format!("{}-rc ", self.mark);
-            let mut output = String::new();
-            loop {
-                match self.read_line().await.map_err(StepError::Lost)? {
-                    None => return Err(StepError::Lost("the connection closed".into())),
-                    Some(line) => match line.strip_prefix(&end) {
-                        Some(code) => {
-                            // holder.sh prints a newline before the marker.
-                            if output.ends_with('\n') {
-                                output.pop();
-                            }
-                            return Ok(StepOutput {
-                                code: code.trim().parse().unwrap_or(255),
-                                output,
-                            });
-                        }
-                        None => {
-                            output.push_str(&line);
-                            output.push('\n');
-                        }
-                    },
-                }
-            }
+            read_step_output(&mut self.stdout, &end).await
         };
         match tokio::time::timeout(timeout, work).await {
             Ok(result) => result,
@@ -176,19 +155,53 @@ impl RemoteShell {
     }
 
     async fn read_line(&mut self) -> Result<Option<String>, String> {
-        let mut buf = Vec::new();
-        let n = self
-            .stdout
-            .read_until(b'\n', &mut buf)
-            .await
-            .map_err(|e| e.to_string())?;
-        if n == 0 {
-            return Ok(None);
+        read_line(&mut self.stdout).await
+    }
+}
+
+/// One line of `reader`, without its newline; None at the end.
+async fn read_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> Result<Option<String>, String> {
+    let mut buf = Vec::new();
+    let n = reader
+        .read_until(b'\n', &mut buf)
+        .await
+        .map_err(|e| e.to_string())?;
+    if n == 0 {
+        return Ok(None);
+    }
+    if buf.last() == Some(&b'\n') {
+        buf.pop();
+    }
+    Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
+}
+
+/// A step's output (stdout and stderr together) as holder.sh relays it,
+/// up to the line `END CODE`.
+async fn read_step_output<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+    end: &str,
+) -> Result<StepOutput, StepError> {
+    let mut output = String::new();
+    loop {
+        match read_line(reader).await.map_err(StepError::Lost)? {
+            None => return Err(StepError::Lost("the connection closed".into())),
+            Some(line) => match line.strip_prefix(end) {
+                Some(code) => {
+                    // holder.sh prints a newline before the marker.
+                    if output.ends_with('\n') {
+                        output.pop();
+                    }
+                    return Ok(StepOutput {
+                        code: code.trim().parse().unwrap_or(255),
+                        output,
+                    });
+                }
+                None => {
+                    output.push_str(&line);
+                    output.push('\n');
+                }
+            },
         }
-        if buf.last() == Some(&b'\n') {
-            buf.pop();
-        }
-        Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
     }
 }
 
