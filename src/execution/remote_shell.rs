@@ -106,7 +106,7 @@ impl RemoteShell {
             Ok(Ok(Some(line))) => line,
             Ok(Ok(None)) => {
                 return Err(StartError::Other(
-                    "the remote shell ended at once (is /bin/sh a POSIX shell?)".into(),
+                    "the remote shell ended at once (is /bin/sh a POSIX shell, with dd?)".into(),
                 ))
             }
             Ok(Err(e)) => return Err(StartError::Other(e)),

@@ -59,6 +59,12 @@ if [ -z "$hc_state" ]; then
 fi
 umask 077
 
+# hc_frame counts bytes with wc (dd read this very code: it is there).
+if ! command -v wc >/dev/null 2>&1; then
+    printf '%s-error wc not found on the node (coreutils or busybox provides it)\n' "$hc_mark"
+    exit 4
+fi
+
 if [ "$hc_mode" = lock ]; then
     if ! command -v flock >/dev/null 2>&1; then
         printf '%s-error flock not found on the node (util-linux or busybox provides it)\n' "$hc_mark"
