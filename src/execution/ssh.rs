@@ -152,7 +152,7 @@ fn judge(g: &str, policy: KnownHosts, host: &str, config: Option<&Path>) -> Resu
         ));
     }
     if policy == KnownHosts::AcceptNew {
-        // New keys are recorded in the first file only (ssh_config(5)).
+        // ssh records new keys in the first file only.
         let file = value("userknownhostsfile").and_then(|v| v.split_whitespace().next());
         let problem = match file {
             None => Some("no file at all".to_string()),
