@@ -17,22 +17,36 @@ shift 3
 hc_mark="@@homectl-$hc_nonce"
 
 # Reads one frame into hc_kind and hc_payload (byte-exact, newlines kept).
+# Exactly LENGTH bytes are taken from stdin and not one more: `read` takes
+# a byte at a time, and so does dd with an input block of 1 byte (ibs=1);
+# `head -c` may read ahead and lose what follows (docs/architecture.md,
+# "The remote shell"). A frame cut short by the end of stdin is refused.
 hc_frame() {
     IFS=' ' read -r hc_kind hc_len || return 1
-    hc_payload=$(head -c "$hc_len"; printf x) || return 1
+    case $hc_len in
+        '' | *[!0-9]* | ??????????*) echo "homectl: bad frame header" >&2; return 1 ;;
+    esac
+    hc_payload=
+    [ "$hc_len" -gt 0 ] || return 0
+    hc_payload=$(dd ibs=1 obs=65536 count="$hc_len" 2>/dev/null; printf x) || return 1
     hc_payload=${hc_payload%x}
+    [ "$(($(printf %s "$hc_payload" | wc -c)))" -eq "$hc_len" ] ||
+        { echo "homectl: a frame was cut short" >&2; return 1; }
 }
 
 # For steps: hc_data VAR reads the next data frame into VAR.
 hc_data() {
-    if ! hc_frame || [ "$hc_kind" != data ]; then echo "homectl: expected a data frame" >&2; exit 70; fi
+    if ! hc_frame || [ "$hc_kind" != data ]; then
+        echo "homectl: expected a data frame" >&2
+        exit 70
+    fi
     eval "$1=\$hc_payload"
 }
 
 # The first folder that can be created and written is the state folder.
 hc_state=
 for hc_dir in "$@"; do
-    # shellcheck disable=SC2088 # the candidate is written "~/..." literally; it is expanded here
+    # shellcheck disable=SC2088 # a literal "~/" from homectl, expanded here
     case $hc_dir in "~/"*) hc_dir=$HOME/${hc_dir#"~/"} ;; esac
     if mkdir -p "$hc_dir" 2>/dev/null && chmod 700 "$hc_dir" 2>/dev/null && [ -w "$hc_dir" ]; then
         hc_state=$hc_dir
@@ -44,6 +58,12 @@ if [ -z "$hc_state" ]; then
     exit 3
 fi
 umask 077
+
+# hc_frame counts bytes with wc (dd read this very code: it is there).
+if ! command -v wc >/dev/null 2>&1; then
+    printf '%s-error wc not found on the node (coreutils or busybox provides it)\n' "$hc_mark"
+    exit 4
+fi
 
 if [ "$hc_mode" = lock ]; then
     if ! command -v flock >/dev/null 2>&1; then

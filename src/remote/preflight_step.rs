@@ -102,7 +102,7 @@ mod tests {
             std::fs::create_dir(&tools).unwrap();
             for tool in [
                 "sh", "cat", "grep", "tail", "head", "cut", "env", "mkdir", "chmod", "mktemp",
-                "stat", "id", "rm", "ln", "readlink", "wc",
+                "stat", "id", "rm", "ln", "readlink", "wc", "dd",
             ] {
                 if let Some(path) = ["/usr/bin", "/bin"]
                     .iter()

@@ -116,3 +116,117 @@ fn accept_new_trusts_a_first_key_then_checks_it() {
     assert!(!ok, "a changed key was accepted");
     assert!(detail.to_lowercase().contains("host key"), "{detail}");
 }
+
+/// The lab's ssh_config with its known_hosts lines replaced: its
+/// UserKnownHostsFile set to `file`, StrictHostKeyChecking to `strict`.
+fn ssh_config_sending_keys_to(dir: &Path, file: &str, strict: &str) -> String {
+    let config = ssh_config_with(dir, "");
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace(&dir.join("known_hosts").display().to_string(), file)
+        .replace(
+            "StrictHostKeyChecking yes",
+            &format!("StrictHostKeyChecking {strict}"),
+        );
+    assert!(
+        text.contains(&format!("UserKnownHostsFile {file}")),
+        "{text}"
+    );
+    std::fs::write(&config, text).unwrap();
+    config
+}
+
+/// accept-new with a known_hosts of /dev/null would accept every key, every
+/// time: refused, naming the setting, for preflight and for deploy.
+#[test]
+fn accept_new_with_known_hosts_in_dev_null_is_refused_naming_the_setting() {
+    let _lab = lab_lock();
+    let dir = tempfile::tempdir().unwrap();
+    let config = ssh_config_sending_keys_to(dir.path(), "/dev/null", "no");
+    let inventory = inventory_variant(
+        dir.path(),
+        &[
+            (SSH_CONFIG, &config),
+            ("known_hosts = \"strict\"", "known_hosts = \"accept-new\""),
+        ],
+    );
+    let tag = lab_var("LAB_TAG_OLD");
+    let run = Homectl::with_inventory(&inventory)
+        .args(["--json", "preflight", "core", "--tag", &tag])
+        .run();
+    run.code(1);
+    let (ok, detail) = ssh_check(&run, "node-a");
+    assert!(!ok, "reported as checked: {detail}");
+    assert!(!detail.contains("host key checked"), "{detail}");
+    assert!(
+        detail.contains("UserKnownHostsFile /dev/null")
+            && detail.contains("accept-new")
+            && detail.contains(&config),
+        "{detail}"
+    );
+    let journal = on_node_ok(
+        "core.lab.home.arpa",
+        "cat /var/lib/homectl/history.jsonl 2>/dev/null | wc -l",
+    );
+    let deploy = Homectl::with_inventory(&inventory)
+        .args(["deploy", "core", "--tag", &tag])
+        .run();
+    deploy.code(1);
+    assert!(
+        deploy.all().contains("UserKnownHostsFile /dev/null"),
+        "{}",
+        deploy.all()
+    );
+    assert_eq!(
+        on_node_ok(
+            "core.lab.home.arpa",
+            "cat /var/lib/homectl/history.jsonl 2>/dev/null | wc -l"
+        ),
+        journal,
+        "the refused deploy recorded nothing"
+    );
+}
+
+/// `StrictHostKeyChecking no` in the user's ssh config does not turn
+/// checking off: a wrong key in known_hosts is still refused.
+#[test]
+fn strict_host_key_checking_no_in_the_ssh_config_does_not_turn_checking_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("forged_known_hosts");
+    let lab = std::fs::read_to_string(format!("{LAB}/ssh/known_hosts")).unwrap();
+    let other_key = lab
+        .lines()
+        .find(|l| l.starts_with("workers-b.lab.home.arpa"))
+        .unwrap()
+        .split_once(' ')
+        .unwrap()
+        .1
+        .to_string();
+    std::fs::write(&file, format!("core.lab.home.arpa {other_key}\n")).unwrap();
+    let config = ssh_config_sending_keys_to(dir.path(), &file.display().to_string(), "no");
+    for policy in ["strict", "accept-new"] {
+        let inventory = inventory_variant(
+            dir.path(),
+            &[
+                (SSH_CONFIG, &config),
+                (
+                    "known_hosts = \"strict\"",
+                    &format!("known_hosts = \"{policy}\""),
+                ),
+            ],
+        );
+        let run = Homectl::with_inventory(&inventory)
+            .args([
+                "--json",
+                "preflight",
+                "core",
+                "--tag",
+                &lab_var("LAB_TAG_OLD"),
+            ])
+            .run();
+        run.code(1);
+        let (ok, detail) = ssh_check(&run, "node-a");
+        assert!(!ok, "{policy}: a wrong key was accepted: {detail}");
+        assert!(detail.to_lowercase().contains("host key"), "{detail}");
+    }
+}
