@@ -464,3 +464,39 @@ fn a_huge_file_is_refused_before_parsing() {
     let stderr = assert_refused_without_panic(&output, "stacks/app/compose.yml");
     assert!(stderr.contains("larger than"), "{stderr}");
 }
+
+/// Five independent mistakes in four files: all reported at once, by file
+/// then line, in the human diagnostic (snapshot `66-five-independent-mistakes`)
+/// and in `--json`: `error` is the first, `errors` lists all five.
+#[test]
+fn every_error_of_every_file_is_reported_at_once() {
+    let case = "tests/corpus/broken/66-five-independent-mistakes";
+    let output = homectl(&["-i", &format!("{case}/inventory.toml"), "--json", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let errors = report["errors"].as_array().expect("errors");
+    let at: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let file = e["file"].as_str().unwrap().trim_start_matches(case);
+            format!("{file}:{} {}", e["line"], e["key"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "/inventory.toml:4 tag_length",
+            "/inventory.toml:14 nodes.node-a.stacks",
+            "/stacks/app/compose.yml:6 services.extra.profiles",
+            "/stacks/app/stack.toml:4 health.url",
+            "/stacks/web/compose.yml:3 services.site",
+        ]
+    );
+    assert_eq!(report["error"], errors[0]);
+    assert_eq!(report["errors_left_out"], 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("  × ").count(), 5, "{stderr}");
+    assert!(stderr.trim_end().ends_with("error: 5 errors"), "{stderr}");
+}
