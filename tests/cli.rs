@@ -466,11 +466,11 @@ fn a_huge_file_is_refused_before_parsing() {
 }
 
 /// Five independent mistakes in four files: all reported at once, by file
-/// then line, in the human diagnostic (snapshot `66-five-independent-mistakes`)
+/// then line, in the human diagnostic (snapshot `74-five-independent-mistakes`)
 /// and in `--json`: `error` is the first, `errors` lists all five.
 #[test]
 fn every_error_of_every_file_is_reported_at_once() {
-    let case = "tests/corpus/broken/66-five-independent-mistakes";
+    let case = "tests/corpus/broken/74-five-independent-mistakes";
     let output = homectl(&["-i", &format!("{case}/inventory.toml"), "--json", "check"]);
     assert_eq!(output.status.code(), Some(2));
     let stdout = String::from_utf8(output.stdout).unwrap();
@@ -499,4 +499,34 @@ fn every_error_of_every_file_is_reported_at_once() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(stderr.matches("  × ").count(), 5, "{stderr}");
     assert!(stderr.trim_end().ends_with("error: 5 errors"), "{stderr}");
+}
+
+/// The lab's `core` stack runs its db on `ktrdr-backend` at a fixed tag, on
+/// purpose: a warning on stderr (`warning: file:line:col: message`) and in
+/// `--json`, exit 0; `--strict` makes it an error (exit 2).
+#[test]
+fn warnings_do_not_fail_check_unless_strict() {
+    let output = homectl(&["-i", "inventory/lab.toml", "check"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "warning: inventory/../stacks/core/compose.yml:12:12: services.db.image: `ktrdr-backend` is on a fixed tag"
+        ),
+        "{stderr}"
+    );
+
+    let output = homectl(&["-i", "inventory/lab.toml", "--json", "check"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{report}");
+    assert_eq!(warnings[0]["key"], "services.db.image");
+    assert_eq!(warnings[0]["line"], 12);
+
+    let output = homectl(&["-i", "inventory/lab.toml", "--json", "check", "--strict"]);
+    assert_eq!(output.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["error"]["key"], "services.db.image", "{report}");
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1);
 }

@@ -39,12 +39,8 @@ pub fn run(global: &GlobalOptions, strict: bool) -> Result<i32> {
         });
         global.printer().out(&summary.to_string());
     } else if !global.quiet {
-        let warned = match warnings.len() {
-            0 => String::new(),
-            n => format!(", {}", plural(n, "warning")),
-        };
         global.printer().out(&format!(
-            "{}: ok ({}, {}: {}){warned}",
+            "{}: ok ({}, {}: {})",
             global.inventory.display(),
             plural(project.inventory.nodes.len(), "node"),
             plural(project.stacks.len(), "stack"),

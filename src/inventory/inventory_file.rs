@@ -441,8 +441,8 @@ fn parse_registry(
                 ),
             )
         })?;
-    if let Some(ns) = &r.namespace {
-        names::check_registry_part(ns.get_ref(), true).map_err(|m| {
+    if let Some(ns) = r.namespace.as_ref().filter(|ns| !ns.get_ref().is_empty()) {
+        names::check_repository_path(ns.get_ref()).map_err(|m| {
             file.error_at(
                 ns.span(),
                 format!("registry.namespace: {m}"),

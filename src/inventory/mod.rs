@@ -11,15 +11,21 @@ mod config_errors;
 mod cross_checks;
 #[cfg(test)]
 mod diagnostic_secrets_tests;
+mod dotenv;
 mod excerpt;
+mod image_tags;
+mod interpolation;
 mod inventory_file;
 mod model;
 pub mod names;
+mod project_names;
 mod references;
 mod secret_names;
+mod service_values;
 mod stack_file;
 mod toml_error;
 mod toml_redaction;
+mod unset_variables;
 mod values;
 mod yaml_locate;
 mod yaml_nesting;
@@ -66,7 +72,7 @@ pub fn check(path: &Path) -> Result<(Project, Vec<ConfigError>), ConfigErrors> {
     }
     let file = SourceFile::read(path)?;
     let mut errors = Vec::new();
-    let warnings: Vec<ConfigError> = Vec::new();
+    let mut warnings: Vec<ConfigError> = Vec::new();
     let Some((inventory, spans)) = inventory_file::parse_inventory(&file, &mut errors) else {
         return Err(ConfigErrors::new(errors, warnings).expect("an error"));
     };
@@ -102,6 +108,9 @@ pub fn check(path: &Path) -> Result<(Project, Vec<ConfigError>), ConfigErrors> {
         }
     }
     cross_checks::check(&file, &inventory, &spans, &stacks, &mut errors);
+    unset_variables::check(&inventory, &stacks, &mut errors);
+    image_tags::check(&stacks, &mut errors, &mut warnings);
+    project_names::check(&inventory, &stacks, &mut warnings);
     if errors.is_empty() {
         Ok((Project { inventory, stacks }, warnings))
     } else {

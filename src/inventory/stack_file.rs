@@ -10,6 +10,7 @@ use toml::Spanned;
 use super::compose_file::parse_compose;
 use super::config_error::{ConfigError, SourceFile};
 use super::model::{profile_scale, Compose, Health, Hook, Stack};
+use super::names;
 use super::references::secret_reference;
 use super::toml_error::toml_error;
 use super::values::{check_env_key, parse_duration, parse_env};
@@ -116,18 +117,10 @@ fn check_stack(
 
     let mut images = Vec::new();
     for image in &raw.images {
-        let ok = !image.get_ref().is_empty()
-            && !image.get_ref().starts_with(['-', '/'])
-            && image.get_ref().chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/')
-            });
-        if !ok {
+        if let Err(m) = names::check_repository_path(image.get_ref()) {
             errors.push(at(
                 image.span(),
-                format!(
-                    "images: `{}` is not an image name",
-                    image.get_ref().escape_debug()
-                ),
+                format!("images: {m}"),
                 Some("an image name without registry or tag, e.g. \"ktrdr-backend\""),
             ));
             continue;
