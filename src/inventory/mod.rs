@@ -18,7 +18,9 @@ mod interpolation;
 mod inventory_file;
 mod model;
 pub mod names;
+mod node_conflicts;
 mod project_names;
+mod published_ports;
 mod references;
 mod secret_names;
 mod service_values;
@@ -109,6 +111,7 @@ pub fn check(path: &Path) -> Result<(Project, Vec<ConfigError>), ConfigErrors> {
     }
     cross_checks::check(&file, &inventory, &spans, &stacks, &mut errors);
     unset_variables::check(&inventory, &stacks, &mut errors);
+    node_conflicts::check(&file, &inventory, &spans, &stacks, &mut errors);
     image_tags::check(&stacks, &mut errors, &mut warnings);
     project_names::check(&inventory, &stacks, &mut warnings);
     if errors.is_empty() {
