@@ -530,3 +530,24 @@ fn warnings_do_not_fail_check_unless_strict() {
     assert_eq!(report["error"]["key"], "services.db.image", "{report}");
     assert_eq!(report["errors"].as_array().unwrap().len(), 1);
 }
+
+/// A secret-looking name in `[env]` warns (naming the key, suggesting
+/// `[secrets]`, never showing the value); `--strict` refuses it.
+#[test]
+fn a_secret_looking_env_name_warns_and_strict_refuses_it() {
+    let text = "images = [\"app\"]\n\n[env]\nAPI_TOKEN = \"plain-token-value\"\n";
+    let (dir, output) = check_case_with("stacks/app/stack.toml", text.as_bytes());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr
+            .contains("stacks/app/stack.toml:4:13: env.API_TOKEN: `API_TOKEN` looks like a secret"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[secrets]"), "{stderr}");
+    let inventory = dir.path().join("inventory.toml");
+    let output = homectl(&["-i", inventory.to_str().unwrap(), "check", "--strict"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("plain-token-value"), "{stderr}");
+}

@@ -22,6 +22,7 @@ mod node_conflicts;
 mod project_names;
 mod published_ports;
 mod references;
+mod secret_looking_env;
 mod secret_names;
 mod service_values;
 mod stack_file;
@@ -114,6 +115,7 @@ pub fn check(path: &Path) -> Result<(Project, Vec<ConfigError>), ConfigErrors> {
     node_conflicts::check(&file, &inventory, &spans, &stacks, &mut errors);
     image_tags::check(&stacks, &mut errors, &mut warnings);
     project_names::check(&inventory, &stacks, &mut warnings);
+    secret_looking_env::check(&file, &inventory, &spans, &stacks, &mut warnings);
     if errors.is_empty() {
         Ok((Project { inventory, stacks }, warnings))
     } else {
