@@ -399,8 +399,9 @@ pub fn run() -> i32 {
 
 fn report_error(printer: crate::report::Printer, err: Error) {
     match err {
-        Error::Config(errors) => {
+        Error::Config(mut errors) => {
             let (total, left_out) = (errors.total(), errors.left_out());
+            let warnings = std::mem::take(&mut errors.warnings);
             for diagnostic in errors.into_errors() {
                 printer.diagnostic(&format!("{:?}", miette::Report::new(diagnostic)));
             }
@@ -411,6 +412,9 @@ fn report_error(printer: crate::report::Printer, err: Error) {
                 ));
             } else if total > 1 {
                 printer.warn(&format!("error: {total} errors"));
+            }
+            for warning in warnings {
+                printer.warn(&warning.warning_text());
             }
         }
         other => printer.warn(&format!("error: {other}")),

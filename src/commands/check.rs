@@ -19,7 +19,7 @@ pub fn run(global: &GlobalOptions, strict: bool) -> Result<i32> {
                 all.extend(warnings);
                 return Err(ConfigErrors::new(all, Vec::new()).expect("errors").into());
             }
-            print_warnings(global, &errors.warnings);
+            // Printed after the errors, by the caller.
             return Err(errors.into());
         }
     };
