@@ -52,8 +52,19 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Validate the inventory and the stacks locally, without network
-    #[command(after_help = "Examples:\n  homectl check\n  homectl -i inventory/lab.toml check")]
-    Check,
+    #[command(
+        after_help = "Reports every error of every file at once (up to 50), each at \
+        file:line:col with its key and a fix, ordered by file and line; exit 2 if there is any. \
+        Warnings (`warning: file:line:col: message` on stderr, a `warnings` list with --json) \
+        do not change the exit code unless --strict. What is checked: docs/inventory.md, \
+        \"What check verifies\".\n\n\
+        Examples:\n  homectl check\n  homectl -i inventory/lab.toml check\n  homectl check --strict --json"
+    )]
+    Check {
+        /// Treat warnings as errors (exit 2 if there is any)
+        #[arg(long)]
+        strict: bool,
+    },
     /// Check nodes, registry and secrets before a deploy
     #[command(
         after_help = "Checks per node, in parallel: DNS, SSH (host key), Docker, Compose, curl/wget \
@@ -355,7 +366,7 @@ pub fn run() -> i32 {
     init_tracing(global.verbose);
     init_diagnostics();
     let result = match cli.command {
-        Command::Check => commands::check::run(&global),
+        Command::Check { strict } => commands::check::run(&global, strict),
         Command::Config(args) => commands::config::run(&global, &args),
         Command::Preflight(args) => commands::preflight::run(&global, &args),
         Command::Deploy(args) => commands::deploy::run(&global, &args),
@@ -388,8 +399,23 @@ pub fn run() -> i32 {
 
 fn report_error(printer: crate::report::Printer, err: Error) {
     match err {
-        Error::Config(diagnostic) => {
-            printer.diagnostic(&format!("{:?}", miette::Report::new_boxed(diagnostic)))
+        Error::Config(mut errors) => {
+            let (total, left_out) = (errors.total(), errors.left_out());
+            let warnings = std::mem::take(&mut errors.warnings);
+            for diagnostic in errors.into_errors() {
+                printer.diagnostic(&format!("{:?}", miette::Report::new(diagnostic)));
+            }
+            if left_out > 0 {
+                printer.warn(&format!(
+                    "error: {left_out} more errors not shown (the first {} of {total} are)",
+                    total - left_out
+                ));
+            } else if total > 1 {
+                printer.warn(&format!("error: {total} errors"));
+            }
+            for warning in warnings {
+                printer.warn(&warning.warning_text());
+            }
         }
         other => printer.warn(&format!("error: {other}")),
     }

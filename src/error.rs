@@ -2,13 +2,14 @@
 //! (docs/operations.md, "Exit codes"): 2 for invalid input (nothing was touched),
 //! 1 for failures at run time, 130 for an interruption.
 
-use crate::inventory::ConfigError;
+use crate::inventory::{ConfigError, ConfigErrors};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The inventory, a stack file or a compose file is invalid.
+    /// The inventory, stack files or compose files are invalid: every
+    /// mistake found, up to a cap (inventory/config_errors.rs).
     #[error(transparent)]
-    Config(#[from] Box<ConfigError>),
+    Config(#[from] Box<ConfigErrors>),
     /// The command line is invalid (a bad tag, an unknown name, a scale out of range).
     #[error("{0}")]
     Usage(String),
@@ -51,7 +52,13 @@ impl Error {
 
 impl From<ConfigError> for Error {
     fn from(error: ConfigError) -> Self {
-        Error::Config(Box::new(error))
+        Error::Config(Box::new(ConfigErrors::one(error)))
+    }
+}
+
+impl From<ConfigErrors> for Error {
+    fn from(errors: ConfigErrors) -> Self {
+        Error::Config(Box::new(errors))
     }
 }
 

@@ -472,3 +472,90 @@ fn a_huge_key_path_does_not_make_a_huge_message() {
     let stderr = assert_refused_without_panic(&output, "stacks/app/stack.toml:1:1");
     assert!(stderr.len() < 4_000, "{} bytes of diagnostic", stderr.len());
 }
+
+/// Five independent mistakes in four files: all reported at once, by file
+/// then line, in the human diagnostic (snapshot `74-five-independent-mistakes`)
+/// and in `--json`: `error` is the first, `errors` lists all five.
+#[test]
+fn every_error_of_every_file_is_reported_at_once() {
+    let case = "tests/corpus/broken/74-five-independent-mistakes";
+    let output = homectl(&["-i", &format!("{case}/inventory.toml"), "--json", "check"]);
+    assert_eq!(output.status.code(), Some(2));
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let errors = report["errors"].as_array().expect("errors");
+    let at: Vec<String> = errors
+        .iter()
+        .map(|e| {
+            let file = e["file"].as_str().unwrap().trim_start_matches(case);
+            format!("{file}:{} {}", e["line"], e["key"].as_str().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        at,
+        [
+            "/inventory.toml:4 tag_length",
+            "/inventory.toml:14 nodes.node-a.stacks",
+            "/stacks/app/compose.yml:6 services.extra.profiles",
+            "/stacks/app/stack.toml:4 health.url",
+            "/stacks/web/compose.yml:3 services.site",
+        ]
+    );
+    assert_eq!(report["error"], errors[0]);
+    assert_eq!(report["errors_left_out"], 0);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("  × ").count(), 5, "{stderr}");
+    assert!(stderr.trim_end().ends_with("error: 5 errors"), "{stderr}");
+}
+
+/// The lab's `core` stack runs its db on `ktrdr-backend` at a fixed tag, on
+/// purpose: a warning on stderr (`warning: file:line:col: message`) and in
+/// `--json`, exit 0; `--strict` makes it an error (exit 2).
+#[test]
+fn warnings_do_not_fail_check_unless_strict() {
+    let output = homectl(&["-i", "inventory/lab.toml", "check"]);
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "warning: inventory/../stacks/core/compose.yml:12:12: services.db.image: `ktrdr-backend` is on a fixed tag"
+        ),
+        "{stderr}"
+    );
+
+    let output = homectl(&["-i", "inventory/lab.toml", "--json", "check"]);
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let warnings = report["warnings"].as_array().expect("warnings");
+    assert_eq!(warnings.len(), 1, "{report}");
+    assert_eq!(warnings[0]["key"], "services.db.image");
+    assert_eq!(warnings[0]["line"], 12);
+
+    let output = homectl(&["-i", "inventory/lab.toml", "--json", "check", "--strict"]);
+    assert_eq!(output.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["error"]["key"], "services.db.image", "{report}");
+    assert_eq!(report["errors"].as_array().unwrap().len(), 1);
+}
+
+/// A secret-looking name in `[env]` warns (naming the key, suggesting
+/// `[secrets]`, never showing the value); `--strict` refuses it.
+#[test]
+fn a_secret_looking_env_name_warns_and_strict_refuses_it() {
+    let text = "images = [\"app\"]\n\n[env]\nAPI_TOKEN = \"plain-token-value\"\n";
+    let (dir, output) = check_case_with("stacks/app/stack.toml", text.as_bytes());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr
+            .contains("stacks/app/stack.toml:4:13: env.API_TOKEN: `API_TOKEN` looks like a secret"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("[secrets]"), "{stderr}");
+    let inventory = dir.path().join("inventory.toml");
+    let output = homectl(&["-i", inventory.to_str().unwrap(), "check", "--strict"]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("plain-token-value"), "{stderr}");
+}

@@ -195,7 +195,13 @@ pub fn check_load(data: &[u8]) {
 /// The diagnostic as the CLI prints it (`{:?}` of a miette report) and as
 /// a graphical report without wrapping (the CI form): neither may panic,
 /// whatever the span points at.
-pub fn render_config_error(err: inventory::ConfigError) {
+pub fn render_config_error(errors: inventory::ConfigErrors) {
+    for err in errors.into_errors() {
+        render_one_config_error(err);
+    }
+}
+
+fn render_one_config_error(err: inventory::ConfigError) {
     let location = err.location.clone();
     let message = err.message.clone();
     let mut out = String::new();
@@ -307,9 +313,9 @@ pub fn lab_project(root: &Path) -> &'static Project {
     static PROJECT: std::sync::OnceLock<Project> = std::sync::OnceLock::new();
     PROJECT.get_or_init(|| match inventory::load(&root.join("inventory/lab.toml")) {
         Ok(project) => project,
-        Err(err) => panic!(
+        Err(errors) => panic!(
             "inventory/lab.toml does not load: {:?}",
-            miette::Report::new(err)
+            miette::Report::new(errors.into_errors().remove(0))
         ),
     })
 }
@@ -494,9 +500,15 @@ pub fn check_diagnostics(data: &[u8]) {
         let _ = std::fs::create_dir_all(path.parent().expect("a parent"));
         std::fs::write(&path, content).expect("write a scratch file");
     }
-    let Err(err) = inventory::load(&scratch.0.join(paths[0])) else {
+    let Err(errors) = inventory::load(&scratch.0.join(paths[0])) else {
         return;
     };
+    for err in errors.into_errors() {
+        check_rendering_hides_the_secret(err);
+    }
+}
+
+fn check_rendering_hides_the_secret(err: inventory::ConfigError) {
     let mut renderings = vec![String::new(), String::new(), String::new()];
     let _ = miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
         .with_wrap_lines(false)

@@ -144,6 +144,7 @@ pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
     Ok(Compose {
         text: file.text.clone(),
         services: out,
+        document: doc,
     })
 }
 

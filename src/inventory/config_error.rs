@@ -25,6 +25,11 @@ pub struct ConfigError {
     label: String,
     #[help]
     pub help: Option<String>,
+    /// File, line and column, for ordering (an error about the whole file
+    /// comes after those at a line of it).
+    file: String,
+    line: usize,
+    column: usize,
 }
 
 /// Larger inventories, stack files and compose files are refused unread.
@@ -91,6 +96,9 @@ impl SourceFile {
             source_code,
             span: Some(shown_span.into()),
             help,
+            file: self.path.clone(),
+            line,
+            column,
         }
     }
 
@@ -145,6 +153,19 @@ impl SourceFile {
 }
 
 impl ConfigError {
+    /// (file, line, column) for ordering a list of errors.
+    pub fn position(&self) -> (&str, usize, usize) {
+        (&self.file, self.line, self.column)
+    }
+
+    /// `warning: file:line:col: message`, and the help below it.
+    pub fn warning_text(&self) -> String {
+        match &self.help {
+            Some(help) => format!("warning: {self}\n  help: {help}"),
+            None => format!("warning: {self}"),
+        }
+    }
+
     pub(super) fn whole_file(path: &str, message: String, help: Option<String>) -> Self {
         let message = clip(message);
         ConfigError {
@@ -154,6 +175,9 @@ impl ConfigError {
             source_code: Excerpt::empty(path),
             span: None,
             help,
+            file: path.to_string(),
+            line: usize::MAX,
+            column: 0,
         }
     }
 }

@@ -13,21 +13,26 @@ pub(super) fn check(
     inventory: &Inventory,
     spans: &NodeSpans,
     stacks: &BTreeMap<String, Stack>,
-) -> Result<(), ConfigError> {
+    errors: &mut Vec<ConfigError>,
+) {
     for (node, scale, span) in &spans.scales {
         for stack in &inventory.nodes[node].stacks {
-            let max = stacks[stack].max_scale;
+            let Some(loaded) = stacks.get(stack) else {
+                continue;
+            };
+            let max = loaded.max_scale;
             if *scale > max {
-                return Err(file.error_at(
+                errors.push(file.error_at(
                     span.clone(),
                     format!(
                         "nodes.{node}.scale: {scale} is above max_scale {max} of stack `{stack}`"
                     ),
                     Some(format!(
                         "use a scale within 1..{max}, or raise max_scale in {}",
-                        stacks[stack].dir.join("stack.toml").display()
+                        loaded.dir.join("stack.toml").display()
                     )),
                 ));
+                break;
             }
         }
     }
@@ -36,22 +41,27 @@ pub(super) fn check(
     // asks for the qualified form); but two stacks of one node must not
     // define the same service, or `service:NAME` would be ambiguous there.
     for (node, stack, span) in &spans.stacks {
+        let Some(this) = stacks.get(stack) else {
+            continue;
+        };
         let earlier = inventory.nodes[node]
             .stacks
             .iter()
-            .take_while(|s| *s != stack);
-        for first in earlier {
-            if let Some(service) = stacks[stack]
+            .take_while(|s| *s != stack)
+            .filter_map(|s| stacks.get(s).map(|loaded| (s, loaded)));
+        for (first, loaded) in earlier {
+            if let Some(service) = this
                 .compose
                 .services
                 .keys()
-                .find(|s| stacks[first].compose.services.contains_key(*s))
+                .find(|s| loaded.compose.services.contains_key(*s))
             {
-                return Err(file.error_at(
+                errors.push(file.error_at(
                     span.clone(),
                     format!("nodes.{node}.stacks: stacks `{first}` and `{stack}` both define the service `{service}`"),
                     Some("rename the service in one of the compose files, or put the stacks on different nodes".into()),
                 ));
+                break;
             }
         }
     }
@@ -60,17 +70,16 @@ pub(super) fn check(
     // silently replaced by a plain value would be a surprise.
     for node in inventory.nodes.values() {
         for stack in &node.stacks {
-            if let Some(name) = node
-                .env
-                .keys()
-                .find(|k| stacks[stack].secrets.contains_key(*k))
-            {
+            let Some(loaded) = stacks.get(stack) else {
+                continue;
+            };
+            if let Some(name) = node.env.keys().find(|k| loaded.secrets.contains_key(*k)) {
                 let span = spans
                     .env
                     .get(&(node.name.clone(), name.clone()))
                     .cloned()
                     .unwrap_or(0..0);
-                return Err(file.error_at(
+                errors.push(file.error_at(
                     span,
                     format!(
                         "nodes.{}.env.{name}: `{name}` is a secret of stack `{stack}`",
@@ -84,5 +93,4 @@ pub(super) fn check(
             }
         }
     }
-    Ok(())
 }

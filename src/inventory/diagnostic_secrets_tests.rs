@@ -18,9 +18,11 @@ fn inventory(registry: &str) -> String {
 
 fn inventory_error(text: &str) -> ConfigError {
     let file = SourceFile::new("inventory.toml", text.to_string());
-    match parse_inventory(&file) {
-        Ok(_) => panic!("the inventory loaded:\n{text}"),
-        Err(err) => err,
+    let mut errors = Vec::new();
+    let _ = parse_inventory(&file, &mut errors);
+    match errors.into_iter().next() {
+        None => panic!("the inventory loaded:\n{text}"),
+        Some(err) => err,
     }
 }
 
@@ -28,9 +30,11 @@ fn stack_error(stack_toml: &str) -> ConfigError {
     let dir = tempfile::tempdir().expect("a temp dir");
     std::fs::write(dir.path().join("stack.toml"), stack_toml).unwrap();
     std::fs::write(dir.path().join("compose.yml"), COMPOSE).unwrap();
-    match load_stack("app", dir.path(), false) {
-        Ok(_) => panic!("the stack loaded:\n{stack_toml}"),
-        Err(err) => err,
+    let mut errors = Vec::new();
+    let _ = load_stack("app", dir.path(), false, &mut errors);
+    match errors.into_iter().next() {
+        None => panic!("the stack loaded:\n{stack_toml}"),
+        Some(err) => err,
     }
 }
 

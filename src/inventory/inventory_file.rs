@@ -74,21 +74,34 @@ struct RawNode {
 
 /// Parses and checks the inventory file on its own (stacks are checked by
 /// the caller, which knows them). Returns the inventory and the spans of
-/// each node's stack names and scale, for the cross-checks.
-pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), ConfigError> {
-    let raw: RawInventory = toml::from_str(&file.text)
-        .map_err(|e| toml_error(file, &e, |key| key == "registry.password"))?;
+/// each node's stack names and scale, for the cross-checks, unless the file
+/// cannot be read as an inventory at all. Every mistake found goes into
+/// `errors`; a node with a mistake is left out of the inventory returned
+/// (so the caller does not check its stacks twice), a bad top-level value
+/// is replaced by its default: with errors, that inventory only serves to
+/// find more of them.
+pub fn parse_inventory(
+    file: &SourceFile,
+    errors: &mut Vec<ConfigError>,
+) -> Option<(Inventory, NodeSpans)> {
+    let raw: RawInventory = match toml::from_str(&file.text) {
+        Ok(raw) => raw,
+        Err(e) => {
+            errors.push(toml_error(file, &e, |key| key == "registry.password"));
+            return None;
+        }
+    };
     let at = |span: Range<usize>, msg: String, help: &str| {
         file.error_at(span, msg, Some(help.to_string()))
     };
 
-    names::check_name(raw.name.get_ref()).map_err(|m| {
-        at(
+    if let Err(m) = names::check_name(raw.name.get_ref()) {
+        errors.push(at(
             raw.name.span(),
             format!("name: {m}"),
             "the compose project of stack S is \"<name>-S\", so the name follows compose's rules",
-        )
-    })?;
+        ));
+    }
 
     let inventory_dir = Path::new(&file.path)
         .parent()
@@ -103,59 +116,95 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
     let tag_length = match &raw.tag_length {
         None => 40,
         Some(n) if (4..=40).contains(n.get_ref()) => *n.get_ref() as usize,
-        Some(n) => return Err(at(
-            n.span(),
-            format!("tag_length: {} is out of range", n.get_ref()),
-            "use 4 to 40 hex digits of the git SHA (7 is common; 40, the default, is the full SHA)",
-        )),
+        Some(n) => {
+            errors.push(at(
+                n.span(),
+                format!("tag_length: {} is out of range", n.get_ref()),
+                "use 4 to 40 hex digits of the git SHA (7 is common; 40, the default, is the full SHA)",
+            ));
+            40
+        }
     };
 
-    let ssh = parse_ssh(file, &raw.ssh, &inventory_dir)?;
+    let ssh = parse_ssh(file, &raw.ssh, &inventory_dir).unwrap_or_else(|e| {
+        errors.push(e);
+        SshSettings {
+            user: None,
+            config: None,
+            known_hosts: KnownHosts::Strict,
+            connect_timeout: Duration::from_secs(10),
+        }
+    });
 
     // Before the registry: its password may be an exec:// reference.
     let secrets_exec = match &raw.secrets.exec {
         None => None,
         Some(argv) => {
             if argv.get_ref().is_empty() || !argv.get_ref().iter().any(|a| a.contains("{}")) {
-                return Err(at(argv.span(), "secrets.exec: the command must be non-empty and contain `{}` for the reference".into(),
+                errors.push(at(argv.span(), "secrets.exec: the command must be non-empty and contain `{}` for the reference".into(),
                     "e.g. exec = [\"vault\", \"kv\", \"get\", \"-field=value\", \"{}\"]"));
             }
             Some(argv.get_ref().clone())
         }
     };
 
-    let Some(registry) = &raw.registry else {
-        return Err(file.error(
-            "missing [registry] table",
-            Some(
-                "add [registry] with server, namespace, username and password (a secret reference)"
-                    .into(),
-            ),
-        ));
+    // A stand-in while there are errors: the inventory is then never used.
+    let no_registry = || Registry {
+        server: String::new(),
+        namespace: String::new(),
+        username: String::new(),
+        password: crate::secrets::SecretRef::Env(String::new()),
     };
-    let registry = parse_registry(file, registry.get_ref(), secrets_exec.is_some())?;
+    let registry = match &raw.registry {
+        None => {
+            errors.push(file.error(
+                "missing [registry] table",
+                Some(
+                    "add [registry] with server, namespace, username and password (a secret reference)"
+                        .into(),
+                ),
+            ));
+            no_registry()
+        }
+        Some(registry) => parse_registry(file, registry.get_ref(), secrets_exec.is_some())
+            .unwrap_or_else(|e| {
+                errors.push(e);
+                no_registry()
+            }),
+    };
 
     let raw_nodes = match &raw.nodes {
         Some(nodes) if !nodes.is_empty() => nodes,
         _ => {
-            return Err(file.error(
+            errors.push(file.error(
                 "no nodes: the inventory defines no [nodes.NAME] table",
                 Some("add a [nodes.NAME] table with host and stacks".into()),
-            ))
+            ));
+            return None;
         }
     };
 
     let mut nodes = BTreeMap::new();
     let mut spans = NodeSpans::default();
     for (name, node) in raw_nodes {
-        nodes.insert(name.clone(), parse_node(file, name, node, &mut spans)?);
+        let mut node_spans = NodeSpans::default();
+        match parse_node(file, name, node, &mut node_spans) {
+            Ok(parsed) => {
+                nodes.insert(name.clone(), parsed);
+                spans.stacks.append(&mut node_spans.stacks);
+                spans.scales.append(&mut node_spans.scales);
+                spans.env.append(&mut node_spans.env);
+                spans.hosts.append(&mut node_spans.hosts);
+            }
+            Err(e) => errors.push(e),
+        }
     }
 
     // TARGET is a group, a node or `all`: a name that is both is ambiguous.
     for (name, node) in raw_nodes {
         for group in &node.get_ref().groups {
-            if nodes.contains_key(group.get_ref()) {
-                return Err(at(
+            if raw_nodes.contains_key(group.get_ref()) {
+                errors.push(at(
                     group.span(),
                     format!(
                         "nodes.{name}.groups: `{}` is also the name of a node",
@@ -177,7 +226,7 @@ pub fn parse_inventory(file: &SourceFile) -> Result<(Inventory, NodeSpans), Conf
         secrets_exec,
         nodes,
     };
-    Ok((inventory, spans))
+    Some((inventory, spans))
 }
 
 fn parse_node(
@@ -290,6 +339,7 @@ fn parse_node(
             ))
         }
     };
+    spans.hosts.push((name.to_string(), raw.host.span()));
     Ok(Node {
         name: name.to_string(),
         host: raw.host.get_ref().clone(),
@@ -308,6 +358,8 @@ pub struct NodeSpans {
     pub scales: Vec<(String, u32, Range<usize>)>,
     /// (node, variable) → span of the value.
     pub env: BTreeMap<(String, String), Range<usize>>,
+    /// (node, span of its `host`).
+    pub hosts: Vec<(String, Range<usize>)>,
 }
 
 fn parse_ssh(
@@ -389,8 +441,8 @@ fn parse_registry(
                 ),
             )
         })?;
-    if let Some(ns) = &r.namespace {
-        names::check_registry_part(ns.get_ref(), true).map_err(|m| {
+    if let Some(ns) = r.namespace.as_ref().filter(|ns| !ns.get_ref().is_empty()) {
+        names::check_repository_path(ns.get_ref()).map_err(|m| {
             file.error_at(
                 ns.span(),
                 format!("registry.namespace: {m}"),

@@ -7,18 +7,28 @@
 
 mod compose_file;
 mod config_error;
+mod config_errors;
 mod cross_checks;
 #[cfg(test)]
 mod diagnostic_secrets_tests;
+mod dotenv;
 mod excerpt;
+mod image_tags;
+mod interpolation;
 mod inventory_file;
 mod model;
 pub mod names;
+mod node_conflicts;
+mod project_names;
+mod published_ports;
 mod references;
+mod secret_looking_env;
 mod secret_names;
+mod service_values;
 mod stack_file;
 mod toml_error;
 mod toml_redaction;
+mod unset_variables;
 mod values;
 mod yaml_locate;
 mod yaml_nesting;
@@ -28,6 +38,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use config_error::{line_column, ConfigError, SourceFile};
+pub use config_errors::{ConfigErrors, MAX_ERRORS};
 pub use model::*;
 
 /// The inventory to use: `-i PATH`, else `$HOMECTL_INVENTORY` (clap fills
@@ -39,10 +50,20 @@ pub fn inventory_path(option: Option<&Path>) -> PathBuf {
     )
 }
 
-/// Reads the inventory and every stack its nodes use, and cross-checks them.
-pub fn load(path: &Path) -> Result<Project, ConfigError> {
+/// Reads the inventory and every stack its nodes use, and cross-checks
+/// them. Every error found is reported, not only the first: an error in one
+/// file does not stop the others from being read and checked (a stack that
+/// fails is left out of the checks across files, so that one mistake is not
+/// reported twice). Warnings come with the project or with the errors.
+pub fn load(path: &Path) -> Result<Project, ConfigErrors> {
+    check(path).map(|(project, _warnings)| project)
+}
+
+/// `load`, with the warnings found beside the project (`homectl check`
+/// prints them; on failure they are in `ConfigErrors::warnings`).
+pub fn check(path: &Path) -> Result<(Project, Vec<ConfigError>), ConfigErrors> {
     if !path.exists() {
-        return Err(ConfigError::whole_file(
+        return Err(ConfigErrors::one(ConfigError::whole_file(
             &path.display().to_string(),
             "no inventory here".to_string(),
             Some(
@@ -50,14 +71,19 @@ pub fn load(path: &Path) -> Result<Project, ConfigError> {
                  `-i PATH` or HOMECTL_INVENTORY (the default is inventory/homelab.toml in the current folder)"
                     .to_string(),
             ),
-        ));
+        )));
     }
     let file = SourceFile::read(path)?;
-    let (inventory, spans) = inventory_file::parse_inventory(&file)?;
+    let mut errors = Vec::new();
+    let mut warnings: Vec<ConfigError> = Vec::new();
+    let Some((inventory, spans)) = inventory_file::parse_inventory(&file, &mut errors) else {
+        return Err(ConfigErrors::new(errors, warnings).expect("an error"));
+    };
 
     let mut stacks = BTreeMap::new();
+    let mut tried = std::collections::BTreeSet::new();
     for (node, stack, span) in &spans.stacks {
-        if stacks.contains_key(stack) {
+        if !tried.insert(stack.clone()) {
             continue;
         }
         let dir = inventory.stacks_dir.join(stack);
@@ -71,15 +97,28 @@ pub fn load(path: &Path) -> Result<Project, ConfigError> {
             } else {
                 format!("{} has no {}", dir.display(), missing[0])
             };
-            return Err(file.error_at(
+            errors.push(file.error_at(
                 span.clone(),
                 format!("nodes.{node}.stacks: stack `{stack}` not found: {what}"),
                 Some(format!("a stack is a folder with stack.toml and compose.yml in {}; fix the name or create it", inventory.stacks_dir.display())),
             ));
+            continue;
         }
-        let loaded = stack_file::load_stack(stack, &dir, inventory.secrets_exec.is_some())?;
-        stacks.insert(stack.clone(), loaded);
+        if let Some(loaded) =
+            stack_file::load_stack(stack, &dir, inventory.secrets_exec.is_some(), &mut errors)
+        {
+            stacks.insert(stack.clone(), loaded);
+        }
     }
-    cross_checks::check(&file, &inventory, &spans, &stacks)?;
-    Ok(Project { inventory, stacks })
+    cross_checks::check(&file, &inventory, &spans, &stacks, &mut errors);
+    unset_variables::check(&inventory, &stacks, &mut errors);
+    node_conflicts::check(&file, &inventory, &spans, &stacks, &mut errors);
+    image_tags::check(&stacks, &mut errors, &mut warnings);
+    project_names::check(&inventory, &stacks, &mut warnings);
+    secret_looking_env::check(&file, &inventory, &spans, &stacks, &mut warnings);
+    if errors.is_empty() {
+        Ok((Project { inventory, stacks }, warnings))
+    } else {
+        Err(ConfigErrors::new(errors, warnings).expect("errors"))
+    }
 }

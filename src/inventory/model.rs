@@ -114,6 +114,8 @@ pub struct Hook {
 pub struct Compose {
     pub text: String,
     pub services: BTreeMap<String, ComposeService>,
+    /// The whole file as read, merge keys applied.
+    pub document: serde_yaml_ng::Value,
 }
 
 #[derive(Debug, Clone)]
@@ -174,6 +176,7 @@ mod tests {
         ];
         Compose {
             text: String::new(),
+            document: serde_yaml_ng::Value::Null,
             services: services
                 .into_iter()
                 .map(|(n, s)| (n.to_string(), s))

@@ -91,9 +91,71 @@ pub fn check_tag(tag: &str) -> Result<(), String> {
     }
 }
 
+/// A repository path as Docker's reference grammar has it (a namespace,
+/// `acme/team`, or an image name, `shop-api`): `/`-separated components of
+/// lowercase letters and digits, joined inside by `.`, `_`, `__` or dashes.
+/// The error suggests the lowercase spelling when that one is valid.
+pub fn check_repository_path(value: &str) -> Result<(), String> {
+    fn component_ok(c: &str) -> bool {
+        let bytes = c.as_bytes();
+        let alnum = |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit();
+        if bytes.is_empty() || !alnum(bytes[0]) || !alnum(bytes[bytes.len() - 1]) {
+            return false;
+        }
+        // Separators: `.`, `_`, `__` or one or more `-`, between alnum runs.
+        let mut i = 0;
+        while i < bytes.len() {
+            if alnum(bytes[i]) {
+                i += 1;
+                continue;
+            }
+            let start = i;
+            while i < bytes.len() && !alnum(bytes[i]) {
+                i += 1;
+            }
+            let sep = &c[start..i];
+            let ok = sep == "." || sep == "_" || sep == "__" || sep.bytes().all(|b| b == b'-');
+            if !ok {
+                return false;
+            }
+        }
+        true
+    }
+    let ok = |v: &str| v.split('/').all(component_ok);
+    if ok(value) {
+        return Ok(());
+    }
+    let lower = value.to_ascii_lowercase();
+    if ok(&lower) {
+        Err(format!(
+            "`{}` is not a valid repository name: registries take lowercase only; use \"{lower}\"",
+            value.escape_debug()
+        ))
+    } else {
+        Err(format!(
+            "`{}` is not a valid repository name: use lowercase letters and digits, separated by `.`, `_`, `__` or `-` (and `/` between parts)",
+            value.escape_debug()
+        ))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repository_paths() {
+        for good in ["acme", "acme/team", "shop-api", "a.b_c__d--e", "x1/2y"] {
+            assert!(check_repository_path(good).is_ok(), "{good}");
+        }
+        let err = check_repository_path("MyUser").unwrap_err();
+        assert!(err.contains("use \"myuser\""), "{err}");
+        for bad in [
+            "", "a/", "/a", "a//b", "-a", "a-", "a..b", "a___b", "a b", "a:b",
+        ] {
+            assert!(check_repository_path(bad).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn names() {

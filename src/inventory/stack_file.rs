@@ -9,7 +9,8 @@ use toml::Spanned;
 
 use super::compose_file::parse_compose;
 use super::config_error::{ConfigError, SourceFile};
-use super::model::{profile_scale, Health, Hook, Stack};
+use super::model::{profile_scale, Compose, Health, Hook, Stack};
+use super::names;
 use super::references::secret_reference;
 use super::toml_error::toml_error;
 use super::values::{check_env_key, parse_duration, parse_env};
@@ -56,40 +57,80 @@ struct RawHook {
 }
 
 /// Loads one stack folder. `has_exec` says whether `[secrets].exec` is set
-/// in the inventory (needed by `exec://` references).
-pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, ConfigError> {
-    let stack_file = SourceFile::read(&dir.join("stack.toml"))?;
-    let compose_file = SourceFile::read(&dir.join("compose.yml"))?;
-    let compose = parse_compose(&compose_file)?;
-    let raw: RawStack = toml::from_str(&stack_file.text)
-        .map_err(|e| toml_error(&stack_file, &e, |key| key.starts_with("secrets.")))?;
+/// in the inventory (needed by `exec://` references). Every mistake found
+/// goes into `errors`; the stack is returned only if there was none.
+pub fn load_stack(
+    name: &str,
+    dir: &Path,
+    has_exec: bool,
+    errors: &mut Vec<ConfigError>,
+) -> Option<Stack> {
+    let found_before = errors.len();
+    let stack_file = SourceFile::read(&dir.join("stack.toml"))
+        .map_err(|e| errors.push(e))
+        .ok();
+    let compose_file = SourceFile::read(&dir.join("compose.yml"))
+        .map_err(|e| errors.push(e))
+        .ok();
+    let compose = compose_file
+        .as_ref()
+        .and_then(|file| parse_compose(file).map_err(|e| errors.push(e)).ok());
+    let raw: Option<RawStack> = stack_file.as_ref().and_then(|file| {
+        toml::from_str(&file.text)
+            .map_err(|e| errors.push(toml_error(file, &e, |key| key.starts_with("secrets."))))
+            .ok()
+    });
+    let (Some(stack_file), Some(compose_file), Some(compose), Some(raw)) =
+        (stack_file, compose_file, compose, raw)
+    else {
+        return None;
+    };
+    let stack = check_stack(
+        name,
+        dir,
+        has_exec,
+        &stack_file,
+        &compose_file,
+        compose,
+        &raw,
+        errors,
+    );
+    (errors.len() == found_before).then_some(stack)
+}
+
+/// The checks of stack.toml against its compose file, each one independent
+/// of the others: every mistake goes into `errors`.
+#[allow(clippy::too_many_arguments)]
+fn check_stack(
+    name: &str,
+    dir: &Path,
+    has_exec: bool,
+    stack_file: &SourceFile,
+    compose_file: &SourceFile,
+    compose: Compose,
+    raw: &RawStack,
+    errors: &mut Vec<ConfigError>,
+) -> Stack {
     let at = |span: std::ops::Range<usize>, msg: String, help: Option<&str>| {
         stack_file.error_at(span, msg, help.map(str::to_string))
     };
 
     let mut images = Vec::new();
     for image in &raw.images {
-        let ok = !image.get_ref().is_empty()
-            && !image.get_ref().starts_with(['-', '/'])
-            && image.get_ref().chars().all(|c| {
-                c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-' | '/')
-            });
-        if !ok {
-            return Err(at(
+        if let Err(m) = names::check_repository_path(image.get_ref()) {
+            errors.push(at(
                 image.span(),
-                format!(
-                    "images: `{}` is not an image name",
-                    image.get_ref().escape_debug()
-                ),
+                format!("images: {m}"),
                 Some("an image name without registry or tag, e.g. \"ktrdr-backend\""),
             ));
+            continue;
         }
         let used = compose
             .services
             .values()
             .any(|s| s.image.contains(&format!("/{}:", image.get_ref())));
         if !used {
-            return Err(at(
+            errors.push(at(
                 image.span(),
                 format!(
                     "images: `{}` is not used by any service of compose.yml",
@@ -97,6 +138,7 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
                 ),
                 Some("services use it as image: ${REGISTRY}/NAME:${IMAGE_TAG}"),
             ));
+            continue;
         }
         images.push(image.get_ref().clone());
     }
@@ -105,11 +147,12 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         None => 1,
         Some(n) if (1..=64).contains(n.get_ref()) => *n.get_ref() as u32,
         Some(n) => {
-            return Err(at(
+            errors.push(at(
                 n.span(),
                 format!("max_scale: {} is out of range", n.get_ref()),
                 Some("use 1 to 64"),
-            ))
+            ));
+            1
         }
     };
     // Every profile scale-2..scale-max must exist, and none above it.
@@ -121,11 +164,12 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
             .any(|s| s.profiles.contains(&profile))
         {
             let span = raw.max_scale.as_ref().map(|m| m.span()).unwrap_or(0..0);
-            return Err(stack_file.error_at(
+            errors.push(stack_file.error_at(
                 span,
                 format!("max_scale: {max_scale} needs the profile `{profile}`, but no service of compose.yml has it"),
                 Some(format!("give the replicas that run at scale {n} `profiles: [\"{profile}\"]` in compose.yml, or lower max_scale")),
             ));
+            break;
         }
     }
     for (service, s) in &compose.services {
@@ -140,7 +184,7 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
                     } else {
                         (format!("`{p}` is above max_scale {max_scale} of stack.toml: no scale would start this service"), format!("raise max_scale to {n} in stack.toml, or remove the profile"))
                     };
-                    return Err(compose_file.error_at(
+                    errors.push(compose_file.error_at(
                         span,
                         format!("services.{service}.profiles: {problem}"),
                         Some(help),
@@ -150,17 +194,30 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         }
     }
 
-    let env = parse_env(&stack_file, "env", &raw.env)?;
+    let env = parse_env(stack_file, "env", &raw.env).unwrap_or_else(|e| {
+        errors.push(e);
+        BTreeMap::new()
+    });
     let mut secrets = BTreeMap::new();
     for (k, v) in &raw.secrets {
         let key = format!("secrets.{k}");
         // The value first: an error about the name would show the line, and
         // so the value, if it were a literal.
         let example = "\"op://vault/item/field\"; plain values go in [env]";
-        let reference = secret_reference(&stack_file, &key, v, has_exec, example)?;
-        check_env_key(&stack_file, "secrets", k, v.span())?;
-        if env.contains_key(k) {
-            return Err(at(v.span(), format!("{key}: `{k}` is also in [env]"), Some("a variable is either a plain value ([env]) or a secret ([secrets]): remove one")));
+        let reference = match secret_reference(stack_file, &key, v, has_exec, example) {
+            Ok(reference) => reference,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if let Err(e) = check_env_key(stack_file, "secrets", k, v.span()) {
+            errors.push(e);
+            continue;
+        }
+        if raw.env.contains_key(k) {
+            errors.push(at(v.span(), format!("{key}: `{k}` is also in [env]"), Some("a variable is either a plain value ([env]) or a secret ([secrets]): remove one")));
+            continue;
         }
         secrets.insert(k.clone(), reference);
     }
@@ -183,7 +240,7 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         Some(h) => {
             for s in &h.services {
                 if !compose.services.contains_key(s.get_ref()) {
-                    return Err(at(
+                    errors.push(at(
                         s.span(),
                         format!(
                             "health.services: `{}` is not a service of compose.yml",
@@ -198,7 +255,7 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
                 let ok = (u.starts_with("http://") || u.starts_with("https://"))
                     && !u.chars().any(|c| c.is_whitespace() || c.is_control());
                 if !ok {
-                    return Err(at(
+                    errors.push(at(
                         url.span(),
                         format!("health.url: `{}` is not an http(s) URL", u.escape_debug()),
                         Some("a URL probed on the node, e.g. \"http://127.0.0.1:8000/health\""),
@@ -210,7 +267,12 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
                 url: h.url.as_ref().map(|u| u.get_ref().clone()),
                 timeout: match &h.timeout {
                     None => Duration::from_secs(60),
-                    Some(t) => parse_duration(&stack_file, "health.timeout", t)?,
+                    Some(t) => {
+                        parse_duration(stack_file, "health.timeout", t).unwrap_or_else(|e| {
+                            errors.push(e);
+                            Duration::from_secs(60)
+                        })
+                    }
                 },
             }
         }
@@ -219,7 +281,7 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
     let mut before_up = Vec::new();
     for hook in &raw.hooks.before_up {
         if !compose.services.contains_key(hook.service.get_ref()) {
-            return Err(at(
+            errors.push(at(
                 hook.service.span(),
                 format!(
                     "hooks.before_up.service: `{}` is not a service of compose.yml",
@@ -229,14 +291,14 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
             ));
         }
         if hook.command.get_ref().is_empty() {
-            return Err(at(
+            errors.push(at(
                 hook.command.span(),
                 "hooks.before_up.command: empty".into(),
                 Some("e.g. command = [\"alembic\", \"upgrade\", \"head\"]"),
             ));
         }
         if hook.command.get_ref().iter().any(|arg| arg.contains('\0')) {
-            return Err(at(
+            errors.push(at(
                 hook.command.span(),
                 "hooks.before_up.command: an argument cannot contain a NUL character".into(),
                 Some("remove it: no program can receive a NUL in its arguments"),
@@ -248,7 +310,7 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         });
     }
 
-    Ok(Stack {
+    Stack {
         name: name.to_string(),
         dir: dir.to_path_buf(),
         images,
@@ -258,5 +320,5 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         health,
         before_up,
         compose,
-    })
+    }
 }

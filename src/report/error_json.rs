@@ -5,9 +5,13 @@
 use serde_json::{json, Value};
 
 use crate::error::Error;
+use crate::inventory::ConfigError;
 
 /// `{"error": {"exit_code", "message", "file", "line", "column", "key",
 /// "help", "nodes"}}`, with `null` (or `[]`) where a field is not known.
+/// For invalid files, `error` is the first one, `errors` lists them all
+/// (the same fields each), `errors_left_out` counts those past the cap, and
+/// `warnings` lists the warnings.
 pub fn error_object(error: &Error) -> Value {
     let mut fields = Fields {
         exit_code: error.exit_code(),
@@ -15,19 +19,53 @@ pub fn error_object(error: &Error) -> Value {
         ..Fields::default()
     };
     match error {
-        Error::Config(diagnostic) => {
-            let (file, line, column) = split_location(&diagnostic.location);
-            fields.file = Some(file);
-            fields.line = line;
-            fields.column = column;
-            fields.key = key_of(&diagnostic.message);
-            fields.message = diagnostic.message.clone();
-            fields.help = diagnostic.help.clone();
+        Error::Config(errors) => {
+            let all: Vec<Value> = errors
+                .errors()
+                .iter()
+                .map(|e| diagnostic_fields(e, fields.exit_code).to_json()["error"].take())
+                .collect();
+            let mut value = diagnostic_fields(errors.first(), fields.exit_code).to_json();
+            value["errors"] = Value::Array(all);
+            value["errors_left_out"] = json!(errors.left_out());
+            value["warnings"] = warnings_json(&errors.warnings);
+            return value;
         }
         Error::Nodes { nodes, .. } => fields.nodes = nodes.clone(),
         Error::Usage(_) | Error::Runtime(_) | Error::Interrupted => {}
     }
     fields.to_json()
+}
+
+/// `[{"file", "line", "column", "key", "message", "help"}]`.
+pub fn warnings_json(warnings: &[ConfigError]) -> Value {
+    Value::Array(
+        warnings
+            .iter()
+            .map(|w| {
+                let mut fields = diagnostic_fields(w, 0).to_json()["error"].take();
+                if let Some(object) = fields.as_object_mut() {
+                    object.remove("exit_code");
+                    object.remove("nodes");
+                }
+                fields
+            })
+            .collect(),
+    )
+}
+
+fn diagnostic_fields(diagnostic: &ConfigError, exit_code: i32) -> Fields {
+    let (file, line, column) = split_location(&diagnostic.location);
+    Fields {
+        exit_code,
+        file: Some(file),
+        line,
+        column,
+        key: key_of(&diagnostic.message),
+        message: diagnostic.message.clone(),
+        help: diagnostic.help.clone(),
+        nodes: Vec::new(),
+    }
 }
 
 /// A command-line error found by clap (exit 2), before the command runs.
