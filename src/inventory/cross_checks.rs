@@ -37,35 +37,6 @@ pub(super) fn check(
         }
     }
 
-    // A service name that is also a node or stack name is fine (selection
-    // asks for the qualified form); but two stacks of one node must not
-    // define the same service, or `service:NAME` would be ambiguous there.
-    for (node, stack, span) in &spans.stacks {
-        let Some(this) = stacks.get(stack) else {
-            continue;
-        };
-        let earlier = inventory.nodes[node]
-            .stacks
-            .iter()
-            .take_while(|s| *s != stack)
-            .filter_map(|s| stacks.get(s).map(|loaded| (s, loaded)));
-        for (first, loaded) in earlier {
-            if let Some(service) = this
-                .compose
-                .services
-                .keys()
-                .find(|s| loaded.compose.services.contains_key(*s))
-            {
-                errors.push(file.error_at(
-                    span.clone(),
-                    format!("nodes.{node}.stacks: stacks `{first}` and `{stack}` both define the service `{service}`"),
-                    Some("rename the service in one of the compose files, or put the stacks on different nodes".into()),
-                ));
-                break;
-            }
-        }
-    }
-
     // The node's env wins over the stack's env (docs/stacks.md), but a secret
     // silently replaced by a plain value would be a surprise.
     for node in inventory.nodes.values() {

@@ -107,6 +107,24 @@ pub fn select(project: &Project, target: Option<&str>, names: &[String]) -> Resu
                 });
             }
         }
+        // Two stacks of a node may define a service of the same name
+        // (Compose keeps them apart by project); a bare name must then say
+        // which one it means.
+        if stacks.is_empty() {
+            for service in &services {
+                let defining: Vec<&str> = chosen
+                    .iter()
+                    .filter(|c| c.services.as_ref().is_some_and(|s| s.contains(service)))
+                    .map(|c| c.stack.as_str())
+                    .collect();
+                if let [first, second, ..] = defining.as_slice() {
+                    return Err(Error::usage(format!(
+                        "`{service}` is a service of both stacks `{first}` and `{second}` on {node_name}; \
+                         write `stack:{first} {service}` or `stack:{second} {service}`"
+                    )));
+                }
+            }
+        }
         if !chosen.is_empty() {
             selection.push(SelectedNode {
                 node: node_name.clone(),
@@ -424,6 +442,28 @@ mod tests {
     #[test]
     fn an_empty_combination_is_an_error() {
         assert!(err(None, &["node-b", "backend"]).contains("matches nothing"));
+    }
+
+    #[test]
+    fn a_service_of_two_stacks_of_one_node_needs_its_stack() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/corpus/valid/same-service-in-two-stacks/inventory.toml");
+        let project = crate::inventory::load(&path).expect("loads");
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let e = select(&project, None, &names(&["web"])).unwrap_err();
+        assert_eq!(e.exit_code(), 2);
+        let text = e.to_string();
+        assert!(
+            text.contains("stack:app web") && text.contains("stack:site web"),
+            "{text}"
+        );
+        let picked = select(&project, None, &names(&["stack:site", "web"])).unwrap();
+        assert_eq!(picked.nodes[0].stacks.len(), 1);
+        assert_eq!(picked.nodes[0].stacks[0].stack, "site");
+        assert_eq!(
+            picked.nodes[0].stacks[0].services.as_deref(),
+            Some(&["web".to_string()][..])
+        );
     }
 
     #[test]
