@@ -71,6 +71,7 @@ if [ "$hc_mode" = lock ]; then
         exit 4
     fi
     exec 9>>"$hc_state/lock"
+    chmod 600 "$hc_state/lock" 2>/dev/null   # private even if made by someone else
     if ! flock -n 9; then
         printf '%s-locked %s\n' "$hc_mark" "$(cat "$hc_state/lock.holder" 2>/dev/null || echo unknown)"
         exit 75

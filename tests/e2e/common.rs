@@ -434,9 +434,13 @@ impl Running {
 pub fn wait_lock_free(host: &str, timeout: Duration) -> bool {
     let deadline = Instant::now() + timeout;
     loop {
-        if on_node(host, "flock -n /var/lib/homectl/lock true")
-            .status
-            .success()
+        if on_node(
+            host,
+            // Never create the lock file: homectl makes it, private.
+            "[ ! -e /var/lib/homectl/lock ] || flock -n /var/lib/homectl/lock true",
+        )
+        .status
+        .success()
         {
             return true;
         }
