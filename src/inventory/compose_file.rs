@@ -142,10 +142,72 @@ pub fn parse_compose(file: &SourceFile) -> Result<Compose, ConfigError> {
         );
     }
     Ok(Compose {
+        file_name: "compose.yml".to_string(),
+        override_name: None,
         text: file.text.clone(),
         services: out,
         document: doc,
     })
+}
+
+/// What homectl reads of an override file, merged as Compose merges it
+/// (docs/stacks.md, "What travels"): a service's `image`, `profiles` and
+/// `healthcheck` replace the compose file's; a service only in the override
+/// is added (it needs an `image`). The rest is Compose's, on the node.
+pub fn merge_override(compose: &mut Compose, file: &SourceFile) -> Result<(), ConfigError> {
+    let mut doc: Value = serde_yaml_ng::from_str(&file.text).map_err(|e| yaml_error(file, &e))?;
+    for _ in 0..MERGE_DEPTH {
+        doc.apply_merge().map_err(|e| yaml_error(file, &e))?;
+    }
+    let Some(Value::Mapping(services)) = doc.get("services") else {
+        return Ok(());
+    };
+    for (name, service) in services {
+        let Some(name) = name.as_str() else { continue };
+        let image = service.get("image").and_then(Value::as_str);
+        let profiles: Option<Vec<String>> = service.get("profiles").and_then(|p| {
+            p.as_sequence().map(|l| {
+                l.iter()
+                    .filter_map(|x| x.as_str().map(str::to_string))
+                    .collect()
+            })
+        });
+        match compose.services.get_mut(name) {
+            Some(known) => {
+                if let Some(image) = image {
+                    known.image = image.to_string();
+                }
+                if let Some(profiles) = profiles {
+                    known.profiles = profiles;
+                }
+                if let Some(h) = service.get("healthcheck") {
+                    known.has_healthcheck = !matches!(h.get("disable"), Some(Value::Bool(true)));
+                }
+            }
+            None => {
+                let Some(image) = image else {
+                    let span = locate(&file.text, &["services", name]).unwrap_or(0..0);
+                    return Err(file.error_at(
+                        span,
+                        format!("services.{name}: a service of the override file only, with no `image:`"),
+                        Some("give it an image, or define it in the compose file too".into()),
+                    ));
+                };
+                compose.services.insert(
+                    name.to_string(),
+                    ComposeService {
+                        image: image.to_string(),
+                        profiles: profiles.unwrap_or_default(),
+                        has_healthcheck: service.get("healthcheck").is_some(),
+                        compose_pull: ["pull_policy", "platform"]
+                            .iter()
+                            .any(|k| service.get(*k).is_some()),
+                    },
+                );
+            }
+        }
+    }
+    Ok(())
 }
 
 fn yaml_error(file: &SourceFile, error: &serde_yaml_ng::Error) -> ConfigError {

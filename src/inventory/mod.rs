@@ -26,6 +26,7 @@ mod secret_looking_env;
 mod secret_names;
 mod service_values;
 mod stack_file;
+pub mod stack_folder;
 mod toml_error;
 mod toml_redaction;
 mod unset_variables;
@@ -87,20 +88,20 @@ pub fn check(path: &Path) -> Result<(Project, Vec<ConfigError>), ConfigErrors> {
             continue;
         }
         let dir = inventory.stacks_dir.join(stack);
-        let missing: Vec<&str> = ["stack.toml", "compose.yml"]
-            .into_iter()
-            .filter(|f| !dir.join(f).is_file())
-            .collect();
-        if !missing.is_empty() {
-            let what = if missing.len() == 2 {
-                format!("{} does not exist", dir.display())
-            } else {
-                format!("{} has no {}", dir.display(), missing[0])
-            };
+        let what = if !dir.is_dir() {
+            Some(format!("{} does not exist", dir.display()))
+        } else if !dir.join("stack.toml").is_file() {
+            Some(format!("{} has no stack.toml", dir.display()))
+        } else {
+            stack_folder::compose_file_name(&dir)
+                .err()
+                .map(|e| format!("{}: {e}", dir.display()))
+        };
+        if let Some(what) = what {
             errors.push(file.error_at(
                 span.clone(),
                 format!("nodes.{node}.stacks: stack `{stack}` not found: {what}"),
-                Some(format!("a stack is a folder with stack.toml and compose.yml in {}; fix the name or create it", inventory.stacks_dir.display())),
+                Some(format!("a stack is a folder with stack.toml and one compose file (compose.yml, compose.yaml, docker-compose.yml or docker-compose.yaml) in {}; fix the name or create it", inventory.stacks_dir.display())),
             ));
             continue;
         }

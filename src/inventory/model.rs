@@ -93,6 +93,8 @@ pub struct Stack {
     pub health: Health,
     pub before_up: Vec<Hook>,
     pub compose: Compose,
+    /// The files that travel to the node, and their version.
+    pub folder: super::stack_folder::StackFolder,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +114,10 @@ pub struct Hook {
 /// to the node as it is.
 #[derive(Debug, Clone)]
 pub struct Compose {
+    /// The compose file's name in the folder (`compose.yml`, `docker-compose.yaml`...).
+    pub file_name: String,
+    /// The override file beside it, merged by Compose, if any.
+    pub override_name: Option<String>,
     pub text: String,
     pub services: BTreeMap<String, ComposeService>,
     /// The whole file as read, merge keys applied.
@@ -175,6 +181,8 @@ mod tests {
             ("both", service(&["debug", "scale-3"])),
         ];
         Compose {
+            file_name: "compose.yml".into(),
+            override_name: None,
             text: String::new(),
             document: serde_yaml_ng::Value::Null,
             services: services

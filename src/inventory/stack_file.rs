@@ -7,11 +7,12 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::compose_file::parse_compose;
+use super::compose_file::{merge_override, parse_compose};
 use super::config_error::{ConfigError, SourceFile};
 use super::model::{profile_scale, Compose, Health, Hook, Stack};
 use super::names;
 use super::references::secret_reference;
+use super::stack_folder::{compose_file_name, override_file_name, read_folder};
 use super::toml_error::toml_error;
 use super::values::{check_env_key, parse_duration, parse_env};
 use super::yaml_locate::locate_value;
@@ -69,9 +70,30 @@ pub fn load_stack(
     let stack_file = SourceFile::read(&dir.join("stack.toml"))
         .map_err(|e| errors.push(e))
         .ok();
-    let compose_file = SourceFile::read(&dir.join("compose.yml"))
+    let compose_name = compose_file_name(dir).unwrap_or("compose.yml");
+    let compose_file = SourceFile::read(&dir.join(compose_name))
         .map_err(|e| errors.push(e))
         .ok();
+    let override_file = match override_file_name(dir) {
+        Ok(name) => name,
+        Err(e) => {
+            errors.push(ConfigError::whole_file(&dir.display().to_string(), e, None));
+            None
+        }
+    };
+    let folder = match read_folder(dir) {
+        Ok(folder) => Some(folder),
+        Err(e) => {
+            errors.push(ConfigError::whole_file(
+                &dir.display().to_string(),
+                e,
+                Some(format!(
+                    "a deploy ships the stack's folder: see docs/stacks.md, \"What travels\""
+                )),
+            ));
+            None
+        }
+    };
     let compose = compose_file
         .as_ref()
         .and_then(|file| parse_compose(file).map_err(|e| errors.push(e)).ok());
@@ -80,12 +102,24 @@ pub fn load_stack(
             .map_err(|e| errors.push(toml_error(file, &e, |key| key.starts_with("secrets."))))
             .ok()
     });
-    let (Some(stack_file), Some(compose_file), Some(compose), Some(raw)) =
-        (stack_file, compose_file, compose, raw)
+    let (Some(stack_file), Some(compose_file), Some(mut compose), Some(raw), Some(folder)) =
+        (stack_file, compose_file, compose, raw, folder)
     else {
         return None;
     };
-    let stack = check_stack(
+    if let Some(name) = override_file {
+        if let Some(overrides) = SourceFile::read(&dir.join(name))
+            .map_err(|e| errors.push(e))
+            .ok()
+        {
+            if let Err(e) = merge_override(&mut compose, &overrides) {
+                errors.push(e);
+            }
+        }
+    }
+    compose.file_name = compose_name.to_string();
+    compose.override_name = override_file.map(str::to_string);
+    let mut stack = check_stack(
         name,
         dir,
         has_exec,
@@ -95,6 +129,7 @@ pub fn load_stack(
         &raw,
         errors,
     );
+    stack.folder = folder;
     (errors.len() == found_before).then_some(stack)
 }
 
@@ -320,5 +355,6 @@ fn check_stack(
         health,
         before_up,
         compose,
+        folder: Default::default(),
     }
 }
