@@ -87,9 +87,7 @@ pub fn load_stack(
             errors.push(ConfigError::whole_file(
                 &dir.display().to_string(),
                 e,
-                Some(format!(
-                    "a deploy ships the stack's folder: see docs/stacks.md, \"What travels\""
-                )),
+                Some("a deploy ships the stack's folder: see docs/stacks.md, \"What travels\"".to_string()),
             ));
             None
         }
