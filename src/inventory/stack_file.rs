@@ -87,7 +87,10 @@ pub fn load_stack(
             errors.push(ConfigError::whole_file(
                 &dir.display().to_string(),
                 e,
-                Some("a deploy ships the stack's folder: see docs/stacks.md, \"What travels\"".to_string()),
+                Some(
+                    "a deploy ships the stack's folder: see docs/stacks.md, \"What travels\""
+                        .to_string(),
+                ),
             ));
             None
         }
@@ -106,13 +109,13 @@ pub fn load_stack(
         return None;
     };
     if let Some(name) = override_file {
-        if let Some(overrides) = SourceFile::read(&dir.join(name))
-            .map_err(|e| errors.push(e))
-            .ok()
-        {
-            if let Err(e) = merge_override(&mut compose, &overrides) {
-                errors.push(e);
+        match SourceFile::read(&dir.join(name)) {
+            Ok(overrides) => {
+                if let Err(e) = merge_override(&mut compose, &overrides) {
+                    errors.push(e);
+                }
             }
+            Err(e) => errors.push(e),
         }
     }
     compose.file_name = compose_name.to_string();
