@@ -61,6 +61,7 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
     };
     let secrets = resolve_all(&refs, &settings)
         .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
+    crate::commands::secrets_in_files::refuse_secrets_in_files(&project, &selection, &secrets)?;
 
     let nodes: Vec<String> = selection.nodes.iter().map(|n| n.node.clone()).collect();
     let progress = Arc::new(Progress::new(printer, &nodes));
@@ -197,8 +198,22 @@ fn dry_run(
                     format!("; removes {}", d.remove.join(", "))
                 }
             ));
+            // Without a node, every file counts as one that travels.
+            let plan = crate::plan::folder_changes::stage_plan(
+                &stack.folder,
+                &crate::plan::folder_changes::NodeFolder::default(),
+            )
+            .unwrap_or_default();
+            let files: Vec<&str> = stack.folder.files.iter().map(|f| f.path.as_str()).collect();
+            out.push_str(&format!(
+                "# files shipped ({}, version {}): {}\n",
+                files.len(),
+                stack.folder.version,
+                files.join(", ")
+            ));
+            let lines: Vec<String> = plan.iter().map(|f| f.line.clone()).collect();
             let mut steps = vec![
-                deploy_steps::stage_step(&d, &stack.compose.text),
+                deploy_steps::stage_step(&d, &lines, Vec::new()),
                 deploy_steps::pull_step(&d, &hidden, &login),
             ];
             steps.extend(deploy_steps::hook_steps(&d, &hidden));
@@ -219,7 +234,8 @@ fn dry_run(
             }
             plans.push(serde_json::json!({
                 "node": node.name, "host": node.host, "stack": stack.name, "scale": n,
-                "scale_from_node": scale.is_none(), "services": d.services, "remove": d.remove, "steps": json_steps,
+                "scale_from_node": scale.is_none(), "services": d.services, "remove": d.remove,
+                "files": files, "files_version": stack.folder.version, "steps": json_steps,
             }));
         }
     }

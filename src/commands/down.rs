@@ -137,6 +137,7 @@ async fn down_node(
                 images: Default::default(),
                 duration_ms: t.elapsed().as_millis() as u64,
                 inputs: String::new(),
+                files: String::new(),
             };
             let _ = session
                 .run(

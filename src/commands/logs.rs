@@ -88,8 +88,11 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
             for k in plan.secrets.keys() {
                 script.push_str(&format!("export {k}=\n"));
             }
-            let file = format!("{state_dir}/stacks/{}/compose.yml", stack.name);
-            let mut cmd = format!("$HC_COMPOSE -p {} -f {} {} logs --no-color", quote(&plan.project), quote(&file), plan.profiles.join(" "));
+            let dir = format!("{state_dir}/stacks/{}", stack.name);
+            // The compose files of the folder's version in use (docs/stacks.md,
+            // "What travels"); compose.yml for a folder deployed before versions.
+            let files = "$(v=$(cat .homectl/in-use 2>/dev/null); if [ -n \"$v\" ] && [ -f \".homectl/versions/$v/.compose\" ]; then for n in $(cat \".homectl/versions/$v/.compose\"); do printf ' -f %s' \"$n\"; done; else printf ' -f compose.yml'; fi)";
+            let mut cmd = format!("cd {} && $HC_COMPOSE -p {} {files} {} logs --no-color", quote(&dir), quote(&plan.project), plan.profiles.join(" "));
             if args.follow {
                 cmd.push_str(" -f");
             }
@@ -99,7 +102,7 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
             if let Some(service) = &args.service {
                 cmd.push_str(&format!(" {}", quote(service)));
             }
-            commands.push(format!("if [ -f {f} ]; then {cmd} & else echo 'stack {s} is not deployed on this node'; fi", f = quote(&file), s = stack.name));
+            commands.push(format!("if [ -d {d}/.homectl ] || [ -f {d}/compose.yml ]; then ({cmd}) & else echo 'stack {s} is not deployed on this node'; fi", d = quote(&dir), s = stack.name));
         }
         script.push_str(crate::remote::preflight_step::LIB);
         script.push_str("hc_find_compose || { echo \"no Compose on the node\"; exit 1; }\nhc_compose_command\nexport HC_COMPOSE\n");

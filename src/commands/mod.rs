@@ -12,6 +12,7 @@ pub mod logs;
 pub mod name_completion;
 pub mod preflight;
 pub mod rollback;
+pub mod secrets_in_files;
 pub mod status;
 pub mod unlock;
 

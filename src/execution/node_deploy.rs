@@ -15,6 +15,9 @@ use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::Project;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::plan::fingerprint;
+use crate::plan::folder_changes::{
+    changed_paths, parse_node_folders, services_reading, stage_plan, StagedFile,
+};
 use crate::plan::history::{current_scale, now_rfc3339, parse_history, HistoryRecord, ImageRecord};
 use crate::plan::unchanged::{self, Container};
 use crate::plan::SelectedNode;
@@ -25,6 +28,7 @@ use crate::secrets::Secrets;
 
 const STATE_TIMEOUT: Duration = Duration::from_secs(60);
 const PULL_TIMEOUT: Duration = Duration::from_secs(900);
+const STAGE_TIMEOUT: Duration = Duration::from_secs(300);
 const HOOK_TIMEOUT: Duration = Duration::from_secs(900);
 const UP_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -199,9 +203,15 @@ async fn prepare_stacks(
         .iter()
         .map(|s| inv.project_name(&s.stack))
         .collect();
+    let stack_names: Vec<String> = selected.stacks.iter().map(|s| s.stack.clone()).collect();
     let state = prepared
-        .step(ctx, &deploy_steps::state_step(&projects), STATE_TIMEOUT)
+        .step(
+            ctx,
+            &deploy_steps::state_step(&projects, &stack_names),
+            STATE_TIMEOUT,
+        )
         .await?;
+    let folders = parse_node_folders(&state);
     let history = parse_history(&state);
     let containers = parse_containers(&state);
     let running = running_by_project(&containers);
@@ -224,9 +234,39 @@ async fn prepare_stacks(
             }
             _ => (ctx.tag.clone(), None),
         };
-        let deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &tag, scale);
+        let mut deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &tag, scale);
         let before = running.get(&deploy.project).cloned().unwrap_or_default();
-        let stage = deploy_steps::stage_step(&deploy, &stack.compose.text);
+        // The stack's folder: what the node has, what travels, what to recreate.
+        let on_node = folders.get(&stack.name).cloned().unwrap_or_default();
+        deploy.back_version = on_node.in_use.clone();
+        // A rollback by history brings back the folder's files of the
+        // deploy it goes back to, when the node still keeps them.
+        if ctx.target == Target::RollbackByHistory {
+            if let Some(version) = history
+                .iter()
+                .rev()
+                .filter(|r| r.stack == stack.name && r.result == "ok" && r.tag == tag)
+                .map(|r| r.files.clone())
+                .find(|v| !v.is_empty())
+                .filter(|v| on_node.versions.contains(v))
+            {
+                deploy.version = version;
+            }
+        }
+        let mut changed = changed_paths(&stack.folder, &on_node);
+        if deploy.version != stack.folder.version {
+            // Another version than the local folder's: any file may differ.
+            changed.extend(on_node.files.keys().cloned());
+            changed.extend(stack.folder.files.iter().map(|f| f.path.clone()));
+        }
+        deploy.recreate = services_reading(&stack.compose.document, &deploy.services, &changed);
+        let stage = match stage_plan(&stack.folder, &on_node) {
+            _ if deploy.version != stack.folder.version => None,
+            None => None,
+            Some(plan) => {
+                Some(stage_step_of(&deploy, &stack.dir, &plan).map_err(|e| fail("stage", e))?)
+            }
+        };
         let login = Login {
             server: &inv.registry.server,
             username: &inv.registry.username,
@@ -237,7 +277,8 @@ async fn prepare_stacks(
                 .expect("resolved before any node is touched"),
         };
         let inputs = fingerprint::fingerprint(&deploy, &stack.compose.text, &ctx.secrets);
-        if ctx.target == Target::Tag && !ctx.force {
+        let same_files = on_node.in_use == deploy.version;
+        if ctx.target == Target::Tag && !ctx.force && same_files {
             if let Some(images) = prepared
                 .unchanged(
                     ctx,
@@ -273,7 +314,9 @@ async fn prepare_stacks(
             inputs,
             unchanged: None,
         });
-        prepared.step(ctx, &stage, STATE_TIMEOUT).await?;
+        if let Some(stage) = &stage {
+            prepared.step(ctx, stage, STAGE_TIMEOUT).await?;
+        }
         prepared.step(ctx, &fetch, PULL_TIMEOUT).await?;
     }
     Ok(())
@@ -489,6 +532,11 @@ impl PreparedNode {
             } else {
                 String::new()
             },
+            files: match result {
+                "ok" => deploy.version.clone(),
+                "rolled-back" => deploy.back_version.clone(),
+                _ => String::new(),
+            },
         };
         record.mask_detail(&ctx.secrets.masker());
         record
@@ -625,7 +673,7 @@ impl PreparedNode {
         // Back at the scale that ran before too: replicas this deploy added go.
         let scale = scale_that_ran(stack_def, &stack.before);
         let inv = &ctx.project.inventory;
-        let previous = plan_stack(
+        let mut previous = plan_stack(
             inv,
             &inv.nodes[&self.node],
             stack_def,
@@ -633,6 +681,10 @@ impl PreparedNode {
             &tag,
             scale,
         );
+        // Back to the folder's files that ran before too, recreating the
+        // services that read one that differs.
+        previous.back_version = deploy.back_version.clone();
+        previous.recreate = deploy.recreate.clone();
         ctx.progress.note(&format!(
             "{}: health failed, rolling back {} to {tag} at scale {scale}",
             self.node, deploy.stack
@@ -872,4 +924,23 @@ fn parse_images(output: &str) -> BTreeMap<String, ImageRecord> {
 fn last_lines(text: &str, n: usize) -> String {
     let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The stage step of a stack's folder: the plan's lines and the content of
+/// each file that travels, read from the operator's folder now.
+fn stage_step_of(
+    deploy: &StackDeploy,
+    dir: &std::path::Path,
+    plan: &[StagedFile],
+) -> Result<Step, String> {
+    let mut contents = Vec::new();
+    for file in plan {
+        if let Some(path) = &file.travels {
+            contents.push(
+                std::fs::read(dir.join(path)).map_err(|e| format!("cannot read {path}: {e}"))?,
+            );
+        }
+    }
+    let lines: Vec<String> = plan.iter().map(|f| f.line.clone()).collect();
+    Ok(deploy_steps::stage_step(deploy, &lines, contents))
 }

@@ -9,7 +9,7 @@ use super::image_ref::interpolate;
 use crate::inventory::{profile_scale, Hook, Inventory, Node, Stack};
 use crate::secrets::SecretRef;
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct StackDeploy {
     pub stack: String,
     /// The compose project: `<inventory name>-<stack>`.
@@ -34,6 +34,16 @@ pub struct StackDeploy {
     pub env: BTreeMap<String, String>,
     /// Secret variables of the compose process, by reference.
     pub secrets: BTreeMap<String, SecretRef>,
+    /// The version of the stack's folder this deploy puts in use.
+    pub version: String,
+    /// The compose file and its override, by name in the folder.
+    pub compose_files: Vec<String>,
+    /// The version in use on the node before this deploy (empty: none);
+    /// set once the node's state is known: a failed deploy goes back to it.
+    pub back_version: String,
+    /// Services that read a file of the folder that changed: recreated
+    /// (Compose does not notice); set once the node's state is known.
+    pub recreate: Vec<String>,
 }
 
 /// The deploy of `stack` on `node` at `scale`; `selected` narrows it to
@@ -113,6 +123,12 @@ pub fn plan_stack(
         up_args,
         env,
         secrets: stack.secrets.clone(),
+        version: stack.folder.version.clone(),
+        compose_files: std::iter::once(stack.compose.file_name.clone())
+            .chain(stack.compose.override_name.clone())
+            .collect(),
+        back_version: String::new(),
+        recreate: Vec::new(),
     }
 }
 

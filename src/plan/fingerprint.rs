@@ -39,6 +39,7 @@ fn with_salt(deploy: &StackDeploy, compose_text: &str, secrets: &Secrets, salt: 
     field(&mut h, salt);
     field(&mut h, compose_text);
     field(&mut h, &deploy.project);
+    field(&mut h, &deploy.version);
     field(&mut h, &deploy.scale.to_string());
     for list in [
         &deploy.profiles,

@@ -34,6 +34,9 @@ pub struct HistoryRecord {
     /// never a secret value.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub inputs: String,
+    /// The version of the stack's folder that ran afterwards.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub files: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -105,6 +108,7 @@ mod tests {
             images: BTreeMap::new(),
             duration_ms: 1,
             inputs: String::new(),
+            files: String::new(),
         };
         record.mask_detail(&secrets.masker());
         let line = serde_json::to_string(&record).unwrap();

@@ -5,6 +5,7 @@ pub mod deploy_plan;
 pub mod effective_config;
 pub mod environment;
 pub mod fingerprint;
+pub mod folder_changes;
 pub mod history;
 pub mod image_ref;
 pub mod rollback_plan;

@@ -94,6 +94,7 @@ mod tests {
             .collect(),
             duration_ms: 1,
             inputs: String::new(),
+            files: String::new(),
         }
     }
 

@@ -117,6 +117,10 @@ mod tests {
             pull_refs: None,
             env: BTreeMap::new(),
             secrets: BTreeMap::new(),
+            version: "v1".into(),
+            compose_files: vec!["compose.yml".into()],
+            back_version: String::new(),
+            recreate: vec![],
         }
     }
 
@@ -157,6 +161,7 @@ mod tests {
             images: [image("a"), image("b")].into(),
             duration_ms: 0,
             inputs: String::new(),
+            files: String::new(),
         }
     }
 

@@ -26,10 +26,14 @@ pub struct Login<'a> {
 
 /// What is running and the history, for the given compose projects, and
 /// the node's Compose (see `with_compose`).
-pub fn state_step(projects: &[String]) -> Step {
+pub fn state_step(projects: &[String], stacks: &[String]) -> Step {
     Step::new(
         "state",
-        format!("{LIB}HC_PROJECTS={}\n{STATE}", quote(&projects.join("\n"))),
+        format!(
+            "{LIB}HC_PROJECTS={} HC_STACKS={}\n{STATE}",
+            quote(&projects.join("\n")),
+            quote(&stacks.join(" "))
+        ),
     )
 }
 
@@ -53,13 +57,29 @@ pub fn with_compose(mut step: Step, compose: Option<&str>) -> Step {
     step
 }
 
-/// Stages the compose file as compose.yml.next (not yet in use).
-pub fn stage_step(deploy: &StackDeploy, compose_text: &str) -> Step {
-    Step::new(
+/// Stages the stack folder's version beside the one in use (not yet in
+/// use). `plan`: the stage plan's lines; `contents`: the files that travel,
+/// in the plan's order (sent base64, so any byte travels).
+pub fn stage_step(deploy: &StackDeploy, plan: &[String], contents: Vec<Vec<u8>>) -> Step {
+    use base64::Engine;
+    let mut step = Step::new(
         format!("stage {}", deploy.stack),
-        format!("{}{STAGE}", dir_line(deploy)),
-    )
-    .with_data("HC_TEXT", Payload::Plain(compose_text.to_string()))
+        format!(
+            "{}HC_VERSION={} HC_INUSE={} HC_COMPOSE_FILES={}\nHC_PLAN={}\n{STAGE}",
+            dir_line(deploy),
+            quote(&deploy.version),
+            quote(&deploy.back_version),
+            quote(&deploy.compose_files.join(" ")),
+            quote(&plan.join("\n")),
+        ),
+    );
+    for content in contents {
+        step = step.with_data(
+            "hc_b64",
+            Payload::Plain(base64::engine::general_purpose::STANDARD.encode(content)),
+        );
+    }
+    step
 }
 
 /// Registry login on a tmpfs and `pull` of the services to deploy.
@@ -171,8 +191,9 @@ pub fn hook_steps(deploy: &StackDeploy, secrets: &Secrets) -> Vec<Step> {
 pub fn up_step(deploy: &StackDeploy, secrets: &Secrets) -> Step {
     let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("up {}", deploy.stack));
     step.script = format!(
-        "{prologue}HC_UP_ARGS={} HC_REMOVE={} HC_START={}\n{UP}",
+        "{prologue}HC_UP_ARGS={} HC_RECREATE={} HC_REMOVE={} HC_START={}\n{UP}",
         quote(&deploy.up_args.join(" ")),
+        quote(&deploy.recreate.join(" ")),
         quote(&deploy.remove.join(" ")),
         starts_something(deploy) as u8,
     );
@@ -213,8 +234,10 @@ pub fn rollback_step(
         compose_prologue(deploy, secrets, &format!("rollback {}", deploy.stack));
     let pairs: Vec<String> = retag.iter().map(|(id, r)| format!("{id} {r}")).collect();
     step.script = format!(
-        "{prologue}export IMAGE_TAG={}\nHC_UP_ARGS={} HC_REMOVE={} HC_START={} HC_RETAG={}\n{ROLLBACK}",
+        "{prologue}export IMAGE_TAG={}\nHC_BACK={} HC_RECREATE={} HC_UP_ARGS={} HC_REMOVE={} HC_START={} HC_RETAG={}\n{ROLLBACK}",
         quote(rollback_tag),
+        quote(&deploy.back_version),
+        quote(&deploy.recreate.join(" ")),
         quote(&deploy.up_args.join(" ")),
         quote(&deploy.remove.join(" ")),
         starts_something(deploy) as u8,
@@ -252,9 +275,10 @@ fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (Str
         step.data.push((key.clone(), Payload::Secret(value)));
     }
     script.push_str(&format!(
-        "HC_PROJECT={} HC_PROFILES={}\n",
+        "HC_PROJECT={} HC_PROFILES={} HC_VERSION={}\n",
         quote(&deploy.project),
-        quote(&deploy.profiles.join(" "))
+        quote(&deploy.profiles.join(" ")),
+        quote(&deploy.version)
     ));
     script.push_str(&dir_line(deploy));
     script.push_str("if [ -n \"${HC_KNOWN_COMPOSE:-}\" ]; then HC_COMPOSE=$HC_KNOWN_COMPOSE\nelse hc_find_compose || { echo \"neither 'docker compose' nor 'docker-compose' found on the node\"; exit 1; }\nfi\nhc_compose_command\n");
@@ -359,7 +383,13 @@ mod tests {
         let bin = dir.path().join("bin");
         let state = dir.path().join("state");
         std::fs::create_dir_all(&bin).unwrap();
-        std::fs::create_dir_all(state.join("stacks/core")).unwrap();
+        // Version v1 of the stack's folder, staged (as the stage step leaves it).
+        let version = state.join("stacks/core/.homectl/versions/v1");
+        std::fs::create_dir_all(&version).unwrap();
+        std::fs::write(version.join("compose.yml"), "services: {}\n").unwrap();
+        std::fs::write(version.join(".manifest"), "0a1b 0 compose.yml\n").unwrap();
+        std::fs::write(version.join(".paths"), "compose.yml\n").unwrap();
+        std::fs::write(version.join(".compose"), "compose.yml\n").unwrap();
         let record = dir.path().join("record");
         let docker = bin.join("docker");
         std::fs::write(
@@ -400,6 +430,10 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             secrets: Default::default(),
+            version: "v1".into(),
+            compose_files: vec!["compose.yml".into()],
+            back_version: String::new(),
+            recreate: vec![],
         };
         let step = with_compose(up_step(&deploy, &Secrets::new()), Some("docker compose"));
         let out = std::process::Command::new("/bin/sh")
@@ -415,13 +449,12 @@ mod tests {
         );
         let record = std::fs::read_to_string(&record).unwrap();
         // The step used homectl's own values...
-        let compose_file = format!("{}/stacks/core/compose.yml", state.display());
         assert!(
-            record.contains(&format!(
-                "ARGS [compose] [-p] [lab-core] [-f] [{compose_file}] [up] [-d]\n"
-            )),
+            record.contains("ARGS [compose] [-p] [lab-core] [-f] [compose.yml] [up] [-d]\n"),
             "{record}"
         );
+        // ...and put the staged folder in use.
+        assert!(state.join("stacks/core/compose.yml").is_file());
         // ...and Compose saw the user's, exactly as set.
         for (key, value) in &user {
             assert!(
@@ -429,5 +462,152 @@ mod tests {
                 "{key}: {record}"
             );
         }
+    }
+}
+
+/// The stage step and lib.sh's hc_put_version run by a real `sh` on a
+/// folder: a version staged from data frames and from the version in use,
+/// put in use, then replaced, and rolled back, never touching a file
+/// homectl did not ship.
+#[cfg(test)]
+mod folder_tests {
+    use super::*;
+    use crate::inventory::stack_folder::read_folder;
+    use crate::plan::folder_changes::{parse_node_folders, stage_plan, NodeFolder};
+
+    /// Runs `script` in `sh` with HOMECTL_STATE set and `hc_data` reading
+    /// the step's frames from files (the holder does it from stdin).
+    fn run(state: &std::path::Path, step: &Step) -> String {
+        let frames = tempfile::tempdir().unwrap();
+        for (i, (_, payload)) in step.data.iter().enumerate() {
+            let Payload::Plain(text) = payload else {
+                panic!("no secret here")
+            };
+            std::fs::write(frames.path().join(i.to_string()), text).unwrap();
+        }
+        let stub = format!(
+            "hc_n=0\nhc_data() {{ eval \"$1=\\$(cat {}/$hc_n)\"; hc_n=$((hc_n + 1)); }}\n",
+            frames.path().display()
+        );
+        let out = std::process::Command::new("/bin/sh")
+            .args(["-c", &format!("{stub}{LIB}{}", step.script)])
+            .env("HOMECTL_STATE", state)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).into_owned()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{text}");
+        text
+    }
+
+    fn deploy_of(folder: &crate::inventory::stack_folder::StackFolder, back: &str) -> StackDeploy {
+        StackDeploy {
+            stack: "web".into(),
+            project: "lab-web".into(),
+            version: folder.version.clone(),
+            compose_files: vec!["compose.yml".into()],
+            back_version: back.into(),
+            ..Default::default()
+        }
+    }
+
+    fn stage(
+        state: &std::path::Path,
+        local: &std::path::Path,
+        node: &NodeFolder,
+    ) -> (StackDeploy, usize) {
+        let folder = read_folder(local).unwrap();
+        let deploy = deploy_of(&folder, &node.in_use);
+        let plan = stage_plan(&folder, node).expect("a new version");
+        let mut contents = Vec::new();
+        for f in &plan {
+            if let Some(p) = &f.travels {
+                contents.push(std::fs::read(local.join(p)).unwrap());
+            }
+        }
+        let sent = contents.len();
+        let lines: Vec<String> = plan.iter().map(|f| f.line.clone()).collect();
+        run(state, &stage_step(&deploy, &lines, contents));
+        (deploy, sent)
+    }
+
+    fn put(state: &std::path::Path, old: &str, new: &str) {
+        let step = Step::new(
+            "put",
+            format!(
+                "hc_put_version \"$HOMECTL_STATE/stacks/web\" {} {}",
+                quote(old),
+                quote(new)
+            ),
+        );
+        run(state, &step);
+    }
+
+    fn node_state(state: &std::path::Path) -> NodeFolder {
+        let step = state_step(&[], &["web".to_string()]);
+        let out = run(
+            state,
+            &Step::new("state", step.script.replace("docker", "true")),
+        );
+        parse_node_folders(&out).remove("web").unwrap_or_default()
+    }
+
+    #[test]
+    fn a_folder_travels_once_changes_in_place_and_rolls_back() {
+        let local = tempfile::tempdir().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let write = |p: &str, text: &[u8]| {
+            let path = local.path().join(p);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        };
+        write("compose.yml", b"services: {}\n");
+        write("conf/index.html", b"one\n");
+        write("bin/blob", &[0, 159, 146, 150, 255, b'\n']);
+        write("with space.txt", b"x");
+        write("stack.toml", b"");
+
+        let (first, sent) = stage(state.path(), local.path(), &NodeFolder::default());
+        assert_eq!(sent, 4);
+        put(state.path(), "", &first.version);
+        let live = state.path().join("stacks/web");
+        assert_eq!(
+            std::fs::read(live.join("conf/index.html")).unwrap(),
+            b"one\n"
+        );
+        assert_eq!(
+            std::fs::read(live.join("bin/blob")).unwrap(),
+            [0, 159, 146, 150, 255, b'\n']
+        );
+        assert!(live.join("with space.txt").is_file());
+        assert!(!live.join("stack.toml").exists());
+        // What a container writes is the stack's own.
+        std::fs::create_dir_all(live.join("data")).unwrap();
+        std::fs::write(live.join("data/db"), "kept").unwrap();
+
+        // One file changes, one goes: only the changed one travels.
+        write("conf/index.html", b"two\n");
+        std::fs::remove_file(local.path().join("with space.txt")).unwrap();
+        let on_node = node_state(state.path());
+        assert_eq!(on_node.in_use, first.version);
+        let (second, sent) = stage(state.path(), local.path(), &on_node);
+        assert_eq!(sent, 1, "only conf/index.html travels");
+        put(state.path(), &first.version, &second.version);
+        assert_eq!(
+            std::fs::read(live.join("conf/index.html")).unwrap(),
+            b"two\n"
+        );
+        assert!(!live.join("with space.txt").exists());
+        assert_eq!(std::fs::read(live.join("data/db")).unwrap(), b"kept");
+
+        // Back to the first version.
+        put(state.path(), &second.version, &first.version);
+        assert_eq!(
+            std::fs::read(live.join("conf/index.html")).unwrap(),
+            b"one\n"
+        );
+        assert!(live.join("with space.txt").is_file());
+        assert_eq!(std::fs::read(live.join("data/db")).unwrap(), b"kept");
+        assert_eq!(node_state(state.path()).versions.len(), 2);
     }
 }

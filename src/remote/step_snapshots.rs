@@ -69,8 +69,15 @@ fn the_steps_of_a_core_deploy() {
     let deploy = plan("node-a", "core", None, 1);
     let secrets = Secrets::new();
     let steps = [
-        deploy_steps::state_step(&["ktrdr-core".to_string()]),
-        deploy_steps::stage_step(&deploy, "services: {}\n"),
+        deploy_steps::state_step(&["ktrdr-core".to_string()], &["core".to_string()]),
+        deploy_steps::stage_step(
+            &deploy,
+            &[
+                "- 0a1b 0 compose.yml".to_string(),
+                "= 2c3d 1 conf/run.sh".to_string(),
+            ],
+            vec![b"services: {}\n".to_vec()],
+        ),
         deploy_steps::with_compose(
             deploy_steps::pull_step(&deploy, &secrets, &login()),
             Some("docker compose"),

@@ -44,6 +44,17 @@ impl Secrets {
         self.masker().mask(text)
     }
 
+    /// The reference of a value (of `min_len` bytes or more) that occurs in
+    /// `bytes`, if any: for refusing a file that holds a secret, named by
+    /// the reference, never by the value.
+    pub fn reference_found_in(&self, bytes: &[u8], min_len: usize) -> Option<&SecretRef> {
+        self.values.iter().find_map(|(reference, value)| {
+            let needle = value.expose_for_channel().as_bytes();
+            (needle.len() >= min_len && bytes.windows(needle.len()).any(|w| w == needle))
+                .then_some(reference)
+        })
+    }
+
     /// A masker for these values, to build once for many lines of text.
     pub fn masker(&self) -> Masker {
         Masker(mask::Masker::new(

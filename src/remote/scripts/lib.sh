@@ -137,3 +137,42 @@ hc_remove() {
         [ -z "$hc_ids" ] || docker rm -f $hc_ids >/dev/null || return 1
     done
 }
+
+# The `-f` arguments of a stack folder's version (its compose file and
+# override), for a Compose run from inside that folder. Usage:
+# hc_compose_files VERSION_DIR; prints "-f compose.yml" for a folder
+# deployed before versions existed.
+hc_compose_files() {
+    if [ -f "$1/.compose" ]; then
+        # shellcheck disable=SC2013 # the names, one a word (fixed names, no spaces)
+        for hc_f in $(cat "$1/.compose"); do printf ' -f %s' "$hc_f"; done
+    else
+        printf ' -f compose.yml'
+    fi
+}
+
+# Puts version NEW of a stack's folder in use in DIR (docs/stacks.md,
+# "What travels"): removes the files of version OLD that NEW does not have
+# (only files homectl shipped), copies NEW's files in place, each through a
+# temporary name so that none is ever half-written, and records NEW as in
+# use and OLD as the previous one. A file homectl did not ship (a data
+# folder, what a container wrote) is never touched. Usage:
+# hc_put_version DIR OLD NEW (OLD may be empty).
+hc_put_version() {
+    hc_m="$1/.homectl"
+    hc_new="$hc_m/versions/$3"
+    [ -f "$hc_new/.manifest" ] || { echo "version $3 of the stack's files is not on the node"; return 1; }
+    if [ -n "$2" ] && [ -f "$hc_m/versions/$2/.manifest" ]; then
+        while IFS=' ' read -r _ _ hc_p; do
+            grep -q -F -x -- "$hc_p" "$hc_new/.paths" || rm -f "$1/$hc_p"
+        done <"$hc_m/versions/$2/.manifest"
+    fi
+    while IFS=' ' read -r _ _ hc_p; do
+        mkdir -p "$(dirname "$1/$hc_p")" &&
+            cp -p "$hc_new/$hc_p" "$1/$hc_p.homectl-new" &&
+            mv -f "$1/$hc_p.homectl-new" "$1/$hc_p" || return 1
+    done <"$hc_new/.manifest"
+    printf '%s\n' "$2" >"$hc_m/previous"
+    printf '%s\n' "$3" >"$hc_m/in-use"
+    grep -q -F -x -- "$3" "$hc_m/used" 2>/dev/null || printf '%s\n' "$3" >>"$hc_m/used"
+}

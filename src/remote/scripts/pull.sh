@@ -1,6 +1,6 @@
 # Logs in with a throw-away Docker config on a tmpfs and pulls the images
 # of the services to deploy. The config is removed whatever happens.
-# Set before this: HC_SERVER, HC_USERNAME, HC_PROJECT, HC_DIR, HC_PROFILES, HC_SERVICES,
+# Set before this: HC_SERVER, HC_USERNAME, HC_PROJECT, HC_DIR, HC_VERSION, HC_PROFILES, HC_SERVICES,
 # HC_IMAGE_REFS, HC_PULL_REFS (the images, when homectl knows them; else Compose
 # pulls). Data frame: the registry password (read by the caller).
 # Prints: IMAGE REF IMAGE_ID for each app image after the pull.
@@ -22,8 +22,10 @@ if [ -n "$HC_PULL_REFS" ]; then
     done
     for hc_pid in $hc_pids; do wait "$hc_pid" || exit 1; done
 else
-    # shellcheck disable=SC2086 # profiles and services are lists of words; HC_COMPOSE may be a command with arguments
-    DOCKER_CONFIG=$HC_DOCKER_CONFIG $HC_COMPOSE -p "$HC_PROJECT" -f "$HC_DIR/compose.yml.next" $HC_PROFILES pull -q $HC_SERVICES || exit 1
+    hc_vdir="$HC_DIR/.homectl/versions/$HC_VERSION"
+    hc_files=$(hc_compose_files "$hc_vdir")
+    # shellcheck disable=SC2086 # files, profiles and services are lists of words; HC_COMPOSE may be a command with arguments
+    (cd "$hc_vdir" && DOCKER_CONFIG=$HC_DOCKER_CONFIG $HC_COMPOSE -p "$HC_PROJECT" $hc_files $HC_PROFILES pull -q $HC_SERVICES) || exit 1
 fi
 hc_drop_docker_config
 for hc_ref in $HC_IMAGE_REFS; do
