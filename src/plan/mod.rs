@@ -7,6 +7,7 @@ pub mod environment;
 pub mod fingerprint;
 pub mod history;
 pub mod image_ref;
+pub mod node_needs;
 pub mod rollback_plan;
 pub mod selection;
 pub mod tag;

@@ -224,3 +224,106 @@ fn preflight_fails_an_unreachable_node_within_the_connect_timeout() {
         run.elapsed
     );
 }
+
+/// What the core stack needs on node-a and the lab does not have: an
+/// absolute bind-mount source (in node-a's own /tmp) and an external
+/// network. Removed again when the test ends, also when it fails.
+const BIND_SOURCE: &str = "/tmp/homectl-e2e-preflight-bind";
+const EXTERNAL_NETWORK: &str = "homectl-e2e-preflight-edge";
+
+struct NodeNeedsCleanup;
+
+impl Drop for NodeNeedsCleanup {
+    fn drop(&mut self) {
+        on_node(
+            host_of("node-a"),
+            &format!("rm -rf {BIND_SOURCE}; docker network rm {EXTERNAL_NETWORK} >/dev/null 2>&1 || true"),
+        );
+    }
+}
+
+#[test]
+fn preflight_names_a_missing_bind_source_and_external_network_and_passes_once_they_exist() {
+    let _lock = lab_lock();
+    let cleanup = NodeNeedsCleanup;
+    drop(NodeNeedsCleanup); // nothing left from an earlier run
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = stacks_variant(
+        dir.path(),
+        "core/compose.yml",
+        &[
+            (
+                "      - db-data:/data",
+                &format!("      - db-data:/data\n      - {BIND_SOURCE}:/extra:ro"),
+            ),
+            (
+                "\nservices:\n",
+                &format!("\nnetworks:\n  edge:\n    external: true\n    name: {EXTERNAL_NETWORK}\n\nservices:\n"),
+            ),
+        ],
+    );
+    let preflight = || {
+        Homectl::with_inventory(&inventory)
+            .args([
+                "--json",
+                "preflight",
+                "node-a",
+                "--tag",
+                &lab_var("LAB_TAG_OLD"),
+            ])
+            .run()
+    };
+
+    let run = preflight();
+    run.code(1);
+    let report = run.json();
+    let mounts = check(&report, "node-a", "mounts");
+    assert_eq!(mounts["ok"], false, "{report}");
+    assert!(
+        mounts["detail"].as_str().unwrap().contains(&format!(
+            "bind mount source missing: ktrdr-core: {BIND_SOURCE};"
+        )),
+        "{report}"
+    );
+    let external = check(&report, "node-a", "external");
+    assert_eq!(external["ok"], false, "{report}");
+    assert!(
+        external["detail"].as_str().unwrap().contains(&format!(
+            "external network missing: ktrdr-core: {EXTERNAL_NETWORK};"
+        )),
+        "{report}"
+    );
+    assert_eq!(check(&report, "node-a", "disk")["ok"], true, "{report}");
+    // The table names the node and the path.
+    let table = Homectl::with_inventory(&inventory)
+        .args(["preflight", "node-a", "--tag", &lab_var("LAB_TAG_OLD")])
+        .run();
+    table.code(1);
+    assert!(
+        table.all().contains(&format!(
+            "node-a mounts: bind mount source missing: ktrdr-core: {BIND_SOURCE}"
+        )),
+        "{}",
+        table.all()
+    );
+
+    on_node_ok(
+        host_of("node-a"),
+        &format!("mkdir -p {BIND_SOURCE} && docker network create {EXTERNAL_NETWORK} >/dev/null"),
+    );
+    let run = preflight();
+    run.success();
+    let report = run.json();
+    assert_eq!(check(&report, "node-a", "mounts")["ok"], true, "{report}");
+    assert_eq!(check(&report, "node-a", "external")["ok"], true, "{report}");
+    drop(cleanup);
+    let left = on_node(
+        host_of("node-a"),
+        &format!("ls -d {BIND_SOURCE} 2>/dev/null; docker network inspect {EXTERNAL_NETWORK} >/dev/null 2>&1 && echo network"),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&left.stdout).trim(),
+        "",
+        "left on node-a"
+    );
+}
