@@ -526,3 +526,105 @@ fn rollback_without_an_earlier_record_is_a_clear_error() {
         run.all()
     );
 }
+
+/// Compose projects started by hand on a node (not by homectl): removed
+/// with their networks when dropped, also when the test fails.
+struct HandProjects {
+    host: &'static str,
+    projects: Vec<&'static str>,
+}
+
+impl HandProjects {
+    /// Starts each project (one `web` service that sleeps, from an image the
+    /// node already has) with the node's `docker compose`.
+    fn start(host: &'static str, projects: &[&'static str]) -> HandProjects {
+        let guard = HandProjects {
+            host,
+            projects: projects.to_vec(),
+        };
+        for project in projects {
+            on_node_ok(
+                host,
+                &format!(
+                    "set -e; d=$(mktemp -d); trap 'rm -rf $d' EXIT; \
+                     img=$(docker images --format '{{{{.Repository}}}}:{{{{.Tag}}}}' | grep ktrdr-backend | head -n 1); \
+                     printf 'services:\\n  web:\\n    image: %s\\n    init: true\\n    command: [\"sleep\", \"600\"]\\n' \"$img\" > $d/compose.yml; \
+                     docker compose -p {project} -f $d/compose.yml up -d >/dev/null 2>&1"
+                ),
+            );
+        }
+        guard
+    }
+
+    fn ids(&self, project: &str) -> String {
+        on_node_ok(
+            self.host,
+            &format!("docker ps -q --no-trunc --filter label=com.docker.compose.project={project}"),
+        )
+        .trim()
+        .to_string()
+    }
+}
+
+impl Drop for HandProjects {
+    fn drop(&mut self) {
+        for project in &self.projects {
+            on_node(
+                self.host,
+                &format!(
+                    "docker ps -aq --filter label=com.docker.compose.project={project} | xargs -r docker rm -f >/dev/null; \
+                     docker network ls -q --filter label=com.docker.compose.project={project} | xargs -r docker network rm >/dev/null"
+                ),
+            );
+        }
+    }
+}
+
+fn strays_of(status: &serde_json::Value, node: &str) -> Vec<serde_json::Value> {
+    status["strays"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no strays in {status}"))
+        .iter()
+        .filter(|s| s["node"] == node)
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn a_project_started_by_hand_is_a_stray_that_is_not_homectls() {
+    let _lab = lab_lock();
+    // `ktrdr-handmade` has the inventory's name pattern, but node-b's
+    // history has no stack `handmade`: not homectl's either.
+    let hand = HandProjects::start("workers-b.lab.home.arpa", &["handmade", "ktrdr-handmade"]);
+    let before = hand.ids("handmade");
+    assert!(!before.is_empty(), "the hand-made project runs");
+
+    let run = Homectl::new().args(["--json", "status", "node-b"]).run();
+    run.success();
+    let status = run.json();
+    let strays = strays_of(&status, "node-b");
+    for project in ["handmade", "ktrdr-handmade"] {
+        let s = strays
+            .iter()
+            .find(|s| s["project"] == project)
+            .unwrap_or_else(|| panic!("{project} is not a stray: {status}"));
+        assert_eq!(s["homectl"], false, "{s}");
+        assert!(s["stack"].is_null(), "{s}");
+        assert_eq!(s["services"], serde_json::json!(["web"]), "{s}");
+        assert_eq!(s["containers"], 1, "{s}");
+    }
+    // The node's own stack is not a stray, and its rows are still there.
+    assert!(
+        !strays.iter().any(|s| s["project"] == "ktrdr-workers"),
+        "{status}"
+    );
+    assert!(!rows(&status, "node-b").is_empty(), "{status}");
+    let table = Homectl::new().args(["status", "node-b"]).run();
+    table.success();
+    assert!(
+        table.stdout.contains("strays") && table.stdout.contains("not homectl's"),
+        "{}",
+        table.stdout
+    );
+    assert_eq!(hand.ids("handmade"), before, "status touched it");
+}
