@@ -13,7 +13,7 @@ use super::node_session::close;
 use super::operator::state_dir_candidates;
 use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::Project;
-use crate::plan::deploy_plan::{plan_stack, StackDeploy};
+use crate::plan::deploy_plan::{orphans, plan_stack, StackDeploy};
 use crate::plan::fingerprint;
 use crate::plan::history::{current_scale, now_rfc3339, parse_history, HistoryRecord, ImageRecord};
 use crate::plan::unchanged::{self, Container};
@@ -224,7 +224,20 @@ async fn prepare_stacks(
             }
             _ => (ctx.tag.clone(), None),
         };
-        let deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &tag, scale);
+        let mut deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &tag, scale);
+        // A whole-stack deploy also removes the services gone from its
+        // compose file (computed here, not by Compose's --remove-orphans:
+        // docs/operations.md, "Orphaned services").
+        let orphaned = match chosen.services {
+            None => orphans(
+                stack,
+                &deploy.project,
+                containers
+                    .iter()
+                    .map(|c| (c.project.as_str(), c.service.as_str())),
+            ),
+            Some(_) => Vec::new(),
+        };
         let before = running.get(&deploy.project).cloned().unwrap_or_default();
         let stage = deploy_steps::stage_step(&deploy, &stack.compose.text);
         let login = Login {
@@ -236,8 +249,19 @@ async fn prepare_stacks(
                 .cloned()
                 .expect("resolved before any node is touched"),
         };
+        // The fingerprint is of the plan without the orphans: the next
+        // deploy of the same inputs, with nothing orphaned left, is skipped.
         let inputs = fingerprint::fingerprint(&deploy, &stack.compose.text, &ctx.secrets);
-        if ctx.target == Target::Tag && !ctx.force {
+        if !orphaned.is_empty() {
+            ctx.progress.note(&format!(
+                "{}: {}: removing services no longer in its compose file: {}",
+                node.name,
+                deploy.stack,
+                orphaned.join(", ")
+            ));
+            deploy.remove.extend(orphaned.iter().cloned());
+        }
+        if ctx.target == Target::Tag && !ctx.force && orphaned.is_empty() {
             if let Some(images) = prepared
                 .unchanged(
                     ctx,

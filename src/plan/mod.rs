@@ -10,6 +10,7 @@ pub mod image_ref;
 pub mod node_needs;
 pub mod rollback_plan;
 pub mod selection;
+pub mod strays;
 pub mod tag;
 pub mod unchanged;
 
