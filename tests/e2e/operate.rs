@@ -24,6 +24,7 @@ fn node_digests(host: &str, container_filter: &str) -> String {
 
 #[test]
 fn status_shows_tags_and_digests_of_every_node() {
+    let _lab = lab_lock();
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
     Homectl::new()
@@ -92,6 +93,7 @@ fn status_shows_tags_and_digests_of_every_node() {
 
 #[test]
 fn history_lists_records_newest_first_without_secrets() {
+    let _lab = lab_lock();
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
     Homectl::new()
@@ -129,6 +131,7 @@ fn history_lists_records_newest_first_without_secrets() {
 
 #[test]
 fn logs_streams_and_ends_on_ctrl_c_leaving_nothing_running() {
+    let _lab = lab_lock();
     Homectl::new()
         .args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")])
         .run()
@@ -188,6 +191,7 @@ fn logs_streams_and_ends_on_ctrl_c_leaving_nothing_running() {
 
 #[test]
 fn down_removes_exactly_what_was_selected() {
+    let _lab = lab_lock();
     let tag = lab_var("LAB_TAG_OLD");
     Homectl::new()
         .args(["deploy", "workers", "--tag", &tag, "--scale", "1"])
@@ -235,6 +239,7 @@ fn down_removes_exactly_what_was_selected() {
 
 #[test]
 fn status_shows_a_node_that_is_down_as_unreachable() {
+    let _lab = lab_lock();
     let pid = std::fs::read_to_string(format!("{LAB}/nodes/node-c/run/sshd.pid"))
         .unwrap()
         .trim()
@@ -256,6 +261,7 @@ fn status_shows_a_node_that_is_down_as_unreachable() {
 
 #[test]
 fn unlock_names_a_lingering_holder_and_ends_it() {
+    let _lab = lab_lock();
     // A deploy frozen mid-way (SIGSTOP) keeps its connection and lock: the
     // lingering holder of a network partition, without the partition.
     let mut child = Command::new(env!("CARGO_BIN_EXE_homectl"))
@@ -367,6 +373,7 @@ pub fn secret_values() -> Vec<String> {
 
 #[test]
 fn state_folders_and_files_are_private_and_hold_no_secret() {
+    let _lab = lab_lock();
     Homectl::new()
         .args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")])
         .run()
@@ -436,6 +443,7 @@ fn backend_version() -> String {
 
 #[test]
 fn rollback_brings_the_first_tag_back_by_digest_even_after_a_re_push() {
+    let _lab = lab_lock();
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
     let image = lab_var("LAB_IMAGE");
@@ -502,6 +510,7 @@ fn rollback_brings_the_first_tag_back_by_digest_even_after_a_re_push() {
 
 #[test]
 fn rollback_without_an_earlier_record_is_a_clear_error() {
+    let _lab = lab_lock();
     // node-c's history starts fresh in a throw-away state folder.
     let dir = tempfile::tempdir().unwrap();
     let inventory = inventory_variant(

@@ -16,6 +16,7 @@ fn check<'a>(report: &'a serde_json::Value, node: &str, check: &str) -> &'a serd
 
 #[test]
 fn preflight_passes_and_reports_compose_versions() {
+    let _lab = lab_lock();
     let run = Homectl::new()
         .args(["--json", "preflight", "--tag", &lab_var("LAB_TAG_OLD")])
         .run();
@@ -53,6 +54,7 @@ fn preflight_passes_and_reports_compose_versions() {
 
 #[test]
 fn preflight_leaves_no_registry_credentials_on_nodes() {
+    let _lab = lab_lock();
     Homectl::new()
         .args(["preflight", "--tag", &lab_var("LAB_TAG_OLD")])
         .run()
@@ -68,6 +70,7 @@ fn preflight_leaves_no_registry_credentials_on_nodes() {
 
 #[test]
 fn preflight_names_a_missing_tag_in_the_image_check() {
+    let _lab = lab_lock();
     let run = Homectl::new()
         .args([
             "--json",
@@ -115,6 +118,7 @@ fn preflight_names_a_missing_tag_in_the_image_check() {
 
 #[test]
 fn preflight_names_the_secrets_check_when_op_is_signed_out() {
+    let _lab = lab_lock();
     let run = Homectl::new()
         .env("OP_LAB_SIGNED_OUT", "1")
         .args(["preflight", "core", "--tag", &lab_var("LAB_TAG_OLD")])
@@ -130,6 +134,7 @@ fn preflight_names_the_secrets_check_when_op_is_signed_out() {
 
 #[test]
 fn preflight_refuses_a_node_whose_host_key_changed() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     // A known_hosts where node-b's names carry another host's key.
     let known = std::fs::read_to_string(format!("{LAB}/ssh/known_hosts")).unwrap();
@@ -187,6 +192,7 @@ fn preflight_refuses_a_node_whose_host_key_changed() {
 
 #[test]
 fn preflight_fails_an_unreachable_node_within_the_connect_timeout() {
+    let _lab = lab_lock();
     let pid_file = format!("{LAB}/nodes/node-c/run/sshd.pid");
     let pid = std::fs::read_to_string(&pid_file)
         .expect("node-c's sshd pid file")
