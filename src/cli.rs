@@ -92,7 +92,9 @@ pub enum Command {
     /// What runs on the selected nodes: tags, digests, state, health, scale
     #[command(
         after_help = "Read from the nodes' real Compose state (by labels) and their history. \
-        A node that does not answer is shown as unreachable; the others are still listed (exit 1).\n\n\
+        A node that does not answer is shown as unreachable; the others are still listed (exit 1). \
+        Each node's strays follow: compose projects that run there although the inventory does not \
+        assign them to it, homectl's (removed with `homectl down NODE stack:S`) or not (left alone).\n\n\
         Examples:\n  homectl status\n  homectl status workers\n  homectl status core backend --json"
     )]
     Status(SelectArgs),
@@ -118,8 +120,11 @@ pub enum Command {
     /// Stop and remove the selected stacks' or services' containers
     #[command(
         after_help = "Volumes are kept. Asks for confirmation on a terminal; elsewhere --yes \
-        is required (exit 2 without it).\n\n\
-        Examples:\n  homectl down workers node-c --yes\n  homectl down core backend"
+        is required (exit 2 without it). `down NODE stack:S` also removes a stray of homectl's: \
+        stack S still running on NODE though the inventory no longer assigns it there (NODE's \
+        history has S); a project homectl did not deploy is refused (exit 2).\n\n\
+        Examples:\n  homectl down workers node-c --yes\n  homectl down core backend\n  \
+        homectl down node-c stack:workers --yes"
     )]
     Down(DownArgs),
     /// Go back to the images that ran before the last deploy

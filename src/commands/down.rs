@@ -1,6 +1,7 @@
 //! `homectl down`: stop and remove the selected stacks' or services'
 //! containers (volumes are kept), under each node's lock, with a history
-//! record. Asks first unless `--yes`.
+//! record. Asks first unless `--yes`. `down NODE stack:S` also removes a
+//! stray homectl stack S from NODE (docs/operations.md, "Strays").
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
@@ -8,19 +9,29 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{DownArgs, GlobalOptions};
 use crate::error::{Error, Result};
+use crate::execution::fanout::run_on_nodes;
 use crate::execution::node_session::NodeSession;
 use crate::execution::operator::operator;
-use crate::inventory;
-use crate::plan::history::{now_rfc3339, HistoryRecord};
-use crate::plan::{self, SelectedNode};
+use crate::inventory::{self, names::check_name};
+use crate::plan::history::{now_rfc3339, parse_history, HistoryRecord};
+use crate::plan::strays::homectl_stack;
+use crate::plan::{self, SelectedNode, SelectedStack, Selection};
 use crate::remote::deploy_steps::record_step;
 use crate::remote::{quote, Step};
 
 const DOWN: &str = include_str!("../remote/scripts/down.sh");
+const STRAY: &str = include_str!("../remote/scripts/stray.sh");
 
 pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, Some(&args.target.target), &args.target.names)?;
+    let selection = match plan::select(&project, Some(&args.target.target), &args.target.names) {
+        Ok(selection) => selection,
+        // Not in the inventory for that node: perhaps a stray of homectl's.
+        Err(e) => match stray_request(&project, &args.target.target, &args.target.names) {
+            Some((node, stack)) => stray_selection(global, args, &project, node, stack)?,
+            None => return Err(e),
+        },
+    };
     let what: Vec<String> = selection
         .nodes
         .iter()
@@ -33,24 +44,7 @@ pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
         .collect();
     let printer = global.printer();
     if !args.yes {
-        if !std::io::stdin().is_terminal() {
-            return Err(Error::usage(
-                "down stops containers: pass --yes when not on a terminal",
-            ));
-        }
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(
-            err,
-            "This stops and removes the containers of:\n  {}\n(volumes are kept)",
-            what.join("\n  ")
-        );
-        let _ = write!(err, "Continue? [y/N] ");
-        let _ = err.flush();
-        let mut answer = String::new();
-        let _ = std::io::stdin().lock().read_line(&mut answer);
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            return Err(Error::runtime("nothing done: not confirmed"));
-        }
+        confirm(&what)?;
     }
     let inv = Arc::new(project.inventory.clone());
     let who = operator();
@@ -88,6 +82,121 @@ pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
             failed.join(", ")
         )))
     }
+}
+
+/// Off a terminal, `--yes` is required (exit 2); on one, asks.
+fn confirm_possible(args: &DownArgs) -> Result<()> {
+    if !args.yes && !std::io::stdin().is_terminal() {
+        return Err(Error::usage(
+            "down stops containers: pass --yes when not on a terminal",
+        ));
+    }
+    Ok(())
+}
+
+fn confirm(what: &[String]) -> Result<()> {
+    if !std::io::stdin().is_terminal() {
+        return Err(Error::usage(
+            "down stops containers: pass --yes when not on a terminal",
+        ));
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(
+        err,
+        "This stops and removes the containers of:\n  {}\n(volumes are kept)",
+        what.join("\n  ")
+    );
+    let _ = write!(err, "Continue? [y/N] ");
+    let _ = err.flush();
+    let mut answer = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut answer);
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        return Err(Error::runtime("nothing done: not confirmed"));
+    }
+    Ok(())
+}
+
+/// `down NODE stack:S` where the inventory does not give S to NODE: the
+/// node and the stack, if the command line has exactly that form (TARGET a
+/// node, one NAME `stack:S`, S a valid name). Anything else keeps the
+/// selection's own error.
+fn stray_request<'a>(
+    project: &inventory::Project,
+    target: &'a str,
+    names: &'a [String],
+) -> Option<(&'a str, &'a str)> {
+    let [name] = names else { return None };
+    let stack = name.strip_prefix("stack:")?;
+    let node = project.inventory.nodes.get(target)?;
+    let is_group = project
+        .inventory
+        .nodes
+        .values()
+        .any(|n| n.groups.iter().any(|g| g == target));
+    (!is_group && !node.stacks.iter().any(|s| s == stack) && check_name(stack).is_ok())
+        .then_some((target, stack))
+}
+
+/// Asks NODE whether the stray project of S runs there and is homectl's
+/// (its history has S); the selection of it, or exit 2 if it is not.
+fn stray_selection(
+    global: &GlobalOptions,
+    args: &DownArgs,
+    project: &inventory::Project,
+    node: &str,
+    stack: &str,
+) -> Result<Selection> {
+    confirm_possible(args)?;
+    let inv = Arc::new(project.inventory.clone());
+    let compose_project = inv.project_name(stack);
+    let step = Step::new(
+        format!("stray {stack}"),
+        format!("HC_PROJECT={}\n{STRAY}", quote(&compose_project)),
+    );
+    let mut results = crate::commands::runtime()?.block_on(run_on_nodes(
+        inv.clone(),
+        vec![(node.to_string(), step)],
+        Duration::from_secs(60),
+    ));
+    let output = match results.pop() {
+        Some((_, Ok(output))) => output,
+        Some((_, Err(e))) => {
+            return Err(Error::on_nodes(format!("down: {node}: {e}"), &[node]));
+        }
+        None => return Err(Error::runtime(format!("down: no answer from {node}"))),
+    };
+    let containers: usize = output
+        .lines()
+        .find_map(|l| l.strip_prefix("CONTAINERS "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or(0);
+    let history = parse_history(&output);
+    if homectl_stack(&inv, &compose_project, &history).is_none() {
+        return Err(Error::usage(if containers > 0 {
+            format!(
+                "`{compose_project}` on {node} is not homectl's: {node}'s history has no stack \
+                 `{stack}`, and the inventory does not assign it to {node}; homectl leaves it alone"
+            )
+        } else {
+            format!(
+                "no stack `{stack}` on {node}: the inventory does not assign it to {node} \
+                 and {node}'s history has no record of it"
+            )
+        }));
+    }
+    global.printer().warn(&format!(
+        "{node}: stack {stack} is a stray of homectl's ({containers} containers of \
+         {compose_project}; the inventory does not assign it to {node})"
+    ));
+    Ok(Selection {
+        nodes: vec![SelectedNode {
+            node: node.to_string(),
+            stacks: vec![SelectedStack {
+                stack: stack.to_string(),
+                services: None,
+            }],
+        }],
+    })
 }
 
 async fn down_node(
@@ -159,4 +268,41 @@ async fn down_node(
     }
     .await;
     (node, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lab() -> inventory::Project {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory/lab.toml");
+        inventory::load(&path).expect("the lab inventory loads")
+    }
+
+    fn names(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn only_node_and_one_stack_name_not_assigned_there_is_a_stray_request() {
+        let p = lab();
+        let n = names(&["stack:workers"]);
+        assert_eq!(stray_request(&p, "node-a", &n), Some(("node-a", "workers")));
+        let n = names(&["stack:gone"]);
+        assert_eq!(stray_request(&p, "node-b", &n), Some(("node-b", "gone")));
+        // Assigned there: the normal selection's business.
+        let n = names(&["stack:workers"]);
+        assert_eq!(stray_request(&p, "node-b", &n), None);
+        // A group, `all`, an unknown node, a bare name, several names, a bad name.
+        assert_eq!(stray_request(&p, "workers", &names(&["stack:core"])), None);
+        assert_eq!(stray_request(&p, "all", &names(&["stack:gone"])), None);
+        assert_eq!(stray_request(&p, "node-z", &names(&["stack:gone"])), None);
+        assert_eq!(stray_request(&p, "node-a", &names(&["workers"])), None);
+        assert_eq!(
+            stray_request(&p, "node-a", &names(&["stack:workers", "stack:x"])),
+            None
+        );
+        assert_eq!(stray_request(&p, "node-a", &names(&["stack:../x"])), None);
+        assert_eq!(stray_request(&p, "node-a", &names(&["stack:"])), None);
+    }
 }

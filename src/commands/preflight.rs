@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::execution::node_session::close;
 use crate::execution::{operator, ssh, RemoteShell, StartError};
 use crate::inventory::{self, Project};
+use crate::plan::node_needs::{missing_features, node_needs, NodeNeeds};
 use crate::plan::{self, SelectedNode, Selection};
 use crate::remote::preflight_step::{parse_checks, preflight_step, PreflightInput};
 use crate::report::preflight_table::{render_table, CheckResult, NodeReport, PreflightReport};
@@ -211,6 +212,21 @@ async fn check_node(
         env.extend(stack.env.clone());
     }
     env.extend(node.env.clone());
+    // What each stack needs on the node (docs/stacks.md, "What preflight
+    // checks on the node"), with the node's compose environment.
+    let mut needs = Vec::new();
+    for stack in &stacks {
+        let mut stack_env = env.clone();
+        stack_env.extend(stack.env.clone());
+        stack_env.extend(node.env.clone());
+        needs.push((inv.project_name(&stack.name), node_needs(stack, &stack_env)));
+    }
+    let pairs = |pick: fn(&NodeNeeds) -> &BTreeSet<String>| -> Vec<(String, String)> {
+        needs
+            .iter()
+            .flat_map(|(p, n)| pick(n).iter().map(move |w| (p.clone(), w.clone())))
+            .collect()
+    };
     let input = PreflightInput {
         server: &inv.registry.server,
         username: &inv.registry.username,
@@ -233,6 +249,11 @@ async fn check_node(
             .collect(),
         env,
         probe: stacks.iter().any(|s| s.health.url.is_some()),
+        binds: pairs(|n| &n.binds),
+        devices: pairs(|n| &n.devices),
+        networks: pairs(|n| &n.networks),
+        volumes: pairs(|n| &n.volumes),
+        disk: true,
     };
     match shell
         .run(&preflight_step(&input), REMOTE_CHECKS_TIMEOUT)
@@ -248,6 +269,31 @@ async fn check_node(
                     );
                 } else {
                     report.add(&name, ok, detail);
+                }
+            }
+            if let Some(compose) = report.checks.get("compose").filter(|c| c.ok) {
+                let compose = compose.detail.clone();
+                let lacking: Vec<String> = needs
+                    .iter()
+                    .filter_map(|(p, n)| {
+                        missing_features(&compose, &n.features).map(|why| format!("{p}: {why}"))
+                    })
+                    .collect();
+                if !lacking.is_empty() {
+                    report.add("features", false, lacking.join("; "));
+                } else if needs.iter().any(|(_, n)| !n.features.is_empty()) {
+                    let used: BTreeSet<&str> = needs
+                        .iter()
+                        .flat_map(|(_, n)| n.features.iter().map(|f| f.key()))
+                        .collect();
+                    report.add(
+                        "features",
+                        true,
+                        format!(
+                            "{} supported by {compose}",
+                            used.into_iter().collect::<Vec<_>>().join(", ")
+                        ),
+                    );
                 }
             }
             if out.code != 0 {

@@ -1,5 +1,6 @@
 //! `homectl status`: what runs on the selected nodes, read from their real
-//! Compose state (by labels, so Compose v1 and v2 alike) and history.
+//! Compose state (by labels, so Compose v1 and v2 alike) and history, and
+//! each node's strays (docs/operations.md, "Strays").
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -10,8 +11,9 @@ use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
 use crate::plan::history::{current_scale, parse_history};
+use crate::plan::strays::{strays, Stray};
 use crate::plan::{self};
-use crate::remote::{quote, Step};
+use crate::remote::Step;
 use crate::report::status_table::{render_status, StatusRow};
 
 const STATUS: &str = include_str!("../remote/scripts/status.sh");
@@ -23,20 +25,7 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
     let steps = selection
         .nodes
         .iter()
-        .map(|n| {
-            let projects: Vec<String> = n
-                .stacks
-                .iter()
-                .map(|s| inv.project_name(&s.stack))
-                .collect();
-            (
-                n.node.clone(),
-                Step::new(
-                    "status",
-                    format!("HC_PROJECTS={}\n{STATUS}", quote(&projects.join("\n"))),
-                ),
-            )
-        })
+        .map(|n| (n.node.clone(), Step::new("status", STATUS)))
         .collect();
     let results = crate::commands::runtime()?.block_on(run_on_nodes(
         inv.clone(),
@@ -45,6 +34,7 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
     ));
 
     let mut rows = Vec::new();
+    let mut stray_list: Vec<Stray> = Vec::new();
     let mut unreachable = Vec::new();
     for selected in &selection.nodes {
         let Some((_, result)) = results.iter().find(|(n, _)| n == &selected.node) else {
@@ -58,6 +48,13 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
             }
         };
         let history = parse_history(output);
+        let containers = parse_containers(output);
+        stray_list.extend(strays(
+            &inv,
+            &selected.node,
+            containers.iter().map(|c| (c.project, c.service)),
+            &history,
+        ));
         let digests: BTreeMap<&str, Vec<&str>> = output
             .lines()
             .filter_map(|l| l.strip_prefix("DIGESTS "))
@@ -75,12 +72,10 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
             });
             let scale = current_scale(&history, &s.stack);
             let mut any = false;
-            for line in output.lines().filter_map(|l| l.strip_prefix("CONTAINER ")) {
-                let f: Vec<&str> = line.split(' ').collect();
-                let [project, service, image_ref, image_id, state, health] = f.as_slice() else {
-                    continue;
-                };
-                if *project != project_name
+            for c in &containers {
+                let (service, image_ref, image_id, state, health) =
+                    (c.service, c.image_ref, c.image_id, c.state, c.health);
+                if c.project != project_name
                     || s.services
                         .as_ref()
                         .is_some_and(|list| !list.iter().any(|x| x == service))
@@ -131,12 +126,12 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
             .collect();
         printer.out(
             &serde_json::to_string_pretty(
-                &serde_json::json!({"services": rows, "unreachable": unreachable}),
+                &serde_json::json!({"services": rows, "strays": stray_list, "unreachable": unreachable}),
             )
             .expect("serializes"),
         );
     } else {
-        printer.out_rendered(&render_status(&rows, &unreachable));
+        printer.out_rendered(&render_status(&rows, &stray_list, &unreachable));
     }
     if unreachable.is_empty() {
         return Ok(0);
@@ -146,6 +141,40 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
         format!("status: no answer from {}", nodes.join(", ")),
         &nodes,
     ))
+}
+
+/// A `CONTAINER project service image_ref image_id state health` line of
+/// the status step.
+#[derive(Debug, PartialEq)]
+struct Listed<'a> {
+    project: &'a str,
+    service: &'a str,
+    image_ref: &'a str,
+    image_id: &'a str,
+    state: &'a str,
+    health: &'a str,
+}
+
+/// Every compose container the status step listed (malformed lines skipped).
+fn parse_containers(output: &str) -> Vec<Listed<'_>> {
+    output
+        .lines()
+        .filter_map(|l| l.strip_prefix("CONTAINER "))
+        .filter_map(|line| {
+            let f: Vec<&str> = line.split(' ').collect();
+            let [project, service, image_ref, image_id, state, health] = f.as_slice() else {
+                return None;
+            };
+            Some(Listed {
+                project,
+                service,
+                image_ref,
+                image_id,
+                state,
+                health,
+            })
+        })
+        .collect()
 }
 
 /// `reg/ns/name:tag` → `tag` (a digest reference keeps its digest).
@@ -170,4 +199,32 @@ fn repo_of(image_ref: &str) -> &str {
 fn short_digest(digest: &str) -> String {
     let d = digest.rsplit('@').next().unwrap_or(digest);
     d.chars().take(19).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn container_lines_are_parsed_and_malformed_ones_skipped() {
+        let output = "CONTAINER ktrdr-core backend reg/lab/app:abc sha256:1 running healthy\n\
+                      CONTAINER handmade web busybox:latest sha256:2 exited -\n\
+                      CONTAINER too few fields\n\
+                      DIGESTS sha256:1 reg/lab/app@sha256:ff,\n\
+                      HISTORY {}\n";
+        let listed = parse_containers(output);
+        assert_eq!(listed.len(), 2);
+        assert_eq!(
+            listed[1],
+            Listed {
+                project: "handmade",
+                service: "web",
+                image_ref: "busybox:latest",
+                image_id: "sha256:2",
+                state: "exited",
+                health: "-",
+            }
+        );
+        assert_eq!(listed[0].project, "ktrdr-core");
+    }
 }

@@ -13,7 +13,7 @@ use super::node_session::close;
 use super::operator::state_dir_candidates;
 use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::Project;
-use crate::plan::deploy_plan::{plan_stack, StackDeploy};
+use crate::plan::deploy_plan::{orphans, plan_stack, StackDeploy};
 use crate::plan::fingerprint;
 use crate::plan::folder_changes::{
     changed_paths, parse_node_folders, services_reading, stage_plan, StagedFile,
@@ -235,6 +235,19 @@ async fn prepare_stacks(
             _ => (ctx.tag.clone(), None),
         };
         let mut deploy = plan_stack(inv, node, stack, chosen.services.as_deref(), &tag, scale);
+        // A whole-stack deploy also removes the services gone from its
+        // compose file (computed here, not by Compose's --remove-orphans:
+        // docs/operations.md, "Orphaned services").
+        let orphaned = match chosen.services {
+            None => orphans(
+                stack,
+                &deploy.project,
+                containers
+                    .iter()
+                    .map(|c| (c.project.as_str(), c.service.as_str())),
+            ),
+            Some(_) => Vec::new(),
+        };
         let before = running.get(&deploy.project).cloned().unwrap_or_default();
         // The stack's folder: what the node has, what travels, what to recreate.
         let on_node = folders.get(&stack.name).cloned().unwrap_or_default();
@@ -276,9 +289,20 @@ async fn prepare_stacks(
                 .cloned()
                 .expect("resolved before any node is touched"),
         };
+        // The fingerprint is of the plan without the orphans: the next
+        // deploy of the same inputs, with nothing orphaned left, is skipped.
         let inputs = fingerprint::fingerprint(&deploy, &stack.compose.text, &ctx.secrets);
         let same_files = on_node.in_use == deploy.version;
-        if ctx.target == Target::Tag && !ctx.force && same_files {
+        if !orphaned.is_empty() {
+            ctx.progress.note(&format!(
+                "{}: {}: removing services no longer in its compose file: {}",
+                node.name,
+                deploy.stack,
+                orphaned.join(", ")
+            ));
+            deploy.remove.extend(orphaned.iter().cloned());
+        }
+        if ctx.target == Target::Tag && !ctx.force && orphaned.is_empty() && same_files {
             if let Some(images) = prepared
                 .unchanged(
                     ctx,

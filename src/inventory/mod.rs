@@ -13,6 +13,7 @@ mod cross_checks;
 mod diagnostic_secrets_tests;
 mod dotenv;
 mod excerpt;
+mod file_references;
 mod image_tags;
 mod interpolation;
 mod inventory_file;
@@ -113,6 +114,7 @@ pub fn check(path: &Path) -> Result<(Project, Vec<ConfigError>), ConfigErrors> {
     }
     cross_checks::check(&file, &inventory, &spans, &stacks, &mut errors);
     unset_variables::check(&inventory, &stacks, &mut errors);
+    file_references::check(&inventory, &stacks, &mut errors);
     node_conflicts::check(&file, &inventory, &spans, &stacks, &mut errors);
     image_tags::check(&stacks, &mut errors, &mut warnings);
     project_names::check(&inventory, &stacks, &mut warnings);

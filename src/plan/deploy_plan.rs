@@ -132,9 +132,55 @@ pub fn plan_stack(
     }
 }
 
+/// Orphaned services of a whole-stack deploy (docs/operations.md,
+/// "Orphaned services"): services of the stack's compose project that have
+/// containers on the node (`(project, service)` pairs, in any state) but are
+/// no longer in its compose file. Services of inactive `scale-N` profiles
+/// are in the file, so they are never orphans; they go by `remove`. Sorted,
+/// each once.
+pub fn orphans<'a>(
+    stack: &Stack,
+    project: &str,
+    containers: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<String> {
+    containers
+        .into_iter()
+        .filter(|(p, service)| {
+            *p == project && !service.is_empty() && !stack.compose.services.contains_key(*service)
+        })
+        .map(|(_, service)| service.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn orphans_are_the_projects_services_no_longer_in_the_file() {
+        let p = lab();
+        let workers = &p.stacks["workers"];
+        let found = orphans(
+            workers,
+            "ktrdr-workers",
+            [
+                ("ktrdr-workers", "backtest-worker-1"),
+                // A replica of an inactive profile is in the file: no orphan.
+                ("ktrdr-workers", "training-worker-3"),
+                ("ktrdr-workers", "old-worker"),
+                ("ktrdr-workers", "old-worker"),
+                ("ktrdr-workers", "another-gone"),
+                ("ktrdr-workers", ""),
+                // Another project's services are not this stack's.
+                ("ktrdr-core", "db"),
+                ("handmade", "web"),
+            ],
+        );
+        assert_eq!(found, ["another-gone", "old-worker"]);
+        assert!(orphans(workers, "ktrdr-workers", []).is_empty());
+    }
 
     fn lab() -> crate::inventory::Project {
         crate::inventory::load(

@@ -8,8 +8,10 @@ pub mod fingerprint;
 pub mod folder_changes;
 pub mod history;
 pub mod image_ref;
+pub mod node_needs;
 pub mod rollback_plan;
 pub mod selection;
+pub mod strays;
 pub mod tag;
 pub mod unchanged;
 

@@ -20,6 +20,24 @@ pub struct PreflightInput<'a> {
     /// Plain variables for interpolation (never secrets).
     pub env: BTreeMap<String, String>,
     pub probe: bool,
+    /// What the stacks need on the node, as (compose project, path or
+    /// name): absolute bind-mount sources, devices' host paths, external
+    /// networks and volumes.
+    pub binds: Vec<(String, String)>,
+    pub devices: Vec<(String, String)>,
+    pub networks: Vec<(String, String)>,
+    pub volumes: Vec<(String, String)>,
+    /// Check the free disk of Docker's data root (preflight always does;
+    /// the step's tests of other checks leave it out).
+    pub disk: bool,
+}
+
+/// `PROJECT<tab>WHAT` lines.
+fn lines(list: &[(String, String)]) -> String {
+    list.iter()
+        .map(|(p, w)| format!("{p}\t{w}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 pub fn preflight_step(input: &PreflightInput) -> Step {
@@ -41,6 +59,14 @@ pub fn preflight_step(input: &PreflightInput) -> Step {
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
+    ));
+    script.push_str(&format!(
+        "HC_BINDS={} HC_DEVICES={} HC_NETWORKS={} HC_VOLUMES={} HC_DISK={}\n",
+        quote(&lines(&input.binds)),
+        quote(&lines(&input.devices)),
+        quote(&lines(&input.networks)),
+        quote(&lines(&input.volumes)),
+        u8::from(input.disk),
     ));
     script.push_str(LIB);
     script.push_str(PREFLIGHT);
@@ -127,7 +153,9 @@ mod tests {
                 &format!(
                     r#"LOG={log}; echo "docker $1 $2" >> "$LOG"
 case "$1 $2" in
-  "info --format") echo "20.10.24|10.77.0.1:5000 |{info_plugin}" ;;
+  "info --format") echo "20.10.24|{root}|10.77.0.1:5000 |{info_plugin}" ;;
+  "network inspect") [ -e "{here}/networks/$3" ] ;;
+  "volume inspect") [ -e "{here}/volumes/$3" ] ;;
   "version --format") echo 20.10.24 ;;
   "login --username") cat >/dev/null; echo '{{"auths":{{"s":{{"auth":"eA=="}}}}}}' > "$DOCKER_CONFIG/config.json" ;;
   "manifest inspect") [ "$3" = --insecure ] || exit 1; case "$4" in *missing*) exit 1 ;; esac ;;
@@ -137,6 +165,8 @@ case "$1 $2" in
 esac
 "#,
                     log = log.display(),
+                    root = dir.path().join("docker-root").display(),
+                    here = dir.path().display(),
                     plugin_version = if plugin {
                         "echo 2.40.3"
                     } else {
@@ -176,13 +206,54 @@ esac
                     "case \"$1\" in -L) echo /usr/share/man/man1/docker-compose.1.gz; echo {listed} ;; -W) printf 'ii |1:1.29.2-3' ;; *) exit 1 ;; esac"
                 ),
             );
-            FakeNode { dir }
+            // df -Pk: the data root's 1024-blocks and available ones, from a file.
+            script(
+                &bin,
+                "df",
+                &format!(
+                    "LOG={}; echo \"df $*\" >> \"$LOG\"; echo 'Filesystem 1024-blocks Used Available Capacity Mounted on'; cat {}",
+                    log.display(),
+                    dir.path().join("df").display()
+                ),
+            );
+            let node = FakeNode { dir };
+            node.df(100_000_000, 60_000_000);
+            node
+        }
+
+        /// What df says of the data root, in KiB.
+        fn df(&self, total: u64, available: u64) {
+            std::fs::write(
+                self.dir.path().join("df"),
+                format!(
+                    "/dev/sda1 {total} {} {available} 40% /\n",
+                    total - available
+                ),
+            )
+            .unwrap();
+        }
+
+        /// Creates the external network or volume NAME on the fake node.
+        fn create(&self, kind: &str, name: &str) {
+            let dir = self.dir.path().join(kind);
+            std::fs::create_dir_all(&dir).unwrap();
+            std::fs::write(dir.join(name), "").unwrap();
         }
 
         /// Runs the preflight step through holder.sh, as a node would.
         fn run(&self, shell: &[&str], compose_text: &str) -> (Vec<(String, bool, String)>, String) {
+            self.run_with(shell, compose_text, |_| {})
+        }
+
+        /// `run`, with the input changed by `change` first.
+        fn run_with(
+            &self,
+            shell: &[&str],
+            compose_text: &str,
+            change: impl FnOnce(&mut PreflightInput),
+        ) -> (Vec<(String, bool, String)>, String) {
             let _ = std::fs::remove_file(self.dir.path().join("starts"));
-            let input = PreflightInput {
+            let mut input = PreflightInput {
                 server: "10.77.0.1:5000",
                 username: "lab-ci",
                 password: SecretValue::new("pw".to_string()),
@@ -193,7 +264,13 @@ esac
                 ],
                 env: BTreeMap::new(),
                 probe: false,
+                binds: Vec::new(),
+                devices: Vec::new(),
+                networks: Vec::new(),
+                volumes: Vec::new(),
+                disk: false,
             };
+            change(&mut input);
             let mut stdin = format!("{}\n{HOLDER_SCRIPT}", HOLDER_SCRIPT.len()).into_bytes();
             stdin.extend(preflight_step(&input).frames());
             let path = format!(
@@ -322,6 +399,113 @@ esac
                 "{checks:?}"
             );
             assert!(!checks[1].1 && !checks[4].1, "{checks:?}");
+        }
+    }
+
+    fn find<'a>(checks: &'a [(String, bool, String)], name: &str) -> &'a (String, bool, String) {
+        checks
+            .iter()
+            .find(|c| c.0 == name)
+            .unwrap_or_else(|| panic!("no {name} check: {checks:?}"))
+    }
+
+    fn pair(project: &str, what: &str) -> (String, String) {
+        (project.to_string(), what.to_string())
+    }
+
+    #[test]
+    fn missing_bind_sources_devices_and_external_networks_and_volumes_are_named() {
+        let node = FakeNode::new(true, false, false);
+        let present = node.dir.path().join("present");
+        std::fs::create_dir(&present).unwrap();
+        let present = present.display().to_string();
+        let needs = |input: &mut PreflightInput| {
+            input.binds = vec![
+                pair("p-core", &present),
+                pair("p-core", "/nonexistent/homectl data"),
+            ];
+            input.devices = vec![
+                pair("p-core", "/dev/null"),
+                pair("p-workers", "/dev/nonexistent-gpu"),
+            ];
+            input.networks = vec![pair("p-core", "proxy")];
+            input.volumes = vec![pair("p-workers", "media")];
+        };
+        node.create("networks", "proxy");
+        for shell in shells() {
+            let (checks, _) = node.run_with(&shell, "services: {}\n", needs);
+            let mounts = find(&checks, "mounts");
+            assert_eq!(
+                (mounts.1, mounts.2.as_str()),
+                (false, "bind mount source missing: p-core: /nonexistent/homectl data; device missing: p-workers: /dev/nonexistent-gpu; (create them on the node, or fix compose.yml)"),
+            );
+            let external = find(&checks, "external");
+            assert_eq!(
+                (external.1, external.2.as_str()),
+                (false, "external volume missing: p-workers: media; (create them with docker network create / docker volume create NAME)"),
+            );
+            // Before the registry's checks, and only when a stack needs them.
+            assert_eq!(
+                names(&checks),
+                ["docker", "compose", "mounts", "external", "registry", "image", "stack"]
+            );
+        }
+        node.create("volumes", "media");
+        for shell in shells() {
+            let (checks, _) = node.run_with(&shell, "services: {}\n", |input| {
+                needs(input);
+                input.binds.pop();
+                input.devices.pop();
+            });
+            assert_eq!(
+                find(&checks, "mounts"),
+                &("mounts".into(), true, "2 host paths exist".into())
+            );
+            assert_eq!(
+                find(&checks, "external"),
+                &("external".into(), true, "2 exist".into())
+            );
+        }
+    }
+
+    #[test]
+    fn free_disk_on_the_data_root_is_at_least_a_gib_and_below_ten_percent_is_a_warning() {
+        let node = FakeNode::new(true, false, false);
+        let root = node.dir.path().join("docker-root").display().to_string();
+        let disk = |input: &mut PreflightInput| input.disk = true;
+        for shell in shells() {
+            node.df(100_000_000, 500_000);
+            let (checks, starts) = node.run_with(&shell, "services: {}\n", disk);
+            assert_eq!(
+                find(&checks, "disk"),
+                &(
+                    "disk".into(),
+                    false,
+                    format!(
+                        "488 MiB free on {root}, needs 1024 MiB (images to pull 0 MiB + 1 GiB)"
+                    )
+                ),
+            );
+            assert!(starts.contains(&format!("df -Pk {root}")), "{starts}");
+            assert_eq!(starts.matches("docker info").count(), 1, "{starts}");
+
+            node.df(100_000_000, 5_000_000);
+            let (checks, _) = node.run_with(&shell, "services: {}\n", disk);
+            assert_eq!(
+                find(&checks, "disk"),
+                &(
+                    "disk".into(),
+                    true,
+                    format!("4882 MiB free on {root}; warning: under 10 % free (5 %)")
+                ),
+            );
+
+            node.df(100_000_000, 60_000_000);
+            let (checks, _) = node.run_with(&shell, "services: {}\n", disk);
+            assert_eq!(
+                find(&checks, "disk"),
+                &("disk".into(), true, format!("58593 MiB free on {root}")),
+            );
         }
     }
 }

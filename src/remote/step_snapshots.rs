@@ -140,6 +140,14 @@ fn the_preflight_step() {
         stacks: vec![("ktrdr-core".to_string(), "services: {}\n".to_string())],
         env: [("TZ".to_string(), "Europe/Paris".to_string())].into(),
         probe: true,
+        binds: vec![
+            ("ktrdr-core".to_string(), "/srv/ktrdr/data".to_string()),
+            ("ktrdr-core".to_string(), "/srv/it's here".to_string()),
+        ],
+        devices: vec![("ktrdr-core".to_string(), "/dev/dri".to_string())],
+        networks: vec![("ktrdr-core".to_string(), "proxy".to_string())],
+        volumes: Vec::new(),
+        disk: true,
     });
     let text = shown(&step);
     assert!(!text.contains("not-shown"));

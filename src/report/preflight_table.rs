@@ -11,8 +11,9 @@ use super::escape::escape_controls as esc;
 use crate::secrets::Masker;
 
 /// The checks in the order they run (and columns are shown).
-pub const CHECKS: [&str; 9] = [
-    "dns", "ssh", "state", "docker", "compose", "probe", "registry", "image", "stack",
+pub const CHECKS: [&str; 13] = [
+    "dns", "ssh", "state", "docker", "compose", "probe", "mounts", "external", "registry", "image",
+    "disk", "stack", "features",
 ];
 
 #[derive(Debug, Clone, Serialize)]
@@ -138,6 +139,15 @@ fn short_detail(check: &str, detail: &str) -> String {
             .unwrap_or("")
             .to_string(),
         "compose" | "probe" => detail.to_string(),
+        // `12345 MiB free on /var/lib/docker; warning: ...`
+        "disk" => {
+            let free = detail.split(" on ").next().unwrap_or("");
+            if detail.contains("warning") {
+                format!("{free} (under 10 %)")
+            } else {
+                free.to_string()
+            }
+        }
         _ => String::new(),
     }
 }

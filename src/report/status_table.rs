@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use super::escape::escape_controls;
 use crate::plan::history::HistoryRecord;
+use crate::plan::strays::Stray;
 
 /// A cell of text from a node, its control characters escaped.
 fn text(s: &str) -> Cell {
@@ -37,7 +38,11 @@ fn table(header: &[&str]) -> Table {
     table
 }
 
-pub fn render_status(rows: &[StatusRow], unreachable: &[(String, String)]) -> String {
+pub fn render_status(
+    rows: &[StatusRow],
+    strays: &[Stray],
+    unreachable: &[(String, String)],
+) -> String {
     let mut t = table(&[
         "node",
         "stack",
@@ -86,11 +91,55 @@ pub fn render_status(rows: &[StatusRow], unreachable: &[(String, String)]) -> St
     }
     let mut out = t.trim_fmt();
     out.push('\n');
+    if !strays.is_empty() {
+        out.push_str(&render_strays(strays));
+    }
     for (node, why) in unreachable {
         out.push_str(&format!(
             "✗ {}: {}\n",
             escape_controls(node),
             escape_controls(why)
+        ));
+    }
+    out
+}
+
+/// The strays of `status`: compose projects the inventory does not assign
+/// to the node (docs/operations.md, "Strays").
+fn render_strays(strays: &[Stray]) -> String {
+    let mut t = table(&[
+        "node",
+        "stray project",
+        "stack",
+        "whose",
+        "services",
+        "containers",
+    ]);
+    for s in strays {
+        let whose = if s.homectl {
+            Cell::new("homectl's").fg(Color::Yellow)
+        } else {
+            Cell::new("not homectl's (left alone)")
+        };
+        t.add_row(vec![
+            text(&s.node),
+            text(&s.project),
+            text(s.stack.as_deref().unwrap_or("-")),
+            whose,
+            text(&s.services.join(",")),
+            Cell::new(s.containers),
+        ]);
+    }
+    let mut out =
+        String::from("\nstrays (compose projects the inventory does not assign to the node):\n");
+    out.push_str(&t.trim_fmt());
+    out.push('\n');
+    let homectl: Vec<&Stray> = strays.iter().filter(|s| s.homectl).collect();
+    for s in homectl {
+        out.push_str(&format!(
+            "  remove with: homectl down {} stack:{} --yes\n",
+            escape_controls(&s.node),
+            escape_controls(s.stack.as_deref().unwrap_or_default())
         ));
     }
     out
@@ -136,4 +185,44 @@ fn short_tag(tag: &str) -> String {
 
 fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strays_are_listed_after_the_services_with_whose_they_are() {
+        let strays = vec![
+            Stray {
+                node: "node-c".into(),
+                project: "ktrdr-workers".into(),
+                stack: Some("workers".into()),
+                homectl: true,
+                services: vec!["a".into(), "b".into()],
+                containers: 2,
+            },
+            Stray {
+                node: "node-c".into(),
+                project: "handmade".into(),
+                stack: None,
+                homectl: false,
+                services: vec!["web".into()],
+                containers: 1,
+            },
+        ];
+        let out = render_status(&[], &strays, &[]);
+        assert!(out.contains("strays (compose projects"), "{out}");
+        assert!(
+            out.contains("ktrdr-workers") && out.contains("homectl's"),
+            "{out}"
+        );
+        assert!(out.contains("not homectl's (left alone)"), "{out}");
+        assert!(
+            out.contains("remove with: homectl down node-c stack:workers --yes"),
+            "{out}"
+        );
+        assert!(!out.contains("stack:handmade"), "{out}");
+        assert!(!render_status(&[], &[], &[]).contains("strays"));
+    }
 }

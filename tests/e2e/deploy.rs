@@ -2,7 +2,7 @@
 //! nodes' Docker engines really run (over plain ssh), not about what
 //! homectl says. Each test brings the nodes it uses to a known state first.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::common::*;
@@ -1181,4 +1181,93 @@ fn a_redeploy_of_what_runs_is_skipped_unless_forced_or_a_secret_changed() {
         db.id,
         "the db was touched"
     );
+}
+
+/// Puts workers back at scale 1 with the lab's own stacks when dropped,
+/// also when a test fails.
+struct WorkersAtScaleOne;
+
+impl Drop for WorkersAtScaleOne {
+    fn drop(&mut self) {
+        let run = deploy(&["workers", "--tag", &old(), "--scale", "1"]);
+        if run.code != 0 {
+            eprintln!("could not put workers back at scale 1:\n{}", run.all());
+        }
+    }
+}
+
+#[test]
+fn a_service_gone_from_the_compose_file_is_removed_by_the_next_whole_stack_deploy() {
+    let _lab = lab_lock();
+    let _back = WorkersAtScaleOne;
+    deploy(&["workers", "--tag", &old(), "--scale", "2"]).success();
+    // backtest-worker-2 leaves the file; training-worker-2 (same profile)
+    // stays in it.
+    let text = std::fs::read_to_string(repo().join("stacks/workers/compose.yml")).unwrap();
+    let start = text.find("  backtest-worker-2:\n").unwrap();
+    let end = text.find("  backtest-worker-3:\n").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = stacks_variant(
+        dir.path(),
+        "workers/compose.yml",
+        &[(&text[start..end], "")],
+    );
+    let ids = |host: &str| -> BTreeMap<String, String> {
+        containers(host, "ktrdr-workers")
+            .into_iter()
+            .map(|c| (c.service, c.id))
+            .collect()
+    };
+    let hosts = ["workers-b.lab.home.arpa", "workers-c.lab.home.arpa"];
+    let before: Vec<_> = hosts.iter().map(|h| ids(h)).collect();
+    for b in &before {
+        assert_eq!(b.len(), 4, "{b:?}");
+    }
+
+    // A service-level deploy leaves the orphan alone.
+    deploy_in(
+        Some(&inventory),
+        &[
+            "workers",
+            "backtest-worker-1",
+            "--tag",
+            &old(),
+            "--scale",
+            "2",
+        ],
+    )
+    .success();
+    for (host, b) in hosts.iter().zip(&before) {
+        assert!(ids(host).contains_key("backtest-worker-2"), "{host}");
+        assert_eq!(
+            &ids(host),
+            b,
+            "{host}: a service-level deploy changed containers"
+        );
+    }
+
+    // The whole stack (Compose v2 on node-b, v1 on node-c): only the orphan goes.
+    let run = deploy_in(
+        Some(&inventory),
+        &["workers", "--tag", &old(), "--scale", "2"],
+    );
+    run.success();
+    assert!(
+        run.all()
+            .contains("removing services no longer in its compose file: backtest-worker-2"),
+        "{}",
+        run.all()
+    );
+    for (host, b) in hosts.iter().zip(&before) {
+        let mut expected = b.clone();
+        expected.remove("backtest-worker-2");
+        assert_eq!(ids(host), expected, "{host}");
+    }
+    // Nothing orphaned is left: the same deploy again is skipped.
+    let again = deploy_in(
+        Some(&inventory),
+        &["workers", "--tag", &old(), "--scale", "2"],
+    );
+    again.success();
+    assert!(again.all().contains("(unchanged)"), "{}", again.all());
 }

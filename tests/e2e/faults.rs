@@ -208,6 +208,7 @@ impl Drop for LinkGuard {
 
 #[test]
 fn a_cut_link_during_apply_fails_that_node_only_and_a_rerun_converges() {
+    let _lab = lab_lock();
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
     converge(&old);
@@ -248,6 +249,7 @@ fn a_cut_link_during_apply_fails_that_node_only_and_a_rerun_converges() {
 
 #[test]
 fn sshd_killed_during_prepare_changes_nothing_anywhere() {
+    let _lab = lab_lock();
     converge(&lab_var("LAB_TAG_OLD"));
     remove_slow_image();
     let before = all_containers();
@@ -296,6 +298,7 @@ fn sshd_killed_during_prepare_changes_nothing_anywhere() {
 
 #[test]
 fn the_registry_stopped_during_a_pull_fails_prepare_and_changes_nothing() {
+    let _lab = lab_lock();
     converge(&lab_var("LAB_TAG_OLD"));
     remove_slow_image();
     let before = all_containers();
@@ -340,6 +343,7 @@ fn connections() -> usize {
 
 #[test]
 fn a_failing_secret_provider_stops_before_any_node_is_touched() {
+    let _lab = lab_lock();
     let before = connections();
     let run = Homectl::new()
         .env("OP_LAB_SIGNED_OUT", "1")
@@ -407,6 +411,7 @@ impl Drop for ReadOnly {
 
 #[test]
 fn no_writable_state_folder_is_a_clear_error_naming_the_folders() {
+    let _lab = lab_lock();
     converge(&lab_var("LAB_TAG_OLD"));
     let before = containers("workers-c.lab.home.arpa");
     ReadOnly::mount(vec!["/var/lib/homectl", "/root"], "ro");
@@ -471,6 +476,7 @@ fn killed_at(step: &str, inventory: &std::path::Path, new: &str) {
 
 #[test]
 fn sigkill_during_the_pull_the_hook_or_the_health_wait_leaves_no_mix() {
+    let _lab = lab_lock();
     // A copy of the stacks whose hook sleeps 3 s, to be killed in.
     let dir = tempfile::tempdir().unwrap();
     let stacks = dir.path().join("stacks");

@@ -61,6 +61,7 @@ fn hostile_values() -> Vec<(&'static str, String)> {
 
 #[test]
 fn hostile_tags_names_and_targets_are_refused_before_anything_runs() {
+    let _lab = lab_lock();
     for tag in [
         format!("$(touch {})", canary("tag")),
         "a;b".into(),
@@ -97,6 +98,7 @@ fn hostile_tags_names_and_targets_are_refused_before_anything_runs() {
 
 #[test]
 fn hostile_inventory_names_and_hosts_are_refused() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     let cases = [
         (
@@ -212,6 +214,7 @@ fn toml_quote(v: &str) -> String {
 
 #[test]
 fn hostile_env_values_secrets_and_hook_arguments_arrive_as_data() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     let inventory = hostile_lab(dir.path());
     Homectl::with_inventory(&inventory)

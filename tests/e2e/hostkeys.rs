@@ -38,6 +38,7 @@ fn ssh_check(run: &Run, node: &str) -> (bool, String) {
 
 #[test]
 fn an_unknown_host_key_is_refused_under_strict_with_how_to_accept_it() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     let config = ssh_config_with(dir.path(), "");
     let inventory = inventory_variant(dir.path(), &[(SSH_CONFIG, &config)]);
@@ -68,6 +69,7 @@ fn an_unknown_host_key_is_refused_under_strict_with_how_to_accept_it() {
 
 #[test]
 fn accept_new_trusts_a_first_key_then_checks_it() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     let config = ssh_config_with(dir.path(), "");
     // StrictHostKeyChecking in the lab's ssh_config would win over homectl's option.
@@ -191,6 +193,7 @@ fn accept_new_with_known_hosts_in_dev_null_is_refused_naming_the_setting() {
 /// checking off: a wrong key in known_hosts is still refused.
 #[test]
 fn strict_host_key_checking_no_in_the_ssh_config_does_not_turn_checking_off() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("forged_known_hosts");
     let lab = std::fs::read_to_string(format!("{LAB}/ssh/known_hosts")).unwrap();

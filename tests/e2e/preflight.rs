@@ -16,6 +16,7 @@ fn check<'a>(report: &'a serde_json::Value, node: &str, check: &str) -> &'a serd
 
 #[test]
 fn preflight_passes_and_reports_compose_versions() {
+    let _lab = lab_lock();
     let run = Homectl::new()
         .args(["--json", "preflight", "--tag", &lab_var("LAB_TAG_OLD")])
         .run();
@@ -53,6 +54,7 @@ fn preflight_passes_and_reports_compose_versions() {
 
 #[test]
 fn preflight_leaves_no_registry_credentials_on_nodes() {
+    let _lab = lab_lock();
     Homectl::new()
         .args(["preflight", "--tag", &lab_var("LAB_TAG_OLD")])
         .run()
@@ -68,6 +70,7 @@ fn preflight_leaves_no_registry_credentials_on_nodes() {
 
 #[test]
 fn preflight_names_a_missing_tag_in_the_image_check() {
+    let _lab = lab_lock();
     let run = Homectl::new()
         .args([
             "--json",
@@ -115,6 +118,7 @@ fn preflight_names_a_missing_tag_in_the_image_check() {
 
 #[test]
 fn preflight_names_the_secrets_check_when_op_is_signed_out() {
+    let _lab = lab_lock();
     let run = Homectl::new()
         .env("OP_LAB_SIGNED_OUT", "1")
         .args(["preflight", "core", "--tag", &lab_var("LAB_TAG_OLD")])
@@ -130,6 +134,7 @@ fn preflight_names_the_secrets_check_when_op_is_signed_out() {
 
 #[test]
 fn preflight_refuses_a_node_whose_host_key_changed() {
+    let _lab = lab_lock();
     let dir = tempfile::tempdir().unwrap();
     // A known_hosts where node-b's names carry another host's key.
     let known = std::fs::read_to_string(format!("{LAB}/ssh/known_hosts")).unwrap();
@@ -187,6 +192,7 @@ fn preflight_refuses_a_node_whose_host_key_changed() {
 
 #[test]
 fn preflight_fails_an_unreachable_node_within_the_connect_timeout() {
+    let _lab = lab_lock();
     let pid_file = format!("{LAB}/nodes/node-c/run/sshd.pid");
     let pid = std::fs::read_to_string(&pid_file)
         .expect("node-c's sshd pid file")
@@ -222,5 +228,108 @@ fn preflight_fails_an_unreachable_node_within_the_connect_timeout() {
         run.elapsed < Duration::from_secs(5 + 8),
         "took {:?}",
         run.elapsed
+    );
+}
+
+/// What the core stack needs on node-a and the lab does not have: an
+/// absolute bind-mount source (in node-a's own /tmp) and an external
+/// network. Removed again when the test ends, also when it fails.
+const BIND_SOURCE: &str = "/tmp/homectl-e2e-preflight-bind";
+const EXTERNAL_NETWORK: &str = "homectl-e2e-preflight-edge";
+
+struct NodeNeedsCleanup;
+
+impl Drop for NodeNeedsCleanup {
+    fn drop(&mut self) {
+        on_node(
+            host_of("node-a"),
+            &format!("rm -rf {BIND_SOURCE}; docker network rm {EXTERNAL_NETWORK} >/dev/null 2>&1 || true"),
+        );
+    }
+}
+
+#[test]
+fn preflight_names_a_missing_bind_source_and_external_network_and_passes_once_they_exist() {
+    let _lock = lab_lock();
+    let cleanup = NodeNeedsCleanup;
+    drop(NodeNeedsCleanup); // nothing left from an earlier run
+    let dir = tempfile::tempdir().unwrap();
+    let inventory = stacks_variant(
+        dir.path(),
+        "core/compose.yml",
+        &[
+            (
+                "      - db-data:/data",
+                &format!("      - db-data:/data\n      - {BIND_SOURCE}:/extra:ro"),
+            ),
+            (
+                "\nservices:\n",
+                &format!("\nnetworks:\n  edge:\n    external: true\n    name: {EXTERNAL_NETWORK}\n\nservices:\n"),
+            ),
+        ],
+    );
+    let preflight = || {
+        Homectl::with_inventory(&inventory)
+            .args([
+                "--json",
+                "preflight",
+                "node-a",
+                "--tag",
+                &lab_var("LAB_TAG_OLD"),
+            ])
+            .run()
+    };
+
+    let run = preflight();
+    run.code(1);
+    let report = run.json();
+    let mounts = check(&report, "node-a", "mounts");
+    assert_eq!(mounts["ok"], false, "{report}");
+    assert!(
+        mounts["detail"].as_str().unwrap().contains(&format!(
+            "bind mount source missing: ktrdr-core: {BIND_SOURCE};"
+        )),
+        "{report}"
+    );
+    let external = check(&report, "node-a", "external");
+    assert_eq!(external["ok"], false, "{report}");
+    assert!(
+        external["detail"].as_str().unwrap().contains(&format!(
+            "external network missing: ktrdr-core: {EXTERNAL_NETWORK};"
+        )),
+        "{report}"
+    );
+    assert_eq!(check(&report, "node-a", "disk")["ok"], true, "{report}");
+    // The table names the node and the path.
+    let table = Homectl::with_inventory(&inventory)
+        .args(["preflight", "node-a", "--tag", &lab_var("LAB_TAG_OLD")])
+        .run();
+    table.code(1);
+    assert!(
+        table.all().contains(&format!(
+            "node-a mounts: bind mount source missing: ktrdr-core: {BIND_SOURCE}"
+        )),
+        "{}",
+        table.all()
+    );
+
+    on_node_ok(
+        host_of("node-a"),
+        &format!("mkdir -p {BIND_SOURCE} && docker network create {EXTERNAL_NETWORK} >/dev/null"),
+    );
+    let run = preflight();
+    run.success();
+    let report = run.json();
+    assert_eq!(check(&report, "node-a", "mounts")["ok"], true, "{report}");
+    assert_eq!(check(&report, "node-a", "external")["ok"], true, "{report}");
+    drop(cleanup);
+    let left = on_node(
+        host_of("node-a"),
+        &format!("ls -d {BIND_SOURCE} 2>/dev/null; docker network inspect {EXTERNAL_NETWORK} >/dev/null 2>&1 && echo network"),
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&left.stdout).trim(),
+        "",
+        "left on node-a"
     );
 }

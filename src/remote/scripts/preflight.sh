@@ -1,11 +1,15 @@
 # Preflight checks on one node. Set before this by homectl: HC_SERVER, HC_USERNAME,
 # HC_PROBE (1 if a stack probes a url), HC_REFS (image references, one a line),
 # HC_STACKS (compose project names, one a line, in the order of the compose
-# data frames). Data frames: the registry password, then each compose file.
+# data frames), and what the stacks need on the node, one "PROJECT<tab>WHAT"
+# a line: HC_BINDS (absolute bind-mount sources), HC_DEVICES (devices' host
+# paths), HC_NETWORKS and HC_VOLUMES (external ones, by their name on the
+# node), and HC_DISK (1: check the free disk of Docker's data root).
+# Data frames: the registry password, then each compose file.
 # Prints one line a check: CHECK NAME ok|fail DETAIL.
 #
 # Cheap on purpose: preflight runs on every node at once, and the nodes'
-# CPU may be shared. One `docker info` answers for the engine, the
+# CPU may be shared. One `docker info` answers for the engine, its data root, the
 # registries it treats as insecure and the Compose v2 plugin; Compose v1's
 # version comes from dpkg when the package owns it (v1 is a Python program:
 # each start costs up to a second of CPU, so it starts once, to validate);
@@ -75,14 +79,17 @@ pf_validate() {
     fi
 }
 
-# One `docker info`: engine version | insecure registries | Compose v2
-# plugin's version and path (empty if it has none or it is broken).
-hc_pf_info='' hc_pf_insecure='' hc_pf_plugin_version='' hc_pf_plugin_path=''
-if hc_pf_out=$(docker info --format '{{.ServerVersion}}|{{range $k, $hc_v := .RegistryConfig.IndexConfigs}}{{if not $hc_v.Secure}}{{$k}} {{end}}{{end}}|{{range .ClientInfo.Plugins}}{{if and (eq .Name "compose") (not .Err)}}{{.Version}}|{{.Path}}{{end}}{{end}}' 2>/dev/null) \
+# One `docker info`: engine version | Docker's data root | insecure
+# registries | Compose v2 plugin's version and path (empty if it has none
+# or it is broken).
+hc_pf_info='' hc_pf_root='' hc_pf_insecure='' hc_pf_plugin_version='' hc_pf_plugin_path=''
+if hc_pf_out=$(docker info --format '{{.ServerVersion}}|{{.DockerRootDir}}|{{range $k, $hc_v := .RegistryConfig.IndexConfigs}}{{if not $hc_v.Secure}}{{$k}} {{end}}{{end}}|{{range .ClientInfo.Plugins}}{{if and (eq .Name "compose") (not .Err)}}{{.Version}}|{{.Path}}{{end}}{{end}}' 2>/dev/null) \
     && [ -n "${hc_pf_out%%|*}" ]; then
     hc_pf_info=1
     hc_v=${hc_pf_out%%|*}
     hc_pf_rest=${hc_pf_out#*|}
+    hc_pf_root=${hc_pf_rest%%|*}
+    hc_pf_rest=${hc_pf_rest#*|}
     hc_pf_insecure=${hc_pf_rest%%|*}
     hc_pf_rest=${hc_pf_rest#*|}
     case $hc_pf_rest in
@@ -110,6 +117,63 @@ if [ "$HC_PROBE" = 1 ]; then
     fi
 fi
 
+# What the stacks need on the node (docs/stacks.md, "What preflight checks
+# on the node"). Prints " PROJECT: WHAT;" for each of LINES that is missing.
+hc_tab=$(printf '\t')
+pf_missing() { # path|network|volume LINES
+    printf '%s\n' "$2" | while IFS=$hc_tab read -r hc_p hc_what; do
+        [ -n "$hc_p" ] || continue
+        case $1 in
+            path) [ -e "$hc_what" ] ;;
+            network) docker network inspect "$hc_what" >/dev/null 2>&1 ;;
+            volume) docker volume inspect "$hc_what" >/dev/null 2>&1 ;;
+        esac || printf ' %s: %s;' "$hc_p" "$hc_what"
+    done
+}
+pf_count() { printf '%s\n' "$@" | grep -c .; }
+
+if [ -n "$HC_BINDS$HC_DEVICES" ]; then
+    hc_m=$(pf_missing path "$HC_BINDS") hc_d=$(pf_missing path "$HC_DEVICES")
+    if [ -z "$hc_m$hc_d" ]; then
+        check mounts ok "$(pf_count "$HC_BINDS" "$HC_DEVICES") host paths exist"
+    else
+        hc_pf_why="${hc_m:+bind mount source missing:$hc_m}${hc_m:+${hc_d:+ }}${hc_d:+device missing:$hc_d}"
+        check mounts fail "$hc_pf_why (create them on the node, or fix compose.yml)"
+    fi
+fi
+if [ -n "$HC_NETWORKS$HC_VOLUMES" ]; then
+    hc_m=$(pf_missing network "$HC_NETWORKS") hc_d=$(pf_missing volume "$HC_VOLUMES")
+    if [ -z "$hc_m$hc_d" ]; then
+        check external ok "$(pf_count "$HC_NETWORKS" "$HC_VOLUMES") exist"
+    else
+        hc_pf_why="${hc_m:+external network missing:$hc_m}${hc_m:+${hc_d:+ }}${hc_d:+external volume missing:$hc_d}"
+        check external fail "$hc_pf_why (create them with docker network create / docker volume create NAME)"
+    fi
+fi
+
+# Free disk on Docker's data root: at least the images to pull (PULL_KB,
+# their compressed size) plus 1 GiB; below 10 % free is a warning.
+pf_disk() { # PULL_KB
+    [ "$HC_DISK" = 1 ] || return 0
+    hc_need=$(($1 + 1048576))
+    hc_root=${hc_pf_root:-/var/lib/docker}
+    hc_df=$(df -Pk "$hc_root" 2>/dev/null | tail -n 1)
+    set -f
+    # shellcheck disable=SC2086 # the fields of df's line
+    set -- $hc_df
+    set +f
+    case ${2:-}/${4:-} in
+        *[!0-9/]* | /* | */) check disk fail "cannot read the free space of $hc_root (df -Pk)"; return ;;
+    esac
+    if [ "$4" -lt "$hc_need" ]; then
+        check disk fail "$(($4 / 1024)) MiB free on $hc_root, needs $((hc_need / 1024)) MiB (images to pull $((hc_need / 1024 - 1024)) MiB + 1 GiB)"
+    elif [ $(($4 * 10)) -lt "$2" ]; then
+        check disk ok "$(($4 / 1024)) MiB free on $hc_root; warning: under 10 % free ($(($4 * 100 / $2)) %)"
+    else
+        check disk ok "$(($4 / 1024)) MiB free on $hc_root"
+    fi
+}
+
 # The registry checks: login, then every image reference.
 pf_registry() {
     trap 'hc_drop_docker_config' EXIT
@@ -117,6 +181,7 @@ pf_registry() {
     if ! hc_tmpfs_docker_config; then
         check registry fail "$HC_WHY"
         check image fail "no registry login"
+        pf_disk 0
         return
     fi
     if hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
@@ -126,19 +191,28 @@ pf_registry() {
         else
             hc_insecure=$(hc_insecure_flag "$HC_SERVER")
         fi
-        hc_missing=
+        hc_missing='' hc_pull=0
+        # The images already here are not pulled: one listing, not one start each.
+        hc_have=$(docker image ls --format '{{.Repository}}:{{.Tag}}' 2>/dev/null) || hc_have=
         for hc_ref in $HC_REFS; do
             # shellcheck disable=SC2086 # hc_insecure is empty or one flag
-            if ! DOCKER_CONFIG=$HC_DOCKER_CONFIG docker manifest inspect $hc_insecure "$hc_ref" >/dev/null 2>&1; then
+            if ! hc_manifest=$(DOCKER_CONFIG=$HC_DOCKER_CONFIG docker manifest inspect $hc_insecure "$hc_ref" 2>/dev/null); then
                 hc_missing="$hc_missing $hc_ref"
+            elif ! printf '%s\n' "$hc_have" | grep -qxF "$hc_ref"; then
+                # The sizes the manifest lists (config and layers), in bytes.
+                for hc_size in $(printf '%s\n' "$hc_manifest" | grep -o '"size": *[0-9]*' | grep -o '[0-9]*$'); do
+                    hc_pull=$((hc_pull + hc_size))
+                done
             fi
         done
         if [ -z "$hc_missing" ]; then check image ok "$(printf '%s\n' "$HC_REFS" | grep -c .) found"
         else check image fail "not in the registry:$hc_missing"
         fi
+        pf_disk $((hc_pull / 1024))
     else
         check registry fail "login to $HC_SERVER as $HC_USERNAME failed: $(first_line "$hc_out")"
         check image fail "no registry login"
+        pf_disk 0
     fi
     hc_drop_docker_config
 }
