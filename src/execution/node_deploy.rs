@@ -255,13 +255,18 @@ async fn prepare_stacks(
         // A rollback by history brings back the folder's files of the
         // deploy it goes back to, when the node still keeps them.
         if ctx.target == Target::RollbackByHistory {
+            // The successful deploy before the last one, as rollback_target picks it.
             if let Some(version) = history
                 .iter()
                 .rev()
-                .filter(|r| r.stack == stack.name && r.result == "ok" && r.tag == tag)
+                .filter(|r| {
+                    r.stack == stack.name
+                        && r.result == "ok"
+                        && matches!(r.kind.as_str(), "deploy" | "rollback")
+                })
+                .nth(1)
                 .map(|r| r.files.clone())
-                .find(|v| !v.is_empty())
-                .filter(|v| on_node.versions.contains(v))
+                .filter(|v| !v.is_empty() && on_node.versions.contains(v))
             {
                 deploy.version = version;
             }

@@ -100,7 +100,7 @@ pub fn effective_config(project: &Project, selection: &Selection, tag: &str) -> 
                                     command: h.command.clone(),
                                 })
                                 .collect(),
-                            files: vec!["compose.yml".to_string()],
+                            files: stack.folder.files.iter().map(|f| f.path.clone()).collect(),
                         }
                     })
                     .collect(),

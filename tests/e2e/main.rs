@@ -7,6 +7,7 @@ mod common;
 mod credentials;
 mod deploy;
 mod faults;
+mod folders;
 mod framing;
 mod hostile;
 mod hostkeys;
