@@ -6,12 +6,15 @@ pub mod completions;
 pub mod config;
 pub mod deploy;
 pub mod down;
+pub mod exec;
 pub mod history;
 pub mod init;
 pub mod logs;
 pub mod name_completion;
 pub mod preflight;
+pub mod restart;
 pub mod rollback;
+pub mod run;
 pub mod status;
 pub mod unlock;
 

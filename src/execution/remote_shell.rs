@@ -12,7 +12,7 @@ use crate::remote::{Step, HOLDER_SCRIPT};
 
 /// Reads the remote shell's code (a length line, then the code) from stdin
 /// and runs it with the arguments homectl passed.
-const BOOTSTRAP: &str = "IFS= read -r n && s=$(head -c \"$n\") && eval \"$s\"";
+pub const BOOTSTRAP: &str = "IFS= read -r n && s=$(head -c \"$n\") && eval \"$s\"";
 
 pub struct RemoteShell {
     child: Child<Arc<Session>>,

@@ -15,7 +15,7 @@ pub struct HistoryRecord {
     pub operator: String,
     pub node: String,
     pub stack: String,
-    /// "deploy", "rollback" or "down".
+    /// "deploy", "rollback", "down" or "restart" (not a new version).
     pub kind: String,
     /// The services deployed; empty for a whole stack.
     #[serde(default)]
@@ -70,8 +70,22 @@ pub fn current_scale(history: &[HistoryRecord], stack: &str) -> Option<u32> {
     history
         .iter()
         .rev()
-        .find(|r| r.stack == stack && r.result == "ok" && r.kind != "down")
+        .find(|r| {
+            r.stack == stack && r.result == "ok" && !matches!(r.kind.as_str(), "down" | "restart")
+        })
         .map(|r| r.scale)
+}
+
+/// The tag that runs for `service` of `stack`: that of the newest
+/// successful deploy or rollback that covered it (for `homectl run`).
+pub fn deployed_tag(history: &[HistoryRecord], stack: &str, service: &str) -> Option<String> {
+    history
+        .iter()
+        .rev()
+        .filter(|r| r.stack == stack && r.result == "ok")
+        .filter(|r| matches!(r.kind.as_str(), "deploy" | "rollback"))
+        .find(|r| r.services.is_empty() || r.services.iter().any(|s| s == service))
+        .map(|r| r.tag.clone())
 }
 
 pub fn now_rfc3339() -> String {

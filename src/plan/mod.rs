@@ -9,6 +9,7 @@ pub mod history;
 pub mod image_ref;
 pub mod rollback_plan;
 pub mod selection;
+pub mod service_target;
 pub mod tag;
 pub mod unchanged;
 

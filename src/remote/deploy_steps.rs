@@ -237,7 +237,11 @@ fn dir_line(deploy: &StackDeploy) -> String {
 
 /// Variables, secrets (read from stdin, exported to compose only through
 /// the environment), the project, and the node's Compose.
-fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (String, Step) {
+pub(crate) fn compose_prologue(
+    deploy: &StackDeploy,
+    secrets: &Secrets,
+    name: &str,
+) -> (String, Step) {
     let mut script = String::from(LIB);
     let mut step = Step::new(name, "");
     for (key, value) in &deploy.env {

@@ -16,18 +16,8 @@ hc_nonce=$1 hc_mode=$2 hc_who=$3
 shift 3
 hc_mark="@@homectl-$hc_nonce"
 
-# Reads one frame into hc_kind and hc_payload (byte-exact, newlines kept).
-hc_frame() {
-    IFS=' ' read -r hc_kind hc_len || return 1
-    hc_payload=$(head -c "$hc_len"; printf x) || return 1
-    hc_payload=${hc_payload%x}
-}
-
-# For steps: hc_data VAR reads the next data frame into VAR.
-hc_data() {
-    if ! hc_frame || [ "$hc_kind" != data ]; then echo "homectl: expected a data frame" >&2; exit 70; fi
-    eval "$1=\$hc_payload"
-}
+# hc_frame and hc_data (reading frames) are in scripts/frames.sh, sent in
+# front of this file.
 
 # The first folder that can be created and written is the state folder.
 hc_state=
@@ -61,6 +51,7 @@ fi
 printf '%s-ready %s\n' "$hc_mark" "$hc_state"
 
 export HOMECTL_STATE="$hc_state"
+# shellcheck disable=SC2154 # hc_kind and hc_payload are set by hc_frame (scripts/frames.sh)
 while hc_frame; do
     [ "$hc_kind" = step ] || { echo "homectl: expected a step frame" >&2; exit 70; }
     # The step's output goes through a relay that keeps reading even when the
