@@ -12,7 +12,7 @@ mod inventory_file;
 mod model;
 pub mod names;
 mod references;
-mod stack_file;
+pub(crate) mod stack_file;
 mod toml_error;
 mod values;
 mod yaml_locate;

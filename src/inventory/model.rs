@@ -93,6 +93,9 @@ pub struct Stack {
     pub health: Health,
     pub before_up: Vec<Hook>,
     pub compose: Compose,
+    /// `rolling = true`: the replicas of each service group are recreated
+    /// one at a time, each healthy before the next (docs/stacks.md).
+    pub rolling: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -30,6 +30,9 @@ struct RawStack {
     health: Option<RawHealth>,
     #[serde(default)]
     hooks: RawHooks,
+    /// Replicas recreated one at a time (docs/stacks.md, "Rolling updates").
+    #[serde(default)]
+    rolling: bool,
 }
 
 #[derive(Deserialize)]
@@ -251,5 +254,6 @@ pub fn load_stack(name: &str, dir: &Path, has_exec: bool) -> Result<Stack, Confi
         health,
         before_up,
         compose,
+        rolling: raw.rolling,
     })
 }

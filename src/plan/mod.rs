@@ -8,6 +8,7 @@ pub mod fingerprint;
 pub mod history;
 pub mod image_ref;
 pub mod rollback_plan;
+pub mod rolling;
 pub mod selection;
 pub mod service_target;
 pub mod tag;

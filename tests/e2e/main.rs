@@ -14,4 +14,5 @@ mod operate;
 mod preflight;
 mod restart;
 mod rig;
+mod rolling;
 mod secrets;
