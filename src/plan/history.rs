@@ -125,4 +125,46 @@ mod tests {
         assert_eq!(record.detail, "hook: {\"API_KEY\":\"***\"}\nurl ***");
         assert!(!line.contains("k3y") && !line.contains("quote"), "{line}");
     }
+
+    fn record(kind: &str, tag: &str, scale: u32, services: &[&str]) -> HistoryRecord {
+        HistoryRecord {
+            time: "2025-01-01T00:00:00Z".into(),
+            operator: "me@laptop".into(),
+            node: "node-b".into(),
+            stack: "workers".into(),
+            kind: kind.into(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            tag: tag.into(),
+            scale,
+            result: "ok".into(),
+            detail: String::new(),
+            images: BTreeMap::new(),
+            duration_ms: 1,
+            inputs: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_restart_is_no_new_version() {
+        let history = vec![
+            record("deploy", "old", 3, &[]),
+            record("deploy", "new", 2, &["backtest-worker-1"]),
+            record("restart", "-", 0, &[]),
+        ];
+        assert_eq!(current_scale(&history, "workers"), Some(2));
+        assert_eq!(
+            crate::plan::unchanged::last_record(&history, "workers").map(|r| r.tag.as_str()),
+            Some("new")
+        );
+        // The tag `run` uses: the newest deploy that covered the service.
+        assert_eq!(
+            deployed_tag(&history, "workers", "backtest-worker-1").as_deref(),
+            Some("new")
+        );
+        assert_eq!(
+            deployed_tag(&history, "workers", "training-worker-1").as_deref(),
+            Some("old")
+        );
+        assert_eq!(deployed_tag(&history, "core", "backend"), None);
+    }
 }
