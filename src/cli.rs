@@ -117,6 +117,38 @@ pub enum Command {
         Examples:\n  homectl logs node-a backend -f\n  homectl logs node-b --tail 50"
     )]
     Logs(LogsArgs),
+    /// Run a command in a service's running container
+    #[command(
+        after_help = "The container is the service's compose replica 1 (--replica N for another). \
+        stdout and stderr are streamed (known secret values as ***); the exit code is the \
+        command's. -it gives an interactive terminal through the SSH connection. Where two of the \
+        node's stacks define the service, stack:S says which.\n\n\
+        Examples:\n  homectl exec node-a backend -- cat /app/version\n  \
+        homectl exec node-a backend -it -- sh\n  \
+        homectl exec node-b backtest-worker-1 --replica 1 -- sh -c 'ls /data'"
+    )]
+    Exec(ExecArgs),
+    /// Run a command in a new one-off container of a service, removed after
+    #[command(
+        after_help = "Like a before_up hook: the deployed compose file and image on the node, the \
+        stack's and the node's env, the secrets sent over the SSH channel's stdin (never in an \
+        argv or a file), `run --rm -T --no-deps` (nothing that runs is changed). Output has \
+        secret values masked as *** (every other byte unchanged); --raw passes the bytes exactly, \
+        unmasked. The exit code is the command's.\n\n\
+        Examples:\n  homectl run node-a backend -- alembic downgrade -1\n  \
+        homectl run node-a db --raw -- pg_dump -Fc ktrdr > dump.sql\n  \
+        homectl run node-a stack:core backend -- env"
+    )]
+    Run(RunArgs),
+    /// Restart the selected services in place and wait for their health
+    #[command(
+        after_help = "The same containers are restarted (no pull, no new image, no new \
+        configuration), then homectl waits for their health as a deploy does. Takes each node's \
+        lock; recorded in the history as \"restart\" (not a new version). TARGET is required.\n\n\
+        Examples:\n  homectl restart core backend\n  homectl restart node-b\n  \
+        homectl restart workers backtest-worker-1"
+    )]
+    Restart(RestartArgs),
     /// Stop and remove the selected stacks' or services' containers
     #[command(
         after_help = "Volumes are kept. Asks for confirmation on a terminal; elsewhere --yes \
@@ -251,6 +283,54 @@ pub struct LogsArgs {
     pub tail: Option<u32>,
 }
 
+/// `exec NODE [stack:S] SERVICE [-it] [--replica N] -- CMD...`
+#[derive(Args, Debug, Clone)]
+pub struct ExecArgs {
+    /// The node
+    #[arg(add = ArgValueCompleter::new(complete_node))]
+    pub node: String,
+    /// `[stack:S] SERVICE`: the service (stack:S where two stacks define it)
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVICE", add = ArgValueCompleter::new(complete_service))]
+    pub service: Vec<String>,
+    /// An interactive terminal: `-it` (as docker's), `-t` or `--tty`
+    #[arg(short = 't', long = "tty", visible_alias = "interactive")]
+    pub tty: bool,
+    /// The compose replica (container number) of the service
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub replica: u32,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `run NODE [stack:S] SERVICE [--raw] -- CMD...`
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// The node
+    #[arg(add = ArgValueCompleter::new(complete_node))]
+    pub node: String,
+    /// `[stack:S] SERVICE`: the service (stack:S where two stacks define it)
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVICE", add = ArgValueCompleter::new(complete_service))]
+    pub service: Vec<String>,
+    /// Pass the output exactly as it comes: secret values are NOT masked
+    #[arg(long)]
+    pub raw: bool,
+    /// The command and its arguments, after `--`
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `restart TARGET [NAME...]`
+#[derive(Args, Debug, Clone)]
+pub struct RestartArgs {
+    /// A group, a node, or `all` (required: no default)
+    #[arg(required = true, add = ArgValueCompleter::new(complete_target))]
+    pub target: String,
+    /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
+    #[arg(add = ArgValueCompleter::new(complete_name))]
+    pub names: Vec<String>,
+}
+
 /// `down TARGET [NAME...] [--yes]`
 #[derive(Args, Debug, Clone)]
 pub struct DownArgs {
@@ -342,7 +422,7 @@ pub fn run() -> i32 {
     clap_complete::CompleteEnv::with_factory(Cli::command)
         .var(crate::commands::name_completion::COMPLETE_VAR)
         .complete();
-    let cli = match Cli::try_parse() {
+    let cli = match Cli::try_parse_from(terminal_flag(std::env::args_os().collect())) {
         Ok(cli) => cli,
         Err(err) => {
             // --help and --version go to stdout; a closed pipe is not an error.
@@ -382,6 +462,9 @@ pub fn run() -> i32 {
         Command::Rollback(args) => commands::rollback::run(&global, &args),
         Command::Logs(args) => commands::logs::run(&global, &args),
         Command::Down(args) => commands::down::run(&global, &args),
+        Command::Exec(args) => commands::exec::run(&global, &args),
+        Command::Run(args) => commands::run::run(&global, &args),
+        Command::Restart(args) => commands::restart::run(&global, &args),
         Command::Unlock { node } => commands::unlock::run(&global, &node),
         Command::Init(args) => commands::init::run(&global, &args),
         Command::Completions(args) => commands::completions::completions(&global, &args),
@@ -400,6 +483,22 @@ pub fn run() -> i32 {
             code
         }
     }
+}
+
+/// `exec ... -it`: docker's spelling of an interactive terminal. `-i` is
+/// the global `--inventory`, so clap alone would read `-it` as
+/// `--inventory t`; between `exec` and `--` it means `--tty`.
+fn terminal_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let Some(exec) = args.iter().position(|a| a == "exec") else {
+        return args;
+    };
+    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
+    for arg in args.iter_mut().take(end).skip(exec + 1) {
+        if arg == "-it" || arg == "-ti" {
+            *arg = "--tty".into();
+        }
+    }
+    args
 }
 
 fn report_error(printer: crate::report::Printer, err: Error) {
@@ -455,4 +554,72 @@ fn init_tracing(verbose: u8) {
         .with_writer(std::io::stderr)
         .without_time()
         .try_init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(line: &str) -> Cli {
+        let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
+        Cli::try_parse_from(terminal_flag(args)).unwrap()
+    }
+
+    #[test]
+    fn exec_dash_it_is_a_terminal_not_an_inventory() {
+        let cli = parse("homectl -i inv.toml exec node-a backend -it -- sh -it");
+        assert_eq!(
+            cli.inventory.as_deref(),
+            Some(std::path::Path::new("inv.toml"))
+        );
+        let Command::Exec(args) = cli.command else {
+            panic!("not exec")
+        };
+        assert!(args.tty);
+        assert_eq!(args.service, ["backend"]);
+        // After `--` it is the command's own.
+        assert_eq!(args.command, ["sh", "-it"]);
+        assert_eq!(args.replica, 1);
+    }
+
+    #[test]
+    fn exec_and_run_take_a_stack_a_service_and_the_command_after_the_dashes() {
+        let Command::Exec(args) =
+            parse("homectl exec node-b stack:workers backtest-worker-1 --replica 2 -- sh -c x")
+                .command
+        else {
+            panic!("not exec")
+        };
+        assert!(!args.tty);
+        assert_eq!(args.service, ["stack:workers", "backtest-worker-1"]);
+        assert_eq!(args.replica, 2);
+        assert_eq!(args.command, ["sh", "-c", "x"]);
+        let Command::Run(args) = parse("homectl run node-a db --raw -- pg_dump -Fc").command else {
+            panic!("not run")
+        };
+        assert!(args.raw);
+        assert_eq!(args.command, ["pg_dump", "-Fc"]);
+    }
+
+    #[test]
+    fn missing_parts_are_usage_errors() {
+        for line in [
+            "homectl exec node-a backend",
+            "homectl exec node-a -- true",
+            "homectl run node-a backend",
+            "homectl exec node-a backend --replica 0 -- true",
+            "homectl restart",
+        ] {
+            let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
+            let err = Cli::try_parse_from(terminal_flag(args)).unwrap_err();
+            assert_eq!(err.exit_code(), 2, "{line}: {err}");
+        }
+        let Command::Restart(args) = parse("homectl restart core backend").command else {
+            panic!("not restart")
+        };
+        assert_eq!(
+            (args.target.as_str(), args.names.as_slice()),
+            ("core", &["backend".to_string()][..])
+        );
+    }
 }

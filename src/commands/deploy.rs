@@ -217,12 +217,36 @@ fn dry_run(
                 deploy_steps::pull_step(&d, &hidden, &login),
             ];
             steps.extend(deploy_steps::hook_steps(&d, &hidden));
-            steps.push(deploy_steps::up_step(&d, &hidden));
-            steps.push(deploy_steps::health_step(
-                &d,
-                stack.health.url.as_deref(),
-                stack.health.timeout.as_secs(),
-            ));
+            if stack.rolling && !d.services.is_empty() {
+                // One up and health a round (docs/stacks.md, "Rolling updates").
+                let plans = deploy_steps::rolling_rounds(&d);
+                let count = plans.len();
+                for (i, plan) in plans.iter().enumerate() {
+                    steps.push(deploy_steps::round_step(
+                        deploy_steps::up_step(plan, &hidden),
+                        i + 1,
+                        count,
+                    ));
+                    if !plan.services.is_empty() {
+                        steps.push(deploy_steps::round_step(
+                            deploy_steps::health_step(
+                                plan,
+                                stack.health.url.as_deref(),
+                                stack.health.timeout.as_secs(),
+                            ),
+                            i + 1,
+                            count,
+                        ));
+                    }
+                }
+            } else {
+                steps.push(deploy_steps::up_step(&d, &hidden));
+                steps.push(deploy_steps::health_step(
+                    &d,
+                    stack.health.url.as_deref(),
+                    stack.health.timeout.as_secs(),
+                ));
+            }
             let mut json_steps = Vec::new();
             for step in steps {
                 let text = step.to_string().replace(

@@ -4,8 +4,12 @@ pub mod fanout;
 pub mod interrupt;
 pub mod node_deploy;
 pub mod node_session;
+pub mod one_off;
 pub mod operator;
 pub mod remote_shell;
 pub mod ssh;
 
+/// How a one-off command's channel starts: the holder's bootstrap (its
+/// code comes first on stdin), see `one_off.rs`.
+pub use remote_shell::BOOTSTRAP as ONE_OFF_BOOTSTRAP;
 pub use remote_shell::{RemoteShell, StartError, StepError, StepOutput};

@@ -672,22 +672,30 @@ impl PreparedNode {
                 .await
                 .map_err(|f| (f, none(), false))?;
         }
-        let up = self.known_compose(deploy_steps::up_step(deploy, &ctx.secrets));
-        self.step(ctx, &up, UP_TIMEOUT)
-            .await
-            .map_err(|f| (f, none(), false))?;
         let timeout = stack_def.health.timeout;
-        let health = deploy_steps::health_step(
-            deploy,
-            stack_def.health.url.as_deref(),
-            timeout.as_secs().max(1),
-        );
-        let health_failure = match self
-            .step(ctx, &health, timeout + Duration::from_secs(30))
-            .await
-        {
-            Ok(out) => return Ok(parse_images(&out)),
-            Err(f) => f,
+        let health_failure = if stack_def.rolling && !deploy.services.is_empty() {
+            match self.roll(ctx, deploy).await {
+                Ok(images) => return Ok(images),
+                Err(Roll::NothingChanged(f)) => return Err((f, none(), false)),
+                Err(Roll::Stopped(f)) => f,
+            }
+        } else {
+            let up = self.known_compose(deploy_steps::up_step(deploy, &ctx.secrets));
+            self.step(ctx, &up, UP_TIMEOUT)
+                .await
+                .map_err(|f| (f, none(), false))?;
+            let health = deploy_steps::health_step(
+                deploy,
+                stack_def.health.url.as_deref(),
+                timeout.as_secs().max(1),
+            );
+            match self
+                .step(ctx, &health, timeout + Duration::from_secs(30))
+                .await
+            {
+                Ok(out) => return Ok(parse_images(&out)),
+                Err(f) => f,
+            }
         };
         if ctx.no_rollback || health_failure.interrupted {
             return Err((health_failure, none(), false));
@@ -751,6 +759,64 @@ impl PreparedNode {
         };
         f.reason.push_str(&format!("\nrolled back to {tag}"));
         Err((f, images, true))
+    }
+}
+
+/// How a rolling update stopped.
+enum Roll {
+    /// The first round's `up` failed: nothing was updated (as a failed `up`
+    /// of a deploy that does not roll, no rollback).
+    NothingChanged(NodeFailure),
+    /// A later step failed: what was updated is rolled back.
+    Stopped(NodeFailure),
+}
+
+impl PreparedNode {
+    /// The `up` and `health` of a rolling update (docs/stacks.md, "Rolling
+    /// updates"): round by round, each healthy before the next; then the
+    /// replicas above the scale are removed. The images that run after.
+    async fn roll(
+        &mut self,
+        ctx: &DeployContext,
+        deploy: &StackDeploy,
+    ) -> Result<BTreeMap<String, ImageRecord>, Roll> {
+        let stack_def = &ctx.project.stacks[&deploy.stack];
+        let timeout = stack_def.health.timeout;
+        let plans = deploy_steps::rolling_rounds(deploy);
+        let count = plans.len();
+        let mut images = BTreeMap::new();
+        for (i, plan) in plans.iter().enumerate() {
+            let up = deploy_steps::round_step(
+                self.known_compose(deploy_steps::up_step(plan, &ctx.secrets)),
+                i + 1,
+                count,
+            );
+            if let Err(f) = self.step(ctx, &up, UP_TIMEOUT).await {
+                return Err(if i == 0 {
+                    Roll::NothingChanged(f)
+                } else {
+                    Roll::Stopped(f)
+                });
+            }
+            if plan.services.is_empty() {
+                continue;
+            }
+            let health = deploy_steps::round_step(
+                deploy_steps::health_step(
+                    plan,
+                    stack_def.health.url.as_deref(),
+                    timeout.as_secs().max(1),
+                ),
+                i + 1,
+                count,
+            );
+            let out = self
+                .step(ctx, &health, timeout + Duration::from_secs(30))
+                .await
+                .map_err(Roll::Stopped)?;
+            images.extend(parse_images(&out));
+        }
+        Ok(images)
     }
 }
 

@@ -14,7 +14,7 @@ use crate::remote::{Step, HOLDER_SCRIPT};
 /// and runs it with the arguments homectl passed. Short (it is in the
 /// node's process list) and without values. `dd bs=1` reads exactly `n`
 /// bytes, never ahead (docs/architecture.md, "The remote shell").
-pub(crate) const BOOTSTRAP: &str =
+pub const BOOTSTRAP: &str =
     "IFS= read -r n && s=$(dd bs=1 count=\"$n\" 2>/dev/null) && eval \"$s\"";
 
 /// The most of a step's output that is kept: its last 1 MiB, in whole

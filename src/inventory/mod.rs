@@ -26,7 +26,7 @@ mod references;
 mod secret_looking_env;
 mod secret_names;
 mod service_values;
-mod stack_file;
+pub(crate) mod stack_file;
 pub mod stack_folder;
 mod toml_error;
 mod toml_redaction;

@@ -95,6 +95,9 @@ pub struct Stack {
     pub compose: Compose,
     /// The files that travel to the node, and their version.
     pub folder: super::stack_folder::StackFolder,
+    /// `rolling = true`: the replicas of each service group are recreated
+    /// one at a time, each healthy before the next (docs/stacks.md).
+    pub rolling: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -32,6 +32,9 @@ struct RawStack {
     health: Option<RawHealth>,
     #[serde(default)]
     hooks: RawHooks,
+    /// Replicas recreated one at a time (docs/stacks.md, "Rolling updates").
+    #[serde(default)]
+    rolling: bool,
 }
 
 #[derive(Deserialize)]
@@ -357,5 +360,6 @@ fn check_stack(
         before_up,
         compose,
         folder: Default::default(),
+        rolling: raw.rolling,
     }
 }

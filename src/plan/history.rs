@@ -15,7 +15,7 @@ pub struct HistoryRecord {
     pub operator: String,
     pub node: String,
     pub stack: String,
-    /// "deploy", "rollback" or "down".
+    /// "deploy", "rollback", "down" or "restart" (not a new version).
     pub kind: String,
     /// The services deployed; empty for a whole stack.
     #[serde(default)]
@@ -73,8 +73,22 @@ pub fn current_scale(history: &[HistoryRecord], stack: &str) -> Option<u32> {
     history
         .iter()
         .rev()
-        .find(|r| r.stack == stack && r.result == "ok" && r.kind != "down")
+        .find(|r| {
+            r.stack == stack && r.result == "ok" && !matches!(r.kind.as_str(), "down" | "restart")
+        })
         .map(|r| r.scale)
+}
+
+/// The tag that runs for `service` of `stack`: that of the newest
+/// successful deploy or rollback that covered it (for `homectl run`).
+pub fn deployed_tag(history: &[HistoryRecord], stack: &str, service: &str) -> Option<String> {
+    history
+        .iter()
+        .rev()
+        .filter(|r| r.stack == stack && r.result == "ok")
+        .filter(|r| matches!(r.kind.as_str(), "deploy" | "rollback"))
+        .find(|r| r.services.is_empty() || r.services.iter().any(|s| s == service))
+        .map(|r| r.tag.clone())
 }
 
 pub fn now_rfc3339() -> String {
@@ -114,5 +128,48 @@ mod tests {
         let line = serde_json::to_string(&record).unwrap();
         assert_eq!(record.detail, "hook: {\"API_KEY\":\"***\"}\nurl ***");
         assert!(!line.contains("k3y") && !line.contains("quote"), "{line}");
+    }
+
+    fn record(kind: &str, tag: &str, scale: u32, services: &[&str]) -> HistoryRecord {
+        HistoryRecord {
+            time: "2025-01-01T00:00:00Z".into(),
+            operator: "me@laptop".into(),
+            node: "node-b".into(),
+            stack: "workers".into(),
+            kind: kind.into(),
+            services: services.iter().map(|s| s.to_string()).collect(),
+            tag: tag.into(),
+            scale,
+            result: "ok".into(),
+            detail: String::new(),
+            images: BTreeMap::new(),
+            duration_ms: 1,
+            inputs: String::new(),
+            files: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_restart_is_no_new_version() {
+        let history = vec![
+            record("deploy", "old", 3, &[]),
+            record("deploy", "new", 2, &["backtest-worker-1"]),
+            record("restart", "-", 0, &[]),
+        ];
+        assert_eq!(current_scale(&history, "workers"), Some(2));
+        assert_eq!(
+            crate::plan::unchanged::last_record(&history, "workers").map(|r| r.tag.as_str()),
+            Some("new")
+        );
+        // The tag `run` uses: the newest deploy that covered the service.
+        assert_eq!(
+            deployed_tag(&history, "workers", "backtest-worker-1").as_deref(),
+            Some("new")
+        );
+        assert_eq!(
+            deployed_tag(&history, "workers", "training-worker-1").as_deref(),
+            Some("old")
+        );
+        assert_eq!(deployed_tag(&history, "core", "backend"), None);
     }
 }

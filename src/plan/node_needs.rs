@@ -251,6 +251,7 @@ mod tests {
                 document,
             },
             folder: Default::default(),
+            rolling: false,
         }
     }
 

@@ -24,9 +24,13 @@ pub struct Container {
     pub config_hash: String,
 }
 
-/// The newest record of a stack, whatever its kind or result.
+/// The newest record of a stack, whatever its kind or result, but for a
+/// restart: it changes no version (docs/operations.md, "Restarting").
 pub fn last_record<'a>(history: &'a [HistoryRecord], stack: &str) -> Option<&'a HistoryRecord> {
-    history.iter().rev().find(|r| r.stack == stack)
+    history
+        .iter()
+        .rev()
+        .find(|r| r.stack == stack && r.kind != "restart")
 }
 
 /// If nothing the deploy controls changed since `last` (the stack's newest

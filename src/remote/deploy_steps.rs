@@ -200,6 +200,50 @@ pub fn up_step(deploy: &StackDeploy, secrets: &Secrets) -> Step {
     step
 }
 
+/// The `up` of a rolling update (docs/stacks.md, "Rolling updates"), as
+/// one plan a round: round k's services alone (`--no-deps`), nothing
+/// removed; then, if replicas above the scale go, a last plan that only
+/// removes them (after the rest are updated). Each is run with `up_step`,
+/// and each round is waited for with `health_step` before the next.
+pub fn rolling_rounds(deploy: &StackDeploy) -> Vec<StackDeploy> {
+    let mut plans: Vec<StackDeploy> = crate::plan::rolling::rounds(&deploy.services)
+        .into_iter()
+        .map(|services| StackDeploy {
+            up_args: std::iter::once("--no-deps".to_string())
+                .chain(services.iter().cloned())
+                .collect(),
+            // A round recreates only its own replicas, also for a changed file.
+            recreate: deploy
+                .recreate
+                .iter()
+                .filter(|s| services.contains(s))
+                .cloned()
+                .collect(),
+            services,
+            remove: Vec::new(),
+            hooks: Vec::new(),
+            ..deploy.clone()
+        })
+        .collect();
+    if !deploy.remove.is_empty() {
+        plans.push(StackDeploy {
+            services: Vec::new(),
+            recreate: Vec::new(),
+            up_args: vec!["--no-deps".to_string()],
+            remove: deploy.remove.clone(),
+            hooks: Vec::new(),
+            ..deploy.clone()
+        });
+    }
+    plans
+}
+
+/// A rolling round's step, named by its place ("up workers 2/3").
+pub fn round_step(mut step: Step, round: usize, rounds: usize) -> Step {
+    step.name = format!("{} {round}/{rounds}", step.name);
+    step
+}
+
 /// Whether `up -d` has anything to start. A selection of services that
 /// are all above the scale starts nothing (they are only removed): a bare
 /// `up -d --no-deps` would start, and recreate, the whole stack instead.
@@ -260,7 +304,11 @@ fn dir_line(deploy: &StackDeploy) -> String {
 
 /// Variables, secrets (read from stdin, exported to compose only through
 /// the environment), the project, and the node's Compose.
-fn compose_prologue(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> (String, Step) {
+pub(crate) fn compose_prologue(
+    deploy: &StackDeploy,
+    secrets: &Secrets,
+    name: &str,
+) -> (String, Step) {
     let mut script = String::from(LIB);
     let mut step = Step::new(name, "");
     for (key, value) in &deploy.env {
@@ -348,6 +396,68 @@ mod tests {
             !url_answers_in_verify(&none, Some("http://x")),
             "a url with no answer line is no answer"
         );
+    }
+
+    #[test]
+    fn a_rolling_update_is_one_up_a_round_then_the_removal() {
+        let project = crate::inventory::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory/lab.toml"),
+        )
+        .unwrap();
+        let mut stack = project.stacks["workers"].clone();
+        assert!(!stack.rolling, "rolling is off unless stack.toml says so");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(
+            stack.dir.join("compose.yml"),
+            dir.path().join("compose.yml"),
+        )
+        .unwrap();
+        let text = std::fs::read_to_string(stack.dir.join("stack.toml")).unwrap();
+        std::fs::write(
+            dir.path().join("stack.toml"),
+            format!("rolling = true\n{text}"),
+        )
+        .unwrap();
+        let mut errors = Vec::new();
+        stack = crate::inventory::stack_file::load_stack("workers", dir.path(), false, &mut errors)
+            .unwrap_or_else(|| panic!("{errors:?}"));
+        assert!(stack.rolling);
+        let inv = &project.inventory;
+        let node = &inv.nodes["node-b"];
+        // Scale 3 to 2 of a selection: replica 3 is in the selection, above the scale.
+        let deploy = crate::plan::deploy_plan::plan_stack(inv, node, &stack, None, "t", 2);
+        let plans = rolling_rounds(&deploy);
+        let ups: Vec<(Vec<String>, Vec<String>, bool)> = plans
+            .iter()
+            .map(|p| (p.up_args.clone(), p.remove.clone(), starts_something(p)))
+            .collect();
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            ups,
+            [
+                (
+                    words(&["--no-deps", "backtest-worker-1", "training-worker-1"]),
+                    vec![],
+                    true
+                ),
+                (
+                    words(&["--no-deps", "backtest-worker-2", "training-worker-2"]),
+                    vec![],
+                    true
+                ),
+                (
+                    words(&["--no-deps"]),
+                    words(&["backtest-worker-3", "training-worker-3"]),
+                    false
+                ),
+            ]
+        );
+        assert!(plans.iter().all(|p| p.profiles == ["--profile", "scale-2"]));
+        let step = round_step(up_step(&plans[1], &Secrets::new()), 2, 3);
+        assert_eq!(step.name, "up workers 2/3");
+        assert!(step.script.contains(
+            "HC_UP_ARGS='--no-deps backtest-worker-2 training-worker-2' HC_RECREATE='' HC_REMOVE='' HC_START=1"
+        ));
     }
 
     #[test]

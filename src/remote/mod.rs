@@ -3,7 +3,9 @@
 //! and the steps it runs.
 
 pub mod deploy_steps;
+pub mod one_off;
 pub mod preflight_step;
+pub mod restart_step;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
@@ -11,4 +13,8 @@ mod step_snapshots;
 pub use step::{quote, Payload, Step};
 
 /// The remote shell that runs steps (see the comments in the file).
-pub const HOLDER_SCRIPT: &str = include_str!("holder.sh");
+pub const HOLDER_SCRIPT: &str =
+    concat!(include_str!("scripts/frames.sh"), include_str!("holder.sh"));
+
+/// The functions that read frames from stdin (`hc_frame`, `hc_data`).
+pub const FRAMES: &str = include_str!("scripts/frames.sh");

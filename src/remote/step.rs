@@ -42,6 +42,14 @@ impl Step {
     pub fn frames(&self) -> Vec<u8> {
         let mut out = Vec::new();
         push_frame(&mut out, "step", self.script.as_bytes());
+        out.extend(self.data_frames());
+        out
+    }
+
+    /// The data frames alone, for a script that is started another way
+    /// (a one-off command's channel, `execution/one_off.rs`).
+    pub fn data_frames(&self) -> Vec<u8> {
+        let mut out = Vec::new();
         for (_, payload) in &self.data {
             let bytes = match payload {
                 Payload::Plain(text) => text.as_bytes(),

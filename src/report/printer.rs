@@ -41,6 +41,21 @@ impl Printer {
         let _ = stdout.flush();
     }
 
+    /// Bytes of a command's stdout exactly as they came (`run`, `exec`),
+    /// flushed at once: an interactive session shows each as it arrives.
+    pub fn out_bytes(&self, bytes: &[u8]) {
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(bytes);
+        let _ = stdout.flush();
+    }
+
+    /// Bytes of a command's stderr exactly as they came (`run`, `exec`).
+    pub fn err_bytes(&self, bytes: &[u8]) {
+        let mut stderr = std::io::stderr().lock();
+        let _ = stderr.write_all(bytes);
+        let _ = stderr.flush();
+    }
+
     /// Progress and notes for people; not with `--quiet` or `--json`.
     pub fn info(&self, text: &str) {
         if !self.quiet && !self.json {

@@ -23,12 +23,14 @@ pub(crate) const MIN_LINE_CHARS: usize = 4;
 /// forms it knows.
 pub(crate) struct Masker {
     matcher: Option<AhoCorasick>,
-    forms: usize,
+    /// The forms, kept for the stream masker's look at a chunk's end
+    /// (`pending_start`); zeroized when the masker goes.
+    forms: Vec<Zeroizing<String>>,
 }
 
 impl std::fmt::Debug for Masker {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Masker({} forms)", self.forms)
+        write!(f, "Masker({} forms)", self.forms.len())
     }
 }
 
@@ -47,10 +49,52 @@ impl Masker {
                     .expect("an automaton of a few secret forms builds"),
             )
         };
-        Masker {
-            matcher,
-            forms: forms.len(),
+        Masker { matcher, forms }
+    }
+
+    /// `bytes` with every occurrence of every form replaced by `***`, like
+    /// `mask`; every other byte (control characters, bytes that are not
+    /// UTF-8) passes unchanged.
+    pub(crate) fn mask_bytes(&self, bytes: &[u8]) -> Vec<u8> {
+        let mut out = Vec::with_capacity(bytes.len());
+        let mut copied = 0;
+        for (start, end) in self.spans(bytes) {
+            out.extend_from_slice(&bytes[copied..start]);
+            out.extend_from_slice(MASK.as_bytes());
+            copied = end;
         }
+        out.extend_from_slice(&bytes[copied..]);
+        out
+    }
+
+    /// Where, in `bytes` (the end of what arrived so far), a form could
+    /// begin that more bytes may complete: the start of the longest end of
+    /// `bytes` that is the beginning of a form but not a whole one.
+    /// `bytes.len()` if none. Bytes before it can be masked and shown.
+    pub(crate) fn pending_start(&self, bytes: &[u8]) -> usize {
+        let longest = self.forms.iter().map(|f| f.len()).max().unwrap_or(0);
+        let from = bytes.len().saturating_sub(longest.saturating_sub(1));
+        (from..bytes.len())
+            .find(|&p| {
+                let tail = &bytes[p..];
+                self.forms
+                    .iter()
+                    .any(|f| f.len() > tail.len() && f.as_bytes().starts_with(tail))
+            })
+            .unwrap_or(bytes.len())
+    }
+
+    /// The spans of the forms found in `bytes`, overlapping ones merged.
+    pub(crate) fn spans(&self, bytes: &[u8]) -> Vec<(usize, usize)> {
+        let Some(matcher) = &self.matcher else {
+            return Vec::new();
+        };
+        let mut spans: Vec<(usize, usize)> = matcher
+            .find_overlapping_iter(bytes)
+            .map(|m| (m.start(), m.end()))
+            .collect();
+        spans.sort_unstable();
+        merged(spans)
     }
 
     /// `text` with every occurrence of every form replaced by `***`; a run
@@ -87,6 +131,18 @@ impl Masker {
         out.push_str(&text[copied..]);
         out
     }
+}
+
+/// Sorted spans, each run of overlapping ones made one.
+fn merged(spans: Vec<(usize, usize)>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> = Vec::new();
+    for (start, end) in spans {
+        match out.last_mut() {
+            Some(last) if start < last.1 => last.1 = last.1.max(end),
+            _ => out.push((start, end)),
+        }
+    }
+    out
 }
 
 /// Every form to mask for these values, deduplicated, none empty.

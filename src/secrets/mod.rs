@@ -19,6 +19,7 @@ mod reference;
 mod resolved;
 mod resolver;
 mod settings;
+mod stream_mask;
 mod value;
 
 pub use error::SecretError;
@@ -26,4 +27,5 @@ pub use reference::{is_env_name, SecretRef};
 pub use resolved::{Masker, Secrets};
 pub use resolver::resolve_all;
 pub use settings::ProviderSettings;
+pub use stream_mask::StreamMasker;
 pub use value::SecretValue;

@@ -71,6 +71,11 @@ impl Masker {
     pub fn mask(&self, text: &str) -> String {
         self.0.mask(text)
     }
+
+    /// Masks a byte stream that arrives in chunks (see `stream_mask.rs`).
+    pub fn into_stream(self) -> super::StreamMasker {
+        super::StreamMasker::new(self.0)
+    }
 }
 
 impl FromIterator<(SecretRef, SecretValue)> for Secrets {

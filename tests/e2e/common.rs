@@ -115,6 +115,27 @@ impl Homectl {
     }
 }
 
+impl Homectl {
+    /// Runs to the end; stdout as bytes, exactly as homectl wrote them.
+    pub fn run_bytes(mut self) -> (i32, Vec<u8>, String) {
+        let out = self.command.output().expect("homectl runs");
+        (
+            out.status.code().unwrap_or(-1),
+            out.stdout,
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    }
+
+    /// The command line, for a test that runs homectl another way (under
+    /// a pseudo-terminal with `script`): program, then arguments.
+    pub fn command_line(&self) -> Vec<String> {
+        std::iter::once(self.command.get_program())
+            .chain(self.command.get_args())
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+}
+
 /// Runs a shell command on a lab node over plain ssh (not homectl).
 pub fn on_node(host: &str, script: &str) -> Output {
     Command::new("ssh")

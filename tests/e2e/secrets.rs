@@ -353,3 +353,102 @@ fn secrets_never_in_argv_files_or_output_and_exact_in_the_containers() {
         );
     }
 }
+
+/// `run`, `exec` and `restart` keep the promises of a deploy: no secret in
+/// any argv (local or on the nodes), none in homectl's output (but with
+/// `run --raw`, which says so), none in a file on the node.
+#[test]
+fn run_exec_and_restart_keep_secrets_out_of_argv_files_and_output() {
+    let _lab = lab_lock();
+    let old = lab_var("LAB_TAG_OLD");
+    let needles = secret_needles();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &old])
+        .run()
+        .success();
+    let watcher = ArgvWatcher::start();
+    let print_all = "printf '%s\\n' \"db=$DB_PASSWORD\" \"api=$API_KEY\" \"tls=$TLS_KEY\"; sleep 1";
+    let runs = vec![
+        (
+            "run env",
+            Homectl::new()
+                .args(["run", "node-a", "backend", "--", "env"])
+                .run(),
+        ),
+        (
+            "run printing secrets",
+            Homectl::new()
+                .args(["run", "node-a", "backend", "--", "sh", "-c", print_all])
+                .run(),
+        ),
+        (
+            "exec printing secrets",
+            Homectl::new()
+                .args(["exec", "node-a", "backend", "--", "sh", "-c", print_all])
+                .run(),
+        ),
+        (
+            "restart core",
+            Homectl::new().args(["restart", "core"]).run(),
+        ),
+    ];
+    // --raw shows the values (that is its point), still never in an argv.
+    let raw = Homectl::new()
+        .args([
+            "run",
+            "node-a",
+            "backend",
+            "--raw",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$DB_PASSWORD\"",
+        ])
+        .run();
+    let sampled = watcher.finish();
+
+    for (what, run) in &runs {
+        assert_eq!(run.code, 0, "{what}:\n{}", run.all());
+        assert_eq!(
+            find_secret(run.all().as_bytes(), &needles),
+            None,
+            "{what}: a secret in homectl's output"
+        );
+    }
+    assert!(
+        runs[1].1.stdout.contains("db=***\napi=***\n"),
+        "{}",
+        runs[1].1.all()
+    );
+    assert!(
+        runs[2].1.stdout.contains("db=***\napi=***\n"),
+        "{}",
+        runs[2].1.all()
+    );
+    raw.success();
+    assert_eq!(
+        raw.stdout,
+        secret("homelab/ktrdr-db/password"),
+        "--raw is exact"
+    );
+    assert!(
+        sampled.leaks.is_empty(),
+        "secrets in argv:\n{}",
+        sampled.leaks.join("\n")
+    );
+    let seen = |what: &str| sampled.compose.iter().any(|c| c.contains(what));
+    assert!(
+        seen(" run --rm -T --no-deps "),
+        "the watcher did not see the one-off's compose command: {:?}",
+        sampled.compose
+    );
+    let listing = on_node(
+        CORE,
+        "cat /var/lib/homectl/history.jsonl /var/lib/homectl/stacks/*/* /tmp/* /var/tmp/* 2>/dev/null",
+    );
+    assert_eq!(
+        find_secret(&listing.stdout, &needles),
+        None,
+        "a secret in node-a's state or temporary files"
+    );
+}

@@ -1,0 +1,77 @@
+//! `homectl exec NODE [stack:S] SERVICE [-it] [--replica N] -- CMD...`: a
+//! command in a service's running container, its output streamed (secret
+//! values masked), its exit code passed through (docs/operations.md, "A
+//! command in a container").
+
+use crate::cli::{ExecArgs, GlobalOptions};
+use crate::error::{Error, Result};
+use crate::execution::node_session::{close, NodeSession};
+use crate::execution::one_off::{run_in_channel, run_in_terminal, Shown};
+use crate::inventory;
+use crate::plan::service_target::resolve_service;
+use crate::remote::one_off::{container_of_output, container_of_step, exec_step, exec_tty_command};
+
+pub fn run(global: &GlobalOptions, args: &ExecArgs) -> Result<i32> {
+    let project = inventory::load(&global.inventory)?;
+    let target = resolve_service(&project, &args.node, &args.service)?;
+    let inv = &project.inventory;
+    let node = &inv.nodes[&target.node];
+    let stack = &project.stacks[&target.stack];
+    let secrets = super::run::stack_secrets(&project, stack, node)?;
+    let printer = global.printer();
+    let terminal = args.tty;
+    crate::commands::runtime()?.block_on(async {
+        let mut opened = NodeSession::open(inv, node, false)
+            .await
+            .map_err(|e| Error::runtime(format!("{}: {e}", node.name)))?;
+        let found = opened
+            .run(
+                &container_of_step(
+                    &inv.project_name(&stack.name),
+                    &target.service,
+                    args.replica,
+                ),
+                std::time::Duration::from_secs(60),
+            )
+            .await;
+        let session = opened.session.clone();
+        opened.shell.finish().await;
+        let container = match found.map(|out| container_of_output(&out)) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                close(session).await;
+                return Err(Error::runtime(format!(
+                    "{}: no container id found",
+                    node.name
+                )));
+            }
+            Err(e) => {
+                close(session).await;
+                return Err(Error::runtime(format!("{}: {e}", node.name)));
+            }
+        };
+        let code = if terminal {
+            run_in_terminal(
+                &session,
+                inv.ssh.config.as_deref(),
+                &node.host,
+                &exec_tty_command(&container, &args.command),
+                secrets.masker(),
+                &printer,
+            )
+            .await
+        } else {
+            let step = exec_step(&container, &args.command);
+            run_in_channel(
+                session.clone(),
+                &node.name,
+                &step,
+                Shown::Masked(secrets.masker(), secrets.masker()),
+                &printer,
+            )
+            .await
+        };
+        close(session).await;
+        code
+    })
+}

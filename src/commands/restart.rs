@@ -1,0 +1,156 @@
+//! `homectl restart TARGET [NAME...]`: the selected services restarted in
+//! place (the same containers: no pull, no new image), then a wait for
+//! their health as a deploy does; under each node's lock, with a history
+//! record of kind "restart" (docs/operations.md, "Restarting").
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::cli::{GlobalOptions, RestartArgs};
+use crate::error::{Error, Result};
+use crate::execution::node_session::NodeSession;
+use crate::execution::operator::operator;
+use crate::inventory::Project;
+use crate::plan::deploy_plan::plan_stack;
+use crate::plan::history::{now_rfc3339, HistoryRecord};
+use crate::plan::{self, SelectedNode, SelectedStack};
+use crate::remote::deploy_steps::{health_step, record_step};
+use crate::remote::restart_step::{restart_step, restarted_of_output};
+
+const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
+
+pub fn run(global: &GlobalOptions, args: &RestartArgs) -> Result<i32> {
+    let project = Arc::new(crate::inventory::load(&global.inventory)?);
+    let selection = plan::select(&project, Some(&args.target), &args.names)?;
+    let printer = global.printer();
+    let who = operator();
+    let results = crate::commands::runtime()?.block_on(async {
+        let tasks: Vec<_> = selection
+            .nodes
+            .into_iter()
+            .map(|n| tokio::spawn(restart_node(project.clone(), n, who.clone())))
+            .collect();
+        let mut results = Vec::new();
+        for t in tasks {
+            if let Ok(r) = t.await {
+                results.push(r);
+            }
+        }
+        results
+    });
+    let mut failed = Vec::new();
+    for (node, lines, failure) in results {
+        lines
+            .iter()
+            .for_each(|l| printer.out(&format!("{node}: {l}")));
+        if let Some(e) = failure {
+            printer.warn(&format!("✗ {node}: {e}"));
+            failed.push(node);
+        }
+    }
+    if failed.is_empty() {
+        Ok(0)
+    } else {
+        Err(Error::runtime(format!(
+            "restart failed on {}",
+            failed.join(", ")
+        )))
+    }
+}
+
+/// One node: lock, then each stack restarted and waited for, recorded.
+async fn restart_node(
+    project: Arc<Project>,
+    selected: SelectedNode,
+    who: String,
+) -> (String, Vec<String>, Option<String>) {
+    let inv = &project.inventory;
+    let node = selected.node.clone();
+    let mut lines = Vec::new();
+    let mut session = match NodeSession::open(inv, &inv.nodes[&node], true).await {
+        Ok(s) => s,
+        Err(e) => return (node, lines, Some(e)),
+    };
+    let mut failure = None;
+    for chosen in &selected.stacks {
+        let t = Instant::now();
+        let (result, detail) = match restart_stack(&project, &node, chosen, &mut session).await {
+            Ok(services) => {
+                let line = format!(
+                    "{}: {} restarted, healthy in {:.1}s",
+                    chosen.stack,
+                    services.join(", "),
+                    t.elapsed().as_secs_f64()
+                );
+                lines.push(line.clone());
+                ("ok", line)
+            }
+            Err(e) => {
+                failure = Some(format!("{}: {e}", chosen.stack));
+                ("failed", e)
+            }
+        };
+        let record = HistoryRecord {
+            time: now_rfc3339(),
+            operator: who.clone(),
+            node: node.clone(),
+            stack: chosen.stack.clone(),
+            kind: "restart".into(),
+            services: chosen.services.clone().unwrap_or_default(),
+            tag: "-".into(),
+            scale: 0,
+            result: result.into(),
+            detail,
+            images: Default::default(),
+            duration_ms: t.elapsed().as_millis() as u64,
+            inputs: String::new(),
+            files: String::new(),
+        };
+        let json = serde_json::to_string(&record).expect("a record serializes");
+        if let Err(e) = session
+            .run(&record_step(&json), Duration::from_secs(30))
+            .await
+        {
+            failure.get_or_insert(format!("the history was not written: {e}"));
+        }
+        if failure.is_some() {
+            break;
+        }
+    }
+    session.close().await;
+    (node, lines, failure)
+}
+
+/// Restarts one stack's selected services; the services restarted.
+async fn restart_stack(
+    project: &Project,
+    node: &str,
+    chosen: &SelectedStack,
+    session: &mut NodeSession,
+) -> std::result::Result<Vec<String>, String> {
+    let inv = &project.inventory;
+    let stack = &project.stacks[&chosen.stack];
+    let selected = chosen.services.clone().unwrap_or_default();
+    let out = session
+        .run(
+            &restart_step(&stack.name, &inv.project_name(&stack.name), &selected),
+            RESTART_TIMEOUT,
+        )
+        .await?;
+    let restarted = restarted_of_output(&out);
+    // Health as a deploy waits for it, for the services restarted.
+    let mut deploy = plan_stack(inv, &inv.nodes[node], stack, None, "-", stack.max_scale);
+    deploy.services = restarted.clone();
+    let timeout = stack.health.timeout;
+    session
+        .run(
+            &health_step(
+                &deploy,
+                stack.health.url.as_deref(),
+                timeout.as_secs().max(1),
+            ),
+            timeout + Duration::from_secs(30),
+        )
+        .await?;
+    Ok(restarted)
+}
