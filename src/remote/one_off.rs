@@ -206,9 +206,9 @@ mod tests {
         assert_eq!(out.status.code(), Some(3));
         let stdout = String::from_utf8_lossy(&out.stdout);
         assert!(
-            stdout.starts_with(&format!(
-                "[compose]\n[-p]\n[lab-core]\n[-f]\n[compose.yml]\n[run]\n[--rm]\n[-T]\n[--no-deps]\n[--name]\n[hc-run-1]\n[backend]\n[env]\n",
-            )),
+            stdout.starts_with(
+                "[compose]\n[-p]\n[lab-core]\n[-f]\n[compose.yml]\n[run]\n[--rm]\n[-T]\n[--no-deps]\n[--name]\n[hc-run-1]\n[backend]\n[env]\n"
+            ),
             "{stdout}"
         );
         assert!(stdout.ends_with("S=hunter2 $(x)\n"), "{stdout}");
