@@ -16,7 +16,12 @@ pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
         Ok((tag, _)) => tag,
         Err(_) => "<--tag or git HEAD>".to_string(),
     };
-    let nodes = effective_config(&project, &selection, &tag);
+    let dotenv = project
+        .stacks
+        .values()
+        .map(|s| (s.name.clone(), inventory::dotenv_values(&s.dir)))
+        .collect();
+    let nodes = effective_config(&project, &selection, &tag, &dotenv);
     let printer = global.printer();
     if global.json {
         printer.out(

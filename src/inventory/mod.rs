@@ -52,6 +52,14 @@ pub fn inventory_path(option: Option<&Path>) -> PathBuf {
     )
 }
 
+/// The variables of a stack folder's `.env`, which Compose reads for
+/// interpolation on the node (the folder travels with it), in file order.
+pub fn dotenv_values(dir: &Path) -> Vec<(String, String)> {
+    dotenv::DotEnv::read(dir)
+        .map(|d| d.variables.into_iter().map(|(n, v, _)| (n, v)).collect())
+        .unwrap_or_default()
+}
+
 /// Reads the inventory and every stack its nodes use, and cross-checks
 /// them. Every error found is reported, not only the first: an error in one
 /// file does not stop the others from being read and checked (a stack that

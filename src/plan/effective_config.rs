@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::environment::{merged_env, Variable};
+use super::environment::{merged_env_with_dotenv, Variable};
 use super::selection::Selection;
 use crate::inventory::Project;
 
@@ -55,7 +55,13 @@ pub struct HookConfig {
 }
 
 /// The configuration of every selected node and stack, at `tag`.
-pub fn effective_config(project: &Project, selection: &Selection, tag: &str) -> Vec<NodeConfig> {
+/// `dotenv`: each stack's `.env` variables, read by the caller.
+pub fn effective_config(
+    project: &Project,
+    selection: &Selection,
+    tag: &str,
+    dotenv: &std::collections::BTreeMap<String, Vec<(String, String)>>,
+) -> Vec<NodeConfig> {
     let inventory = &project.inventory;
     selection
         .nodes
@@ -77,7 +83,13 @@ pub fn effective_config(project: &Project, selection: &Selection, tag: &str) -> 
                             scale: node.scale.unwrap_or(1).min(stack.max_scale),
                             max_scale: stack.max_scale,
                             images: stack.images.clone(),
-                            env: merged_env(inventory, node, stack, tag),
+                            env: merged_env_with_dotenv(
+                                inventory,
+                                node,
+                                stack,
+                                tag,
+                                dotenv.get(&stack.name).map_or(&[][..], Vec::as_slice),
+                            ),
                             secrets: stack
                                 .secrets
                                 .iter()

@@ -13,6 +13,10 @@ use crate::inventory::{Inventory, Node, Stack};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
+    /// The stack folder's `.env`: Compose reads it, and every other
+    /// source wins over it (homectl's values are in Compose's environment).
+    #[serde(rename = ".env")]
+    DotEnv,
     Homectl,
     Stack,
     Node,
@@ -21,6 +25,7 @@ pub enum Source {
 impl Source {
     pub fn word(self) -> &'static str {
         match self {
+            Source::DotEnv => ".env",
             Source::Homectl => "homectl",
             Source::Stack => "stack",
             Source::Node => "node",
@@ -40,6 +45,29 @@ pub struct Variable {
 
 /// The merged environment in the order it is merged: by source, then name.
 pub fn merged_env(inventory: &Inventory, node: &Node, stack: &Stack, tag: &str) -> Vec<Variable> {
+    merged(inventory, node, stack, tag, &[])
+}
+
+/// As `merged_env`, with the stack folder's `.env` first, as Compose
+/// interpolates: what `homectl config` shows.
+pub fn merged_env_with_dotenv(
+    inventory: &Inventory,
+    node: &Node,
+    stack: &Stack,
+    tag: &str,
+    dotenv: &[(String, String)],
+) -> Vec<Variable> {
+    merged(inventory, node, stack, tag, dotenv)
+}
+
+fn merged(
+    inventory: &Inventory,
+    node: &Node,
+    stack: &Stack,
+    tag: &str,
+    dotenv: &[(String, String)],
+) -> Vec<Variable> {
+    let dotenv: BTreeMap<String, String> = dotenv.iter().cloned().collect();
     let homectl = BTreeMap::from([
         ("REGISTRY".to_string(), inventory.registry.prefix()),
         ("IMAGE_TAG".to_string(), tag.to_string()),
@@ -47,6 +75,7 @@ pub fn merged_env(inventory: &Inventory, node: &Node, stack: &Stack, tag: &str) 
     ]);
     let mut merged: BTreeMap<String, Variable> = BTreeMap::new();
     for (source, values) in [
+        (Source::DotEnv, &dotenv),
         (Source::Homectl, &homectl),
         (Source::Stack, &stack.env),
         (Source::Node, &node.env),
@@ -110,5 +139,27 @@ mod tests {
             (tag.value.as_str(), tag.source),
             ("abc1234", Source::Homectl)
         );
+    }
+
+    #[test]
+    fn the_dotenv_comes_first_and_everything_else_wins_over_it() {
+        let project = lab();
+        let stack = &project.stacks["workers"];
+        let node = &project.inventory.nodes["node-b"];
+        let key = stack.env.keys().next().unwrap().clone();
+        let dotenv = vec![
+            (key.clone(), "from .env".to_string()),
+            ("ONLY_HERE".to_string(), "y".to_string()),
+        ];
+        let env = merged_env_with_dotenv(&project.inventory, node, stack, "t", &dotenv);
+        let only = env.iter().find(|v| v.name == "ONLY_HERE").unwrap();
+        assert_eq!((only.value.as_str(), only.source), ("y", Source::DotEnv));
+        let replaced = env.iter().find(|v| v.name == key).unwrap();
+        assert_eq!(replaced.source, Source::Stack);
+        assert_eq!(replaced.overrides, vec![Source::DotEnv]);
+        assert_eq!(env[0].source, Source::DotEnv, "merge order");
+        assert!(merged_env(&project.inventory, node, stack, "t")
+            .iter()
+            .all(|v| v.source != Source::DotEnv));
     }
 }

@@ -23,7 +23,9 @@ pub fn render_config(nodes: &[NodeConfig]) -> String {
             if !s.images.is_empty() {
                 out.push_str(&format!("  images     {}\n", s.images.join(", ")));
             }
-            out.push_str("  env        (homectl, then stack, then node: the later wins)\n");
+            out.push_str(
+                "  env        (.env, then homectl, then stack, then node: the later wins)\n",
+            );
             for v in &s.env {
                 let replaced = if v.overrides.is_empty() {
                     String::new()
