@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{GlobalOptions, RestartArgs};
 use crate::error::{Error, Result};
+use crate::execution::interrupt::Interrupt;
 use crate::execution::node_session::NodeSession;
 use crate::execution::operator::operator;
 use crate::inventory::Project;
@@ -24,11 +25,24 @@ pub fn run(global: &GlobalOptions, args: &RestartArgs) -> Result<i32> {
     let selection = plan::select(&project, Some(&args.target), &args.names)?;
     let printer = global.printer();
     let who = operator();
-    let results = crate::commands::runtime()?.block_on(async {
+    let (results, interrupted) = crate::commands::runtime()?.block_on(async {
+        // Ctrl-C: the steps in flight finish, no new one starts, and each
+        // node records the interruption (docs/operations.md, "Interruptions").
+        let interrupt = Interrupt::listen(move || {
+            printer
+                .warn("interrupted: finishing the steps in flight (Ctrl-C again to stop waiting)")
+        });
         let tasks: Vec<_> = selection
             .nodes
             .into_iter()
-            .map(|n| tokio::spawn(restart_node(project.clone(), n, who.clone())))
+            .map(|n| {
+                tokio::spawn(restart_node(
+                    project.clone(),
+                    n,
+                    who.clone(),
+                    interrupt.clone(),
+                ))
+            })
             .collect();
         let mut results = Vec::new();
         for t in tasks {
@@ -36,7 +50,7 @@ pub fn run(global: &GlobalOptions, args: &RestartArgs) -> Result<i32> {
                 results.push(r);
             }
         }
-        results
+        (results, interrupt.is_set())
     });
     let mut failed = Vec::new();
     for (node, lines, failure) in results {
@@ -48,7 +62,9 @@ pub fn run(global: &GlobalOptions, args: &RestartArgs) -> Result<i32> {
             failed.push(node);
         }
     }
-    if failed.is_empty() {
+    if interrupted {
+        Err(Error::Interrupted)
+    } else if failed.is_empty() {
         Ok(0)
     } else {
         Err(Error::runtime(format!(
@@ -63,6 +79,7 @@ async fn restart_node(
     project: Arc<Project>,
     selected: SelectedNode,
     who: String,
+    interrupt: Interrupt,
 ) -> (String, Vec<String>, Option<String>) {
     let inv = &project.inventory;
     let node = selected.node.clone();
@@ -74,22 +91,30 @@ async fn restart_node(
     let mut failure = None;
     for chosen in &selected.stacks {
         let t = Instant::now();
-        let (result, detail) = match restart_stack(&project, &node, chosen, &mut session).await {
-            Ok(services) => {
-                let line = format!(
-                    "{}: {} restarted, healthy in {:.1}s",
-                    chosen.stack,
-                    services.join(", "),
-                    t.elapsed().as_secs_f64()
-                );
-                lines.push(line.clone());
-                ("ok", line)
-            }
-            Err(e) => {
-                failure = Some(format!("{}: {e}", chosen.stack));
-                ("failed", e)
-            }
-        };
+        let (result, detail) =
+            match restart_stack(&project, &node, chosen, &mut session, &interrupt).await {
+                Ok(services) => {
+                    let line = format!(
+                        "{}: {} restarted, healthy in {:.1}s",
+                        chosen.stack,
+                        services.join(", "),
+                        t.elapsed().as_secs_f64()
+                    );
+                    lines.push(line.clone());
+                    ("ok", line)
+                }
+                Err(e) => {
+                    failure = Some(format!("{}: {e}", chosen.stack));
+                    (
+                        if interrupt.is_set() {
+                            "interrupted"
+                        } else {
+                            "failed"
+                        },
+                        e,
+                    )
+                }
+            };
         let record = HistoryRecord {
             time: now_rfc3339(),
             operator: who.clone(),
@@ -127,7 +152,11 @@ async fn restart_stack(
     node: &str,
     chosen: &SelectedStack,
     session: &mut NodeSession,
+    interrupt: &Interrupt,
 ) -> std::result::Result<Vec<String>, String> {
+    if interrupt.is_set() {
+        return Err("interrupted before the restart: nothing changed".into());
+    }
     let inv = &project.inventory;
     let stack = &project.stacks[&chosen.stack];
     let selected = chosen.services.clone().unwrap_or_default();
@@ -138,6 +167,12 @@ async fn restart_stack(
         )
         .await?;
     let restarted = restarted_of_output(&out);
+    if interrupt.is_set() {
+        return Err(format!(
+            "interrupted after restarting {}: their health was not waited for",
+            restarted.join(", ")
+        ));
+    }
     // Health as a deploy waits for it, for the services restarted.
     let mut deploy = plan_stack(inv, &inv.nodes[node], stack, None, "-", stack.max_scale);
     deploy.services = restarted.clone();

@@ -242,3 +242,48 @@ fn ctrl_c_during_run_ends_the_one_off_container() {
     }
     assert_eq!(one_offs(), Vec::<String>::new(), "nothing keeps running");
 }
+
+#[test]
+fn run_and_exec_work_on_compose_v1_too() {
+    let _lab = lab_lock();
+    let old = lab_var("LAB_TAG_OLD");
+    Homectl::new()
+        .args(["deploy", "workers", "node-c", "--tag", &old, "--scale", "1"])
+        .run()
+        .success();
+    let run = Homectl::new()
+        .args([
+            "run",
+            "node-c",
+            "backtest-worker-1",
+            "--",
+            "sh",
+            "-c",
+            "cat /app/version; echo \"key=$KTRDR_API_KEY node=$HOMECTL_NODE\"; exit 4",
+        ])
+        .run();
+    run.code(4);
+    assert!(
+        run.stdout
+            .starts_with(&format!("{old}\nkey=*** node=node-c\n")),
+        "{}",
+        run.all()
+    );
+    let run = Homectl::new()
+        .args([
+            "exec",
+            "node-c",
+            "training-worker-1",
+            "--",
+            "cat",
+            "/app/version",
+        ])
+        .run();
+    run.success();
+    assert_eq!(run.stdout.trim(), old);
+    let left = on_node_ok(
+        "workers-c.lab.home.arpa",
+        "docker ps -a --filter label=com.docker.compose.oneoff=True --format '{{.Names}}'",
+    );
+    assert_eq!(left.trim(), "", "the one-off container is removed");
+}

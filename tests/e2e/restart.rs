@@ -76,3 +76,42 @@ fn restart_needs_a_target() {
         run.all()
     );
 }
+
+#[test]
+fn ctrl_c_during_a_restart_finishes_the_step_and_records_interrupted() {
+    let _lab = lab_lock();
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")])
+        .run()
+        .success();
+    let running = Homectl::new().args(["restart", "core"]).spawn();
+    // Once the node's lock is held, the restart is under way.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while on_node(CORE, "flock -n /var/lib/homectl/lock true")
+        .status
+        .success()
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the restart never took the lock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    running.signal_group("INT");
+    let run = running.wait(std::time::Duration::from_secs(120));
+    run.code(130);
+    assert!(
+        wait_lock_free(CORE, std::time::Duration::from_secs(10)),
+        "the lock is released"
+    );
+    let last = on_node_ok(CORE, "tail -n 1 /var/lib/homectl/history.jsonl");
+    let record: serde_json::Value = serde_json::from_str(&last).unwrap();
+    assert_eq!(record["kind"], "restart", "{record}");
+    assert_eq!(record["result"], "interrupted", "{record}");
+    // The containers run, healthy, whatever the step in flight was.
+    Homectl::new()
+        .args(["deploy", "core", "--tag", &lab_var("LAB_TAG_OLD")])
+        .run()
+        .success();
+    assert_eq!(container_of(CORE, "ktrdr-core", "backend").state, "running");
+}
