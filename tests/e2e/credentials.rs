@@ -71,7 +71,10 @@ fn credential_helper_stubs(dir: &Path, record: &Path) {
 #[test]
 fn a_credential_helper_on_the_node_path_is_never_handed_the_registry_token() {
     let _lab = lab_lock();
-    let dir = tempfile::tempdir().unwrap();
+    // Under the lab's folder: the node's mount namespace has a /tmp of its own.
+    let dir = tempfile::tempdir_in(LAB).unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .unwrap();
     let record: PathBuf = dir.path().join("called");
     credential_helper_stubs(dir.path(), &record);
     let _mounted = OnNodePath::mount(NODE, dir.path());
