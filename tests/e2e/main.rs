@@ -13,5 +13,6 @@ mod hostile;
 mod hostkeys;
 mod operate;
 mod preflight;
+mod realworld;
 mod rig;
 mod secrets;
