@@ -133,6 +133,15 @@ impl RemoteShell {
     /// Runs one step and returns its output and exit code.
     pub async fn run(&mut self, step: &Step, timeout: Duration) -> Result<StepOutput, StepError> {
         let frames = step.frames();
+        // What travels for this step: the script's frame and the data
+        // frames' bytes (docs/stacks.md, "What travels"). Sizes only.
+        tracing::debug!(
+            step = %step.name,
+            script_bytes = step.script.len(),
+            data_frames = step.data.len(),
+            data_bytes = step.data_bytes(),
+            "step frames"
+        );
         let work = async {
             self.stdin
                 .write_all(&frames)

@@ -37,8 +37,22 @@ impl Step {
         self
     }
 
+    /// The bytes of this step's data frames' payloads (headers and script
+    /// not counted), for the debug log of what a step sends: of a secret,
+    /// only its length.
+    pub fn data_bytes(&self) -> usize {
+        self.data
+            .iter()
+            .map(|(_, payload)| match payload {
+                Payload::Plain(text) => text.len(),
+                Payload::Secret(value) => value.expose_for_channel().len(),
+            })
+            .sum()
+    }
+
     /// The bytes sent on the remote shell's stdin: the step frame, then its
-    /// data frames. The only place secret values are exposed.
+    /// data frames. The only place secret values are exposed (data_bytes
+    /// reads their length).
     pub fn frames(&self) -> Vec<u8> {
         let mut out = Vec::new();
         push_frame(&mut out, "step", self.script.as_bytes());
@@ -100,6 +114,15 @@ mod tests {
     fn frames_are_length_prefixed() {
         let step = Step::new("t", "echo hi").with_data("x", Payload::Plain("a\nb".into()));
         assert_eq!(step.frames(), b"step 7\necho hidata 3\na\nb".to_vec());
+    }
+
+    #[test]
+    fn data_bytes_count_the_payloads_only() {
+        let step = Step::new("t", "echo hi")
+            .with_data("x", Payload::Plain("a\nb".into()))
+            .with_data("y", Payload::Plain("cd".into()));
+        assert_eq!(step.data_bytes(), 5);
+        assert_eq!(Step::new("t", "echo hi").data_bytes(), 0);
     }
 
     #[test]
