@@ -73,8 +73,11 @@ fn a_credential_helper_on_the_node_path_is_never_handed_the_registry_token() {
     let _lab = lab_lock();
     // Under the lab's folder: the node's mount namespace has a /tmp of its own.
     let dir = tempfile::tempdir_in(LAB).unwrap();
-    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o755))
-        .unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
     let record: PathBuf = dir.path().join("called");
     credential_helper_stubs(dir.path(), &record);
     let _mounted = OnNodePath::mount(NODE, dir.path());
