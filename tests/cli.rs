@@ -559,3 +559,48 @@ fn a_secret_looking_env_name_warns_and_strict_refuses_it() {
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(!stderr.contains("plain-token-value"), "{stderr}");
 }
+
+/// `--scale N` applies to the stacks that scale; a stack with max_scale 1
+/// beside them deploys as it is (here: two stacks that do not scale).
+#[test]
+fn scale_applies_to_the_stacks_that_scale_only() {
+    let inventory = "tests/corpus/valid/same-service-in-two-stacks/inventory.toml";
+    let output = homectl(&[
+        "-i",
+        inventory,
+        "--json",
+        "deploy",
+        "node-a",
+        "--scale",
+        "2",
+        "--dry-run",
+        "--tag",
+        "abc1234",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let plan: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for p in plan["plans"].as_array().unwrap() {
+        assert_eq!(p["scale"], 1, "{p}");
+    }
+    let output = homectl(&[
+        "-i",
+        "inventory/lab.toml",
+        "deploy",
+        "workers",
+        "--scale",
+        "4",
+        "--dry-run",
+        "--tag",
+        "abc1234",
+    ]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "above max_scale of a stack that scales"
+    );
+}

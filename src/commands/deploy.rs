@@ -140,12 +140,18 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
 }
 
 /// `--scale N` must fit every selected stack.
+/// `--scale N` applies to the selected stacks that scale (`max_scale` > 1),
+/// within 1..max_scale of each; the others deploy as they are
+/// (docs/operations.md, "Scaling up and down").
 fn check_scale(project: &Project, selection: &Selection, scale: Option<u32>) -> Result<()> {
     let Some(n) = scale else { return Ok(()) };
+    if n < 1 {
+        return Err(Error::usage("--scale 0: a scale is 1 or more"));
+    }
     for node in &selection.nodes {
         for s in &node.stacks {
             let max = project.stacks[&s.stack].max_scale;
-            if n < 1 || n > max {
+            if max > 1 && n > max {
                 return Err(Error::usage(format!(
                     "--scale {n}: stack `{}` scales within 1..{max} (max_scale in its stack.toml)",
                     s.stack

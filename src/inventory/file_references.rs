@@ -48,7 +48,11 @@ pub(super) fn check(
         }
         base.insert("REGISTRY".into(), inventory.registry.prefix());
         let file = SourceFile::new(
-            stack.dir.join("compose.yml").display().to_string(),
+            stack
+                .dir
+                .join(&stack.compose.file_name)
+                .display()
+                .to_string(),
             stack.compose.text.clone(),
         );
         let mut reported = BTreeSet::new();

@@ -34,7 +34,11 @@ pub(super) fn check(
         };
         let stack_file = SourceFile::new(stack_path.display().to_string(), text);
         let compose_file = SourceFile::new(
-            stack.dir.join("compose.yml").display().to_string(),
+            stack
+                .dir
+                .join(&stack.compose.file_name)
+                .display()
+                .to_string(),
             stack.compose.text.clone(),
         );
         for image in &listed.images {

@@ -53,7 +53,11 @@ pub(super) fn check(
             env.extend(node.env.clone());
             let interpolate = |s: &str| crate::plan::image_ref::interpolate(s, &env);
             let compose = SourceFile::new(
-                stack.dir.join("compose.yml").display().to_string(),
+                stack
+                    .dir
+                    .join(&stack.compose.file_name)
+                    .display()
+                    .to_string(),
                 stack.compose.text.clone(),
             );
             for service in stack.compose.services_at_scale(stack.max_scale) {

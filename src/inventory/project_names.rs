@@ -24,7 +24,11 @@ pub(super) fn check(
         if let Some(Value::String(own)) = stack.compose.document.get("name") {
             if *own != project {
                 let file = SourceFile::new(
-                    stack.dir.join("compose.yml").display().to_string(),
+                    stack
+                        .dir
+                        .join(&stack.compose.file_name)
+                        .display()
+                        .to_string(),
                     stack.compose.text.clone(),
                 );
                 let span = locate(&stack.compose.text, &["name"]).unwrap_or(0..0);

@@ -26,7 +26,7 @@ pub(super) fn check(
             .filter(|n| n.stacks.contains(name))
             .collect();
         let dotenv = DotEnv::read(&stack.dir);
-        let compose_path = stack.dir.join("compose.yml");
+        let compose_path = stack.dir.join(&stack.compose.file_name);
         let file = SourceFile::new(
             compose_path.display().to_string(),
             stack.compose.text.clone(),
@@ -37,7 +37,10 @@ pub(super) fn check(
                 if var.nested || var.rule == Rule::Default || var.rule == Rule::Alternate {
                     continue;
                 }
-                let set_for_stack = RESERVED_ENV.contains(&var.name.as_str())
+                // REGISTRY and IMAGE_TAG only for a stack that lists app images.
+                let by_homectl = var.name == "HOMECTL_NODE"
+                    || (!stack.images.is_empty() && RESERVED_ENV.contains(&var.name.as_str()));
+                let set_for_stack = by_homectl
                     || stack.env.contains_key(&var.name)
                     || stack.secrets.contains_key(&var.name)
                     || dotenv.as_ref().is_some_and(|d| d.get(&var.name).is_some());

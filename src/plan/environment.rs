@@ -68,11 +68,13 @@ fn merged(
     dotenv: &[(String, String)],
 ) -> Vec<Variable> {
     let dotenv: BTreeMap<String, String> = dotenv.iter().cloned().collect();
-    let homectl = BTreeMap::from([
-        ("REGISTRY".to_string(), inventory.registry.prefix()),
-        ("IMAGE_TAG".to_string(), tag.to_string()),
-        ("HOMECTL_NODE".to_string(), node.name.clone()),
-    ]);
+    // REGISTRY and IMAGE_TAG only for a stack that lists app images: a
+    // third-party stack on its own tags keeps its `.env` or its defaults.
+    let mut homectl = BTreeMap::from([("HOMECTL_NODE".to_string(), node.name.clone())]);
+    if !stack.images.is_empty() {
+        homectl.insert("REGISTRY".to_string(), inventory.registry.prefix());
+        homectl.insert("IMAGE_TAG".to_string(), tag.to_string());
+    }
     let mut merged: BTreeMap<String, Variable> = BTreeMap::new();
     for (source, values) in [
         (Source::DotEnv, &dotenv),
@@ -161,5 +163,20 @@ mod tests {
         assert!(merged_env(&project.inventory, node, stack, "t")
             .iter()
             .all(|v| v.source != Source::DotEnv));
+    }
+
+    #[test]
+    fn a_stack_without_app_images_gets_no_registry_nor_image_tag() {
+        let mut project = lab();
+        let mut stack = project.stacks["workers"].clone();
+        stack.images.clear();
+        let node = project.inventory.nodes.get_mut("node-b").unwrap().clone();
+        let names: Vec<String> = merged_env(&project.inventory, &node, &stack, "t")
+            .into_iter()
+            .map(|v| v.name)
+            .collect();
+        assert!(names.contains(&"HOMECTL_NODE".to_string()));
+        assert!(!names.contains(&"IMAGE_TAG".to_string()), "{names:?}");
+        assert!(!names.contains(&"REGISTRY".to_string()), "{names:?}");
     }
 }
