@@ -663,6 +663,22 @@ mod folder_tests {
     }
 
     #[test]
+    fn a_record_after_a_line_cut_short_is_a_line_of_its_own() {
+        let state = tempfile::tempdir().unwrap();
+        let history = state.path().join("history.jsonl");
+        std::fs::write(&history, "{\"a\":1}\n{\"cut\":").unwrap();
+        run(state.path(), &record_step("{\"b\":2}"));
+        assert_eq!(
+            std::fs::read_to_string(&history).unwrap(),
+            "{\"a\":1}\n{\"cut\":\n{\"b\":2}\n"
+        );
+        run(state.path(), &record_step("{\"c\":3}"));
+        assert!(std::fs::read_to_string(&history)
+            .unwrap()
+            .ends_with("{\"b\":2}\n{\"c\":3}\n"));
+    }
+
+    #[test]
     fn a_folder_travels_once_changes_in_place_and_rolls_back() {
         let local = tempfile::tempdir().unwrap();
         let state = tempfile::tempdir().unwrap();
