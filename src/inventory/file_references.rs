@@ -15,7 +15,7 @@ use std::path::{Component, Path, PathBuf};
 
 use serde_yaml_ng::Value;
 
-use super::config_error::{ConfigError, SourceFile};
+use super::config_error::ConfigError;
 use super::dotenv::DotEnv;
 use super::model::{Inventory, Stack};
 use super::yaml_locate::{locate, locate_value};
@@ -47,14 +47,7 @@ pub(super) fn check(
             }
         }
         base.insert("REGISTRY".into(), inventory.registry.prefix());
-        let file = SourceFile::new(
-            stack
-                .dir
-                .join(&stack.compose.file_name)
-                .display()
-                .to_string(),
-            stack.compose.text.clone(),
-        );
+        let file = stack.compose_source();
         let mut reported = BTreeSet::new();
         for node in inventory.nodes.values().filter(|n| n.stacks.contains(name)) {
             let mut env = base.clone();

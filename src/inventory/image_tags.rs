@@ -33,14 +33,7 @@ pub(super) fn check(
             continue;
         };
         let stack_file = SourceFile::new(stack_path.display().to_string(), text);
-        let compose_file = SourceFile::new(
-            stack
-                .dir
-                .join(&stack.compose.file_name)
-                .display()
-                .to_string(),
-            stack.compose.text.clone(),
-        );
+        let compose_file = stack.compose_source();
         for image in &listed.images {
             let name = image.get_ref();
             let users: Vec<(&str, bool)> = stack

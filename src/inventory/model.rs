@@ -100,6 +100,16 @@ pub struct Stack {
     pub rolling: bool,
 }
 
+impl Stack {
+    /// The stack's compose file as a source for diagnostics at its lines.
+    pub(crate) fn compose_source(&self) -> super::config_error::SourceFile {
+        super::config_error::SourceFile::new(
+            self.dir.join(&self.compose.file_name).display().to_string(),
+            self.compose.text.clone(),
+        )
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Health {
     pub services: Vec<String>,

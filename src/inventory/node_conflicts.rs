@@ -52,14 +52,7 @@ pub(super) fn check(
             }
             env.extend(node.env.clone());
             let interpolate = |s: &str| crate::plan::image_ref::interpolate(s, &env);
-            let compose = SourceFile::new(
-                stack
-                    .dir
-                    .join(&stack.compose.file_name)
-                    .display()
-                    .to_string(),
-                stack.compose.text.clone(),
-            );
+            let compose = stack.compose_source();
             for service in stack.compose.services_at_scale(stack.max_scale) {
                 let Some(definition) = stack
                     .compose

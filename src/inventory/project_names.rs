@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde_yaml_ng::Value;
 
-use super::config_error::{ConfigError, SourceFile};
+use super::config_error::ConfigError;
 use super::dotenv::DotEnv;
 use super::model::{Inventory, Stack};
 use super::yaml_locate::locate;
@@ -23,14 +23,7 @@ pub(super) fn check(
         ));
         if let Some(Value::String(own)) = stack.compose.document.get("name") {
             if *own != project {
-                let file = SourceFile::new(
-                    stack
-                        .dir
-                        .join(&stack.compose.file_name)
-                        .display()
-                        .to_string(),
-                    stack.compose.text.clone(),
-                );
+                let file = stack.compose_source();
                 let span = locate(&stack.compose.text, &["name"]).unwrap_or(0..0);
                 warnings.push(file.error_at(
                     span,

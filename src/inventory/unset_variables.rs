@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::config_error::{ConfigError, SourceFile};
+use super::config_error::ConfigError;
 use super::dotenv::DotEnv;
 use super::interpolation::{variables, Rule};
 use super::model::{Inventory, Stack};
@@ -26,11 +26,7 @@ pub(super) fn check(
             .filter(|n| n.stacks.contains(name))
             .collect();
         let dotenv = DotEnv::read(&stack.dir);
-        let compose_path = stack.dir.join(&stack.compose.file_name);
-        let file = SourceFile::new(
-            compose_path.display().to_string(),
-            stack.compose.text.clone(),
-        );
+        let file = stack.compose_source();
         let mut reported = BTreeSet::new();
         for value in service_values(stack) {
             for var in variables(value.value) {
