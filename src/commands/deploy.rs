@@ -256,7 +256,7 @@ fn dry_run(
             let mut json_steps = Vec::new();
             for step in steps {
                 let text = step.to_string().replace(
-                    crate::remote::preflight_step::LIB,
+                    crate::remote::steps::lib::LIB,
                     "# (homectl's shell functions: src/remote/scripts/lib.sh)\n",
                 );
                 out.push_str(&format!("{text}\n\n"));

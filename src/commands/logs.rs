@@ -104,7 +104,7 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
             }
             commands.push(format!("if [ -d {d}/.homectl ] || [ -f {d}/compose.yml ]; then ({cmd}) & else echo 'stack {s} is not deployed on this node'; fi", d = quote(&dir), s = stack.name));
         }
-        script.push_str(crate::remote::preflight_step::LIB);
+        script.push_str(crate::remote::steps::lib::LIB);
         script.push_str("hc_find_compose || { echo \"no Compose on the node\"; exit 1; }\nhc_compose_command\nexport HC_COMPOSE\n");
         script.push_str(&format!("HC_COMPOSE_CMDS={}\n", quote(&format!("{}\nwait", commands.join("\n")))));
         script.push_str(LOGS);

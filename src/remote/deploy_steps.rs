@@ -1,8 +1,8 @@
 //! The remote steps of a deploy, built from a `StackDeploy`. Pure text:
 //! snapshot-tested (step_snapshots.rs), printed by `--dry-run`, run by the executor.
 
-use super::preflight_step::LIB;
 use super::step::{quote, Payload, Step};
+use super::steps::lib::LIB;
 use crate::plan::deploy_plan::StackDeploy;
 use crate::secrets::{SecretValue, Secrets};
 

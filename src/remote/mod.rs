@@ -4,11 +4,11 @@
 
 pub mod deploy_steps;
 pub mod one_off;
-pub mod preflight_step;
 pub mod restart_step;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
+pub mod steps;
 
 pub use step::{quote, Payload, Step};
 

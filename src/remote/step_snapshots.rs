@@ -4,7 +4,8 @@
 //! they are tested by running them (see the tests beside each builder).
 
 use super::deploy_steps::{self, Login};
-use super::preflight_step::{preflight_step, PreflightInput, LIB};
+use super::steps::lib::LIB;
+use super::steps::preflight::{self, PreflightInput};
 use super::Step;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::secrets::{SecretValue, Secrets};
@@ -29,10 +30,7 @@ fn shown(step: &Step) -> String {
     for (body, name) in BODIES {
         text = text.replace(body.trim_end(), name);
     }
-    text = text.replace(
-        include_str!("scripts/preflight.sh").trim_end(),
-        "<preflight.sh>",
-    );
+    text = text.replace(preflight::PREFLIGHT.trim_end(), "<preflight.sh>");
     text
 }
 
@@ -132,7 +130,7 @@ fn the_steps_of_a_service_deploy_at_scale_2_and_its_rollback() {
 
 #[test]
 fn the_preflight_step() {
-    let step = preflight_step(&PreflightInput {
+    let step = preflight::step(&PreflightInput {
         server: "10.77.0.1:5000",
         username: "lab-ci",
         password: SecretValue::new("not-shown".to_string()),

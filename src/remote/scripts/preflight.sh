@@ -1,11 +1,12 @@
-# Preflight checks on one node. Set before this by homectl: HC_SERVER, HC_USERNAME,
+# Preflight checks on one node. Set before this (remote/steps/preflight.rs): HC_SERVER, HC_USERNAME,
 # HC_PROBE (1 if a stack probes a url), HC_REFS (image references, one a line),
 # HC_STACKS (compose project names, one a line, in the order of the compose
 # data frames), and what the stacks need on the node, one "PROJECT<tab>WHAT"
 # a line: HC_BINDS (absolute bind-mount sources), HC_DEVICES (devices' host
 # paths), HC_NETWORKS and HC_VOLUMES (external ones, by their name on the
 # node), and HC_DISK (1: check the free disk of Docker's data root).
-# Data frames: the registry password, then each compose file.
+# Read before this, from data frames: HC_PASSWORD, then HC_COMPOSE_TEXT_1... (each
+# stack's compose file, in the order of HC_STACKS).
 # Prints one line a check: CHECK NAME ok|fail DETAIL.
 #
 # Cheap on purpose: preflight runs on every node at once, and the nodes'
@@ -17,14 +18,6 @@
 
 check() { printf 'CHECK %s %s %s\n' "$1" "$2" "$3"; }
 first_line() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1; }
-
-# Read every data frame first: the remote shell expects none left over.
-hc_data HC_PASSWORD
-hc_compose_count=0
-for hc_project in $HC_STACKS; do
-    hc_compose_count=$((hc_compose_count + 1))
-    hc_data "HC_COMPOSE_TEXT_$hc_compose_count"
-done
 
 # Compose v1's version without starting it: the Debian/Ubuntu package's
 # version when the package owns this docker-compose ("1:1.29.2-3" ->
