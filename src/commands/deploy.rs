@@ -12,7 +12,8 @@ use crate::execution::operator::operator;
 use crate::inventory::{self, Project};
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::{self, Selection};
-use crate::remote::deploy_steps::{self, Login};
+use crate::remote::steps::lib::Login;
+use crate::remote::steps::{health, hooks, pull, stage, up};
 use crate::report::progress::Progress;
 use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
 
@@ -219,23 +220,19 @@ fn dry_run(
             ));
             let lines: Vec<String> = plan.iter().map(|f| f.line.clone()).collect();
             let mut steps = vec![
-                deploy_steps::stage_step(&d, &lines, Vec::new()),
-                deploy_steps::pull_step(&d, &hidden, &login),
+                stage::step(&d, &lines, Vec::new()),
+                pull::step(&d, &hidden, &login),
             ];
-            steps.extend(deploy_steps::hook_steps(&d, &hidden));
+            steps.extend(hooks::steps(&d, &hidden));
             if stack.rolling && !d.services.is_empty() {
                 // One up and health a round (docs/stacks.md, "Rolling updates").
-                let plans = deploy_steps::rolling_rounds(&d);
+                let plans = up::rolling_rounds(&d);
                 let count = plans.len();
                 for (i, plan) in plans.iter().enumerate() {
-                    steps.push(deploy_steps::round_step(
-                        deploy_steps::up_step(plan, &hidden),
-                        i + 1,
-                        count,
-                    ));
+                    steps.push(up::round_step(up::step(plan, &hidden), i + 1, count));
                     if !plan.services.is_empty() {
-                        steps.push(deploy_steps::round_step(
-                            deploy_steps::health_step(
+                        steps.push(up::round_step(
+                            health::step(
                                 plan,
                                 stack.health.url.as_deref(),
                                 stack.health.timeout.as_secs(),
@@ -246,8 +243,8 @@ fn dry_run(
                     }
                 }
             } else {
-                steps.push(deploy_steps::up_step(&d, &hidden));
-                steps.push(deploy_steps::health_step(
+                steps.push(up::step(&d, &hidden));
+                steps.push(health::step(
                     &d,
                     stack.health.url.as_deref(),
                     stack.health.timeout.as_secs(),

@@ -13,10 +13,10 @@ use crate::execution::fanout::run_on_nodes;
 use crate::execution::node_session::NodeSession;
 use crate::execution::operator::operator;
 use crate::inventory::{self, names::check_name};
-use crate::plan::history::{now_rfc3339, parse_history, HistoryRecord};
+use crate::plan::history::{now_rfc3339, HistoryRecord};
 use crate::plan::strays::homectl_stack;
 use crate::plan::{self, SelectedNode, SelectedStack, Selection};
-use crate::remote::deploy_steps::record_step;
+use crate::remote::steps::{history, record};
 use crate::remote::{quote, Step};
 
 const DOWN: &str = include_str!("../remote/scripts/down.sh");
@@ -170,7 +170,7 @@ fn stray_selection(
         .find_map(|l| l.strip_prefix("CONTAINERS "))
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(0);
-    let history = parse_history(&output);
+    let history = history::parse(&output);
     if homectl_stack(&inv, &compose_project, &history).is_none() {
         return Err(Error::usage(if containers > 0 {
             format!(
@@ -250,7 +250,7 @@ async fn down_node(
             };
             let _ = session
                 .run(
-                    &record_step(&serde_json::to_string(&record).expect("serializes")),
+                    &record::step(&serde_json::to_string(&record).expect("serializes")),
                     Duration::from_secs(30),
                 )
                 .await;

@@ -7,7 +7,6 @@ use crate::cli::GlobalOptions;
 use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
-use crate::plan::history::parse_history;
 use crate::plan::{self};
 use crate::remote::Step;
 use crate::report::status_table::render_history;
@@ -34,7 +33,7 @@ pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result
     let mut failed = Vec::new();
     for (node, result) in results {
         match result {
-            Ok(out) => records.extend(parse_history(&out)),
+            Ok(out) => records.extend(crate::remote::steps::history::parse(&out)),
             Err(e) => failed.push((node, e)),
         }
     }

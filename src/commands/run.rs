@@ -12,10 +12,11 @@ use crate::execution::node_session::{close, NodeSession};
 use crate::execution::one_off::{run_in_channel, Shown};
 use crate::inventory::{self, Node, Project, Stack};
 use crate::plan::deploy_plan::plan_stack;
-use crate::plan::history::{deployed_tag, parse_history};
+use crate::plan::history::deployed_tag;
 use crate::plan::service_target::resolve_service;
-use crate::remote::deploy_steps::{compose_of_state, state_step, with_compose};
 use crate::remote::one_off::{deployed_step, run_step};
+use crate::remote::steps::lib::with_compose;
+use crate::remote::steps::state;
 use crate::secrets::{resolve_all, ProviderSettings, SecretRef, Secrets};
 
 /// The stack's secrets, resolved: to send (run) and to mask (run, exec).
@@ -60,7 +61,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Result<i32> {
             }
             opened
                 .run(
-                    &state_step(
+                    &state::step(
                         &[inv.project_name(&stack.name)],
                         std::slice::from_ref(&stack.name),
                     ),
@@ -72,13 +73,13 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Result<i32> {
         let session = opened.session.clone();
         opened.shell.finish().await;
         let state = match found {
-            Ok(state) => state,
+            Ok(state) => state::parse(&state),
             Err(e) => {
                 close(session).await;
                 return Err(Error::runtime(format!("{}: {e}", node.name)));
             }
         };
-        let Some(tag) = deployed_tag(&parse_history(&state), &stack.name, &target.service) else {
+        let Some(tag) = deployed_tag(&state.history, &stack.name, &target.service) else {
             close(session).await;
             return Err(Error::runtime(format!(
                 "{}: no successful deploy of {} in the node's history: its image tag is not known",
@@ -98,7 +99,7 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Result<i32> {
                 &name,
                 &args.command,
             ),
-            compose_of_state(&state).as_deref(),
+            state.compose.as_deref(),
         );
         let shown = if args.raw {
             Shown::Raw

@@ -10,7 +10,7 @@ use crate::cli::{GlobalOptions, SelectArgs};
 use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
-use crate::plan::history::{current_scale, parse_history};
+use crate::plan::history::current_scale;
 use crate::plan::strays::{strays, Stray};
 use crate::plan::{self};
 use crate::remote::Step;
@@ -47,7 +47,7 @@ pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
                 continue;
             }
         };
-        let history = parse_history(output);
+        let history = crate::remote::steps::history::parse(output);
         let containers = parse_containers(output);
         stray_list.extend(strays(
             &inv,

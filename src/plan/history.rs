@@ -59,15 +59,6 @@ impl HistoryRecord {
     }
 }
 
-/// Parses the `HISTORY <json>` lines of the state step; bad lines are skipped.
-pub fn parse_history(output: &str) -> Vec<HistoryRecord> {
-    output
-        .lines()
-        .filter_map(|l| l.strip_prefix("HISTORY "))
-        .filter_map(|j| serde_json::from_str(j).ok())
-        .collect()
-}
-
 /// The scale a stack last ran at on a node (its newest successful record).
 pub fn current_scale(history: &[HistoryRecord], stack: &str) -> Option<u32> {
     history

@@ -2,7 +2,6 @@
 //! building, tested without SSH: `holder.sh` (the per-node remote shell)
 //! and the steps it runs.
 
-pub mod deploy_steps;
 pub mod one_off;
 pub mod restart_step;
 pub mod step;

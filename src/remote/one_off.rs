@@ -9,8 +9,8 @@
 //! (the secrets) from stdin, so stdout, stderr and the exit code are the
 //! command's, byte for byte.
 
-use super::deploy_steps::compose_prologue;
 use super::step::{quote, Step};
+use super::steps::lib::compose_input;
 use super::FRAMES;
 use crate::plan::deploy_plan::StackDeploy;
 use crate::secrets::Secrets;
@@ -84,14 +84,12 @@ pub fn run_step(
     name: &str,
     command: &[String],
 ) -> Step {
-    let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("run {service}"));
-    step.script = format!(
-        "HOMECTL_STATE={}\n{prologue}HC_SERVICE={} HC_NAME={}\nset -- {}\n{RUN}{ONE_OFF}",
-        quote(state_dir),
-        quote(service),
-        quote(name),
-        quoted(command)
-    );
+    let mut step = compose_input(deploy, secrets, &format!("run {service}"))
+        .var("HC_SERVICE", service)
+        .var("HC_NAME", name)
+        .args(command)
+        .step(&format!("{RUN}{ONE_OFF}"));
+    step.script = format!("HOMECTL_STATE={}\n{}", quote(state_dir), step.script);
     step
 }
 
@@ -189,7 +187,7 @@ mod tests {
             secrets: [("S".to_string(), reference)].into(),
             ..Default::default()
         };
-        let step = crate::remote::deploy_steps::with_compose(
+        let step = crate::remote::steps::lib::with_compose(
             run_step(
                 &bin.path().display().to_string(),
                 &deploy,

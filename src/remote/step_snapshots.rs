@@ -3,9 +3,9 @@
 //! reads), for the lab's stacks. The script bodies are shown by name only:
 //! they are tested by running them (see the tests beside each builder).
 
-use super::deploy_steps::{self, Login};
-use super::steps::lib::LIB;
+use super::steps::lib::{with_compose, Login, LIB};
 use super::steps::preflight::{self, PreflightInput};
+use super::steps::{health, hooks, pin, pull, record, rollback, stage, state, up, verify};
 use super::Step;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::secrets::{SecretValue, Secrets};
@@ -67,8 +67,8 @@ fn the_steps_of_a_core_deploy() {
     let deploy = plan("node-a", "core", None, 1);
     let secrets = Secrets::new();
     let steps = [
-        deploy_steps::state_step(&["ktrdr-core".to_string()], &["core".to_string()]),
-        deploy_steps::stage_step(
+        state::step(&["ktrdr-core".to_string()], &["core".to_string()]),
+        stage::step(
             &deploy,
             &[
                 "- 0a1b 0 compose.yml".to_string(),
@@ -76,17 +76,17 @@ fn the_steps_of_a_core_deploy() {
             ],
             vec![b"services: {}\n".to_vec()],
         ),
-        deploy_steps::with_compose(
-            deploy_steps::pull_step(&deploy, &secrets, &login()),
+        with_compose(
+            pull::step(&deploy, &secrets, &login()),
             Some("docker compose"),
         ),
     ]
     .into_iter()
-    .chain(deploy_steps::hook_steps(&deploy, &secrets))
+    .chain(hooks::steps(&deploy, &secrets))
     .chain([
-        deploy_steps::up_step(&deploy, &secrets),
-        deploy_steps::health_step(&deploy, Some("http://127.0.0.1:8000/health"), 60),
-        deploy_steps::record_step("{\"kind\":\"deploy\"}"),
+        up::step(&deploy, &secrets),
+        health::step(&deploy, Some("http://127.0.0.1:8000/health"), 60),
+        record::step("{\"kind\":\"deploy\"}"),
     ]);
     let text: Vec<String> = steps.map(|s| shown(&s)).collect();
     insta::assert_snapshot!(text.join("\n\n"));
@@ -97,8 +97,8 @@ fn the_steps_of_a_service_deploy_at_scale_2_and_its_rollback() {
     let deploy = plan("node-b", "workers", Some(&["backtest-worker-2"]), 2);
     let secrets = Secrets::new();
     let steps = [
-        deploy_steps::up_step(&deploy, &secrets),
-        deploy_steps::rollback_step(
+        up::step(&deploy, &secrets),
+        rollback::step(
             &deploy,
             &secrets,
             "old1234",
@@ -107,7 +107,7 @@ fn the_steps_of_a_service_deploy_at_scale_2_and_its_rollback() {
                 "10.77.0.1:5000/lab/ktrdr-backend:old1234".to_string(),
             )],
         ),
-        deploy_steps::pin_step(
+        pin::step(
             &deploy,
             &secrets,
             &login(),
@@ -117,7 +117,7 @@ fn the_steps_of_a_service_deploy_at_scale_2_and_its_rollback() {
                 "10.77.0.1:5000/lab/ktrdr-backend:old1234".to_string(),
             )],
         ),
-        deploy_steps::verify_step(
+        verify::step(
             "workers",
             &login(),
             &["10.77.0.1:5000/lab/ktrdr-backend:abc1234".to_string()],

@@ -3,8 +3,19 @@
 //! parses its output into structs. Nothing outside `src/remote/` loads a
 //! script (docs/architecture.md, "Steps").
 
+pub mod health;
+pub mod history;
+pub mod hooks;
 pub mod lib;
+pub mod pin;
 pub mod preflight;
+pub mod pull;
+pub mod record;
+pub mod rollback;
+pub mod stage;
+pub mod state;
+pub mod up;
+pub mod verify;
 
 use super::step::{quote, Payload, Step};
 use crate::secrets::SecretValue;
@@ -78,6 +89,15 @@ impl StepInput {
         for text in texts {
             self.data.push((var.to_string(), Payload::Plain(text)));
         }
+        self
+    }
+
+    /// The positional parameters (`set -- ...`), each quoted: a command
+    /// and its arguments, a list that keeps each item whole.
+    pub fn args<S: AsRef<str>>(mut self, words: &[S]) -> Self {
+        let quoted: Vec<String> = words.iter().map(|w| quote(w.as_ref())).collect();
+        self.lines
+            .push_str(&format!("set -- {}\n", quoted.join(" ")));
         self
     }
 
