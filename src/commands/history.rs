@@ -8,10 +8,8 @@ use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
 use crate::plan::{self};
-use crate::remote::Step;
+use crate::remote::steps::history;
 use crate::report::status_table::render_history;
-
-const READ: &str = "[ -f \"$HOMECTL_STATE/history.jsonl\" ] && tail -n \"$HC_HISTORY_LINES\" \"$HOMECTL_STATE/history.jsonl\" | sed 's/^/HISTORY /'; exit 0";
 
 pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
@@ -20,12 +18,7 @@ pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result
     let steps = selection
         .nodes
         .iter()
-        .map(|n| {
-            (
-                n.node.clone(),
-                Step::new("history", format!("HC_HISTORY_LINES={limit}\n{READ}")),
-            )
-        })
+        .map(|n| (n.node.clone(), history::step(limit)))
         .collect();
     let results =
         crate::commands::runtime()?.block_on(run_on_nodes(inv, steps, Duration::from_secs(60)));
@@ -33,7 +26,7 @@ pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result
     let mut failed = Vec::new();
     for (node, result) in results {
         match result {
-            Ok(out) => records.extend(crate::remote::steps::history::parse(&out)),
+            Ok(out) => records.extend(history::parse(&out)),
             Err(e) => failed.push((node, e)),
         }
     }

@@ -3,10 +3,12 @@
 //! parses its output into structs. Nothing outside `src/remote/` loads a
 //! script (docs/architecture.md, "Steps").
 
+pub mod down;
 pub mod health;
 pub mod history;
 pub mod hooks;
 pub mod lib;
+pub mod logs;
 pub mod pin;
 pub mod preflight;
 pub mod pull;
@@ -14,6 +16,9 @@ pub mod record;
 pub mod rollback;
 pub mod stage;
 pub mod state;
+pub mod status;
+pub mod stray;
+pub mod unlock;
 pub mod up;
 pub mod verify;
 
