@@ -15,8 +15,7 @@ use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::history::{now_rfc3339, HistoryRecord};
 use crate::plan::{self, SelectedNode, SelectedStack};
-use crate::remote::restart_step::{restart_step, restarted_of_output};
-use crate::remote::steps::{health, record};
+use crate::remote::steps::{health, record, restart};
 
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -162,11 +161,11 @@ async fn restart_stack(
     let selected = chosen.services.clone().unwrap_or_default();
     let out = session
         .run(
-            &restart_step(&stack.name, &inv.project_name(&stack.name), &selected),
+            &restart::step(&stack.name, &inv.project_name(&stack.name), &selected),
             RESTART_TIMEOUT,
         )
         .await?;
-    let restarted = restarted_of_output(&out);
+    let restarted = restart::parse(&out);
     if interrupt.is_set() {
         return Err(format!(
             "interrupted after restarting {}: their health was not waited for",

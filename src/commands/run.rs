@@ -14,8 +14,9 @@ use crate::inventory::{self, Node, Project, Stack};
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::history::deployed_tag;
 use crate::plan::service_target::resolve_service;
-use crate::remote::one_off::{deployed_step, run_step};
+use crate::remote::steps::deployed;
 use crate::remote::steps::lib::with_compose;
+use crate::remote::steps::one_off::run_step;
 use crate::remote::steps::state;
 use crate::secrets::{resolve_all, ProviderSettings, SecretRef, Secrets};
 
@@ -55,8 +56,8 @@ pub fn run(global: &GlobalOptions, args: &RunArgs) -> Result<i32> {
         let state_dir = opened.shell.state_dir.clone();
         let timeout = std::time::Duration::from_secs(60);
         let found = async {
-            let deployed = opened.run(&deployed_step(&stack.name), timeout).await?;
-            if deployed.trim() != "DEPLOYED" {
+            let deployed = opened.run(&deployed::step(&stack.name), timeout).await?;
+            if !deployed::parse(&deployed) {
                 return Err(format!("stack {} is not deployed on this node", stack.name));
             }
             opened

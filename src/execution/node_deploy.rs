@@ -20,7 +20,9 @@ use crate::plan::history::{current_scale, now_rfc3339, HistoryRecord, ImageRecor
 use crate::plan::unchanged::{self, Container};
 use crate::plan::SelectedNode;
 use crate::remote::steps::lib::{with_compose, Login};
-use crate::remote::steps::{health, hooks, pin, pull, record, rollback, stage, state, up, verify};
+use crate::remote::steps::{
+    health, hooks, pin, pull, record, rollback, stage, state, unstage, up, verify,
+};
 use crate::remote::Step;
 use crate::report::progress::{Progress, Status};
 use crate::secrets::Secrets;
@@ -481,24 +483,9 @@ impl PreparedNode {
     /// record an interruption (docs/operations.md, "Interruptions": Ctrl-C records "interrupted" in
     /// the history of every node it stopped), release the lock.
     pub async fn release(mut self, ctx: &DeployContext) {
-        let dirs: Vec<String> = self
-            .stacks
-            .iter()
-            .map(|s| {
-                format!(
-                    "\"$HOMECTL_STATE/stacks/\"{}/compose.yml.next",
-                    crate::remote::quote(&s.deploy.stack)
-                )
-            })
-            .collect();
-        if !dirs.is_empty() {
-            let _ = self
-                .shell
-                .run(
-                    &Step::new("unstage", format!("rm -f {}", dirs.join(" "))),
-                    STATE_TIMEOUT,
-                )
-                .await;
+        let stacks: Vec<String> = self.stacks.iter().map(|s| s.deploy.stack.clone()).collect();
+        if !stacks.is_empty() {
+            let _ = self.shell.run(&unstage::step(&stacks), STATE_TIMEOUT).await;
         }
         // The interrupt flag does not stop this clean-up.
         if ctx.interrupt.is_set() {

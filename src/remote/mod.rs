@@ -2,8 +2,6 @@
 //! building, tested without SSH: `holder.sh` (the per-node remote shell)
 //! and the steps it runs.
 
-pub mod one_off;
-pub mod restart_step;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;

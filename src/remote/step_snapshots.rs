@@ -5,13 +5,16 @@
 
 use super::steps::lib::{with_compose, Login, LIB};
 use super::steps::preflight::{self, PreflightInput};
-use super::steps::{health, hooks, pin, pull, record, rollback, stage, state, up, verify};
+use super::steps::{
+    container_of, deployed, down, health, history, hooks, one_off, pin, pull, record, restart,
+    rollback, stage, state, status, stray, unlock, unstage, up, verify,
+};
 use super::Step;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::secrets::{SecretValue, Secrets};
 
 /// Each script body, and the name shown in its place.
-const BODIES: [(&str, &str); 11] = [
+const BODIES: [(&str, &str); 24] = [
     (LIB, "<lib.sh>"),
     (include_str!("scripts/state.sh"), "<state.sh>"),
     (include_str!("scripts/stage.sh"), "<stage.sh>"),
@@ -23,6 +26,19 @@ const BODIES: [(&str, &str); 11] = [
     (include_str!("scripts/record.sh"), "<record.sh>"),
     (include_str!("scripts/pin.sh"), "<pin.sh>"),
     (include_str!("scripts/verify.sh"), "<verify.sh>"),
+    (include_str!("scripts/status.sh"), "<status.sh>"),
+    (include_str!("scripts/history.sh"), "<history.sh>"),
+    (include_str!("scripts/down.sh"), "<down.sh>"),
+    (include_str!("scripts/stray.sh"), "<stray.sh>"),
+    (include_str!("scripts/unlock.sh"), "<unlock.sh>"),
+    (include_str!("scripts/unstage.sh"), "<unstage.sh>"),
+    (include_str!("scripts/restart.sh"), "<restart.sh>"),
+    (include_str!("scripts/container_of.sh"), "<container_of.sh>"),
+    (include_str!("scripts/deployed.sh"), "<deployed.sh>"),
+    (include_str!("scripts/run.sh"), "<run.sh>"),
+    (include_str!("scripts/one_off.sh"), "<one_off.sh>"),
+    (include_str!("scripts/preflight.sh"), "<preflight.sh>"),
+    (include_str!("scripts/frames.sh"), "<frames.sh>"),
 ];
 
 fn shown(step: &Step) -> String {
@@ -30,7 +46,6 @@ fn shown(step: &Step) -> String {
     for (body, name) in BODIES {
         text = text.replace(body.trim_end(), name);
     }
-    text = text.replace(preflight::PREFLIGHT.trim_end(), "<preflight.sh>");
     text
 }
 
@@ -150,4 +165,40 @@ fn the_preflight_step() {
     let text = shown(&step);
     assert!(!text.contains("not-shown"));
     insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_steps_of_status_history_down_unlock_restart_exec_and_run() {
+    let deploy = plan("node-a", "core", None, 1);
+    let secrets = Secrets::new();
+    let services = ["backend".to_string(), "db".to_string()];
+    let steps = [
+        status::step(),
+        history::step(20),
+        down::step("core", "ktrdr-core", &services),
+        down::step("core", "ktrdr-core", &[]),
+        stray::step("old", "ktrdr-old"),
+        unlock::step(),
+        unstage::step(&["core".to_string(), "workers".to_string()]),
+        restart::step("core", "ktrdr-core", &services),
+        container_of::step("ktrdr-core", "backend", 2),
+        deployed::step("core"),
+        one_off::exec_step(
+            "3f2c1d0abc",
+            &["sh".into(), "-c".into(), "echo 'a b'".into()],
+        ),
+        with_compose(
+            one_off::run_step(
+                "/var/lib/homectl",
+                &deploy,
+                &secrets,
+                "backend",
+                "ktrdr-core-run-1",
+                &["env".into()],
+            ),
+            Some("docker compose"),
+        ),
+    ];
+    let text: Vec<String> = steps.iter().map(shown).collect();
+    insta::assert_snapshot!(text.join("\n\n"));
 }

@@ -3,22 +3,27 @@
 //! parses its output into structs. Nothing outside `src/remote/` loads a
 //! script (docs/architecture.md, "Steps").
 
+pub mod container_of;
+pub mod deployed;
 pub mod down;
 pub mod health;
 pub mod history;
 pub mod hooks;
 pub mod lib;
 pub mod logs;
+pub mod one_off;
 pub mod pin;
 pub mod preflight;
 pub mod pull;
 pub mod record;
+pub mod restart;
 pub mod rollback;
 pub mod stage;
 pub mod state;
 pub mod status;
 pub mod stray;
 pub mod unlock;
+pub mod unstage;
 pub mod up;
 pub mod verify;
 
