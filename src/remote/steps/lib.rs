@@ -50,7 +50,8 @@ pub fn compose_input(deploy: &StackDeploy, secrets: &Secrets, name: &str) -> Ste
     }
     input
         .var("HC_PROJECT", &deploy.project)
-        .list("HC_PROFILES", &deploy.profiles)
+        // Compose's own arguments (`--profile scale-2 ...`), shown so by --dry-run.
+        .var("HC_PROFILES", &deploy.profiles.join(" "))
         .var("HC_VERSION", &deploy.version)
         .code(&dir_line(&deploy.stack))
         .code(FIND_COMPOSE)
