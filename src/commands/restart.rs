@@ -6,7 +6,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{GlobalOptions, RestartArgs};
 use crate::error::{Error, Result};
 use crate::execution::interrupt::Interrupt;
 use crate::execution::node_session::NodeSession;
@@ -14,15 +13,16 @@ use crate::execution::operator::operator;
 use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::history::{now_rfc3339, HistoryRecord};
-use crate::plan::{self, SelectedNode, SelectedStack};
+use crate::plan::{SelectedNode, SelectedStack};
 use crate::remote::deploy_steps::{health_step, record_step};
 use crate::remote::restart_step::{restart_step, restarted_of_output};
+use crate::settings::{GlobalSettings, SelectSettings};
 
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
 
-pub fn run(global: &GlobalOptions, args: &RestartArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     let project = Arc::new(crate::inventory::load(&global.inventory)?);
-    let selection = plan::select(&project, Some(&args.target), &args.names)?;
+    let selection = select.select(&project)?;
     let printer = global.printer();
     let who = operator();
     let (results, interrupted) = crate::commands::runtime()?.block_on(async {
