@@ -12,7 +12,7 @@ use crate::execution::fanout::run_on_nodes;
 use crate::execution::node_session::NodeSession;
 use crate::execution::operator::operator;
 use crate::inventory::{self, names::check_name};
-use crate::plan::history::{now_rfc3339, parse_history, HistoryRecord};
+use crate::plan::history::{now_rfc3339, parse_history, HistoryRecord, RecordKind, RecordResult};
 use crate::plan::strays::homectl_stack;
 use crate::plan::{SelectedNode, SelectedStack, Selection};
 use crate::remote::deploy_steps::record_step;
@@ -237,11 +237,11 @@ async fn down_node(
                 operator: who.clone(),
                 node: node.clone(),
                 stack: s.stack.clone(),
-                kind: "down".into(),
+                kind: RecordKind::Down,
                 services: services.clone(),
                 tag: "-".into(),
                 scale: 0,
-                result: "ok".into(),
+                result: RecordResult::Ok,
                 detail: format!("{removed} containers removed"),
                 images: Default::default(),
                 duration_ms: t.elapsed().as_millis() as u64,
