@@ -45,7 +45,7 @@ impl GlobalSettings {
     }
 }
 
-/// TARGET [NAME...], not yet looked up (docs/operations.md, "Selection").
+/// TARGET [NAME...], not yet looked up (docs/operations.md, "Selecting nodes, stacks and services").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SelectSettings {
     /// A group, a node or `all` (the default where TARGET is optional).

@@ -38,7 +38,7 @@ pub struct HistoryRecord {
 }
 
 /// What a record is of, written as `"deploy"`, `"rollback"`, `"down"` or
-/// `"restart"` (docs/operations.md, "History").
+/// `"restart"` (docs/operations.md, "The state folder and history").
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "kebab-case")]
 pub enum RecordKind {

@@ -1,6 +1,6 @@
 //! The commands that change what runs need a TARGET: `rollback` and
 //! `down --yes` without one are exit 2 with the usage, and no node changes
-//! (docs/operations.md, "Selection").
+//! (docs/operations.md, "Selecting nodes, stacks and services").
 
 use crate::common::*;
 
