@@ -236,6 +236,15 @@ pub struct HistorySettings {
     pub limit: usize,
 }
 
+impl HistorySettings {
+    pub fn new(target: Option<String>, limit: usize) -> Self {
+        HistorySettings {
+            select: SelectSettings::new(target, Vec::new()),
+            limit,
+        }
+    }
+}
+
 /// `down TARGET [NAME...] [--yes]`.
 #[derive(Debug, Clone)]
 pub struct DownSettings {
@@ -377,6 +386,61 @@ mod tests {
                 names: vec!["backend".into()]
             }
         );
+    }
+
+    fn lab() -> GlobalSettings {
+        GlobalSettings::resolve(&cli(&format!(
+            "homectl -i {}/inventory/lab.toml status",
+            env!("CARGO_MANIFEST_DIR")
+        )))
+    }
+
+    fn rollback(line: &str) -> Result<DeploySettings> {
+        let args::Command::Rollback(a) = cli(line).command else {
+            panic!("not rollback")
+        };
+        DeploySettings::rollback(a, &lab())
+    }
+
+    /// A rollback is a deploy that always runs every step, at the scale
+    /// each node runs, by history or at `--to T`.
+    #[test]
+    fn a_rollback_is_a_forced_deploy_by_history_or_at_a_tag() {
+        let by_history = rollback("homectl rollback core backend").unwrap();
+        assert_eq!(by_history.target, Target::RollbackByHistory);
+        assert_eq!(by_history.tag, "history");
+        assert!(by_history.force && !by_history.dry_run && !by_history.no_rollback);
+        assert_eq!(by_history.scale, None);
+        assert_eq!(by_history.selection.nodes.len(), 1);
+        let to = rollback("homectl rollback workers --to abc1234 --no-rollback").unwrap();
+        assert_eq!(
+            (to.target, to.tag.as_str()),
+            (Target::RollbackToTag, "abc1234")
+        );
+        assert!(to.force && to.no_rollback);
+        let bad = rollback("homectl rollback core --to a/b").unwrap_err();
+        assert_eq!(bad.exit_code(), 2, "{bad}");
+    }
+
+    #[test]
+    fn a_deploy_checks_its_scale_against_the_selection() {
+        let deploy = |line: &str| {
+            let args::Command::Deploy(a) = cli(line).command else {
+                panic!("not deploy")
+            };
+            DeploySettings::resolve(a, &lab())
+        };
+        let ok = deploy("homectl deploy workers --tag abc1234 --scale 2 --dry-run").unwrap();
+        assert_eq!((ok.scale, ok.dry_run, ok.force), (Some(2), true, false));
+        assert_eq!(ok.target, Target::Tag);
+        for line in [
+            "homectl deploy workers --tag abc1234 --scale 0",
+            "homectl deploy workers --tag abc1234 --scale 99",
+            "homectl deploy workers --tag a/b",
+            "homectl deploy nowhere --tag abc1234",
+        ] {
+            assert_eq!(deploy(line).unwrap_err().exit_code(), 2, "{line}");
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser};
 use crate::commands;
 use crate::error::Error;
 use crate::settings::{
-    DeploySettings, DownSettings, GlobalSettings, HistorySettings, SelectSettings, TaggedSelection,
+    DeploySettings, DownSettings, GlobalSettings, HistorySettings, TaggedSelection,
 };
 use args::{Cli, Command};
 
@@ -58,14 +58,7 @@ pub fn run() -> i32 {
             .and_then(|settings| commands::deploy::run(&global, settings)),
         Command::Status(a) => commands::status::run(&global, &a.into()),
         Command::History { target, limit } => {
-            let settings = HistorySettings {
-                select: SelectSettings::from(args::SelectArgs {
-                    target,
-                    names: Vec::new(),
-                }),
-                limit,
-            };
-            commands::history::run(&global, &settings)
+            commands::history::run(&global, &HistorySettings::new(target, limit))
         }
         Command::Rollback(a) => DeploySettings::rollback(a, &global)
             .and_then(|settings| commands::deploy::run(&global, settings)),
