@@ -3,17 +3,17 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::GlobalOptions;
 use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
-use crate::plan::{self};
 use crate::remote::steps::history;
 use crate::report::status_table::render_history;
+use crate::settings::{GlobalSettings, HistorySettings};
 
-pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result<i32> {
+pub fn run(global: &GlobalSettings, settings: &HistorySettings) -> Result<i32> {
+    let limit = settings.limit;
     let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, target, &[])?;
+    let selection = settings.select.select(&project)?;
     let inv = Arc::new(project.inventory.clone());
     let steps = selection
         .nodes

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use crate::cli::{GlobalOptions, RunArgs};
 use crate::error::{Error, Result};
 use crate::execution::node_session::{close, NodeSession};
 use crate::execution::one_off::{run_in_channel, Shown};
@@ -19,6 +18,7 @@ use crate::remote::steps::lib::with_compose;
 use crate::remote::steps::one_off::run_step;
 use crate::remote::steps::state;
 use crate::secrets::{resolve_all, ProviderSettings, SecretRef, Secrets};
+use crate::settings::{GlobalSettings, RunSettings};
 
 /// The stack's secrets, resolved: to send (run) and to mask (run, exec).
 /// Nothing runs that homectl could not mask (as `logs`).
@@ -38,7 +38,7 @@ pub(crate) fn stack_secrets(project: &Project, stack: &Stack, node: &Node) -> Re
     })
 }
 
-pub fn run(global: &GlobalOptions, args: &RunArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, args: &RunSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let target = resolve_service(&project, &args.node, &args.service)?;
     let inv = &project.inventory;

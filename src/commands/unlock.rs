@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use crate::cli::GlobalOptions;
 use crate::error::{Error, Result};
 use crate::execution::node_session::NodeSession;
 use crate::inventory;
 use crate::remote::steps::unlock::{self, Unlocked};
+use crate::settings::GlobalSettings;
 
-pub fn run(global: &GlobalOptions, node_name: &str) -> Result<i32> {
+pub fn run(global: &GlobalSettings, node_name: &str) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let inv = &project.inventory;
     let Some(node) = inv.nodes.get(node_name) else {
