@@ -23,7 +23,7 @@ pub fn run(global: &GlobalOptions, args: &DeployArgs) -> Result<i32> {
 /// A deploy, or a rollback (`rollback` reuses all of it: two phases, locks,
 /// health wait, automatic rollback, history marked "rollback").
 pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Result<i32> {
-    let project = inventory::load(&global.inventory)?;
+    let (project, warnings) = inventory::check(&global.inventory)?;
     let selection = plan::select(&project, args.target.target.as_deref(), &args.target.names)?;
     let printer = global.printer();
     let tag = if target == Target::RollbackByHistory {
@@ -45,6 +45,12 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
     check_scale(&project, &selection, args.scale)?;
 
     if args.dry_run {
+        // check's warnings first: a secret-looking `[env]` value, which the
+        // plan shows as it is, is announced before it (docs/inventory.md,
+        // "What check verifies").
+        for warning in &warnings {
+            printer.warn(&warning.warning_text());
+        }
         let (text, json) = dry_run(&project, &selection, &tag, args.scale);
         if printer.json {
             printer.json_line(&json);
