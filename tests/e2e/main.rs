@@ -15,6 +15,7 @@ mod one_off;
 mod operate;
 mod preflight;
 mod preflight_disk;
+mod preflight_folder;
 mod realworld;
 mod restart;
 mod rig;
