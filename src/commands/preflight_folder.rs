@@ -43,3 +43,53 @@ fn shipped_files(
     }
     Ok(files)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::{SecretRef, SecretValue};
+
+    fn core() -> Stack {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("inventory/lab.toml");
+        crate::inventory::load(&path).unwrap().stacks["core"].clone()
+    }
+
+    fn with_value(value: &str) -> Secrets {
+        let mut secrets = Secrets::default();
+        let reference = SecretRef::parse("op://homelab/ktrdr-db/password").unwrap();
+        secrets.insert(reference, SecretValue::new(value.to_string()));
+        secrets
+    }
+
+    #[test]
+    fn the_folder_travels_once_the_secrets_resolved_and_none_is_in_a_file() {
+        let stack = core();
+        let sent = preflight_stack(
+            "ktrdr-core".into(),
+            &stack,
+            Some(&with_value("no-such-value-here")),
+        );
+        assert_eq!(sent.compose_files, ["compose.yml"]);
+        let files = sent.files.unwrap();
+        let paths: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(paths, ["compose.yml"]);
+        assert_eq!(
+            files[0].1,
+            std::fs::read(stack.dir.join("compose.yml")).unwrap()
+        );
+
+        let why = preflight_stack("ktrdr-core".into(), &stack, None)
+            .files
+            .unwrap_err();
+        assert!(why.starts_with("the secrets did not resolve"), "{why}");
+        // A value that is in compose.yml: named by the file and the reference.
+        let why = preflight_stack("ktrdr-core".into(), &stack, Some(&with_value("/app/entry")))
+            .files
+            .unwrap_err();
+        assert_eq!(
+            why,
+            "compose.yml holds the value of the secret op://homelab/ktrdr-db/password (a deploy refuses it)"
+        );
+        assert!(!why.contains("/app/entry"));
+    }
+}
