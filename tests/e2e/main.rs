@@ -20,4 +20,5 @@ mod realworld;
 mod restart;
 mod rig;
 mod rolling;
+mod safe_defaults;
 mod secrets;
