@@ -12,6 +12,7 @@ pub mod init;
 pub mod logs;
 pub mod name_completion;
 pub mod preflight;
+pub mod prune;
 pub mod restart;
 pub mod rollback;
 pub mod run;

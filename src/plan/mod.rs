@@ -9,6 +9,7 @@ pub mod folder_changes;
 pub mod history;
 pub mod image_ref;
 pub mod node_needs;
+pub mod prune;
 pub mod rollback_plan;
 pub mod rolling;
 pub mod selection;

@@ -5,6 +5,7 @@
 pub mod deploy_steps;
 pub mod one_off;
 pub mod preflight_step;
+pub mod prune_step;
 pub mod restart_step;
 pub mod step;
 #[cfg(test)]
