@@ -150,3 +150,43 @@ async fn run(
         Err(super::StepError::Lost(e)) => Err(format!("{}: connection lost: {e}", step.name)),
     }
 }
+
+/// The prune after a successful deploy, in its session and under its lock
+/// (docs/operations.md, "Pruning"): the same decision and step as `prune`.
+/// A failure is a warning, never a failed deploy. The line for the node's
+/// summary.
+pub async fn after_deploy(
+    shell: &mut RemoteShell,
+    ctx: &super::node_deploy::DeployContext,
+    node: &str,
+    stacks: &[String],
+) -> Option<String> {
+    use crate::report::progress::Status;
+    if ctx.interrupt.is_set() || stacks.is_empty() {
+        return None;
+    }
+    let t = std::time::Instant::now();
+    ctx.progress.event(node, "prune", Status::Started, None, "");
+    match prune_node(shell, node, stacks, ctx.project.inventory.keep, false).await {
+        Ok(pruned) => {
+            let line = pruned.summary();
+            ctx.progress
+                .event(node, "prune", Status::Ok, Some(t.elapsed()), &line);
+            Some(line)
+        }
+        Err(e) => {
+            let why = ctx.secrets.mask(&e);
+            ctx.progress.event(
+                node,
+                "prune",
+                Status::Skipped,
+                Some(t.elapsed()),
+                &format!("warning: {why}"),
+            );
+            ctx.progress.note(&format!(
+                "warning: {node}: the deploy succeeded but its prune failed: {why}"
+            ));
+            Some("prune failed (a warning)".to_string())
+        }
+    }
+}

@@ -12,7 +12,7 @@ case "$1 $2" in
 "image inspect")
     id=$3; [ "$3" = --format ] && id=$5
     [ -f "$d/img/$id" ] || exit 1
-    [ "$3" = --format ] && paste -sd, "$d/img/$id"
+    [ "$3" = --format ] && tr "\n" " " <"$d/img/$id"
     exit 0 ;;
 esac
 if [ "$1" = rmi ]; then

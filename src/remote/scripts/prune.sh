@@ -19,7 +19,8 @@ printf '%s\n' "$HC_IMAGES" | {
             docker rmi "$hc_ref" >/dev/null 2>&1 || true
         done
         if docker image inspect "$hc_id" >/dev/null 2>&1; then
-            hc_left=$(docker image inspect --format '{{join .RepoTags ","}}' "$hc_id")
+            hc_left=$(docker image inspect --format '{{range .RepoTags}}{{.}} {{end}}' "$hc_id")
+            hc_left=${hc_left% }
             if [ -n "$hc_left" ]; then
                 printf 'KEPT-IMAGE %s also tagged %s\n' "$hc_id" "$hc_left"
                 continue

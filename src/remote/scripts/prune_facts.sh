@@ -6,7 +6,7 @@
 hc_images=$(docker image ls -q --no-trunc | sort -u) || exit 1
 if [ -n "$hc_images" ]; then
     # shellcheck disable=SC2086 # image ids, one a word
-    docker image inspect --format 'IMAGE {{.Id}} {{.Size}} t:{{join .RepoTags ","}} d:{{join .RepoDigests ","}}' $hc_images || exit 1
+    docker image inspect --format 'IMAGE {{.Id}} {{.Size}} t:{{range .RepoTags}}{{.}},{{end}} d:{{range .RepoDigests}}{{.}},{{end}}' $hc_images || exit 1
 fi
 hc_ids=$(docker ps -aq --no-trunc) || exit 1
 if [ -n "$hc_ids" ]; then
