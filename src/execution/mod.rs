@@ -2,6 +2,7 @@
 
 pub mod fanout;
 pub mod interrupt;
+pub mod moved_stacks;
 pub mod node_deploy;
 pub mod node_prune;
 pub mod node_session;

@@ -151,8 +151,10 @@ async fn run(
     }
 }
 
-/// The prune after a successful deploy, in its session and under its lock
-/// (docs/operations.md, "Pruning"): the same decision and step as `prune`.
+/// After a successful deploy, in its session and under its lock: the
+/// warning about stacks moved away that still run here (docs/operations.md,
+/// "Moving a stack to another node"), and the prune (docs/operations.md,
+/// "Pruning"): the same decision and step as `prune`.
 /// A failure is a warning, never a failed deploy. The line for the node's
 /// summary.
 pub async fn after_deploy(
@@ -162,7 +164,16 @@ pub async fn after_deploy(
     stacks: &[String],
 ) -> Option<String> {
     use crate::report::progress::Status;
-    if ctx.interrupt.is_set() || stacks.is_empty() {
+    if ctx.interrupt.is_set() {
+        return None;
+    }
+    // Stacks the inventory moved away from this node that still run here.
+    let inventory = &ctx.project.inventory;
+    let strays = super::moved_stacks::strays_here(shell, inventory, node).await;
+    for warning in crate::plan::moved_stacks::moved_stack_warnings(inventory, &strays, None) {
+        ctx.progress.warn(&warning);
+    }
+    if stacks.is_empty() {
         return None;
     }
     let t = std::time::Instant::now();

@@ -8,6 +8,7 @@ pub mod fingerprint;
 pub mod folder_changes;
 pub mod history;
 pub mod image_ref;
+pub mod moved_stacks;
 pub mod node_needs;
 pub mod prune;
 pub mod rollback_plan;

@@ -10,6 +10,7 @@ pub mod restart_step;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
+pub mod strays_step;
 
 pub use step::{quote, Payload, Step};
 

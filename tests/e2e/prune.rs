@@ -304,3 +304,50 @@ fn five_tags_keep_three_rollback_needs_no_registry_and_others_images_survive() {
     drop(rig);
     assert!(containers(HOST, TOOLS).is_empty());
 }
+
+#[test]
+fn a_stack_moved_to_another_node_warns_naming_the_command_that_removes_it() {
+    let _lab = lab_lock();
+    let old = lab_var("LAB_TAG_OLD");
+    let rig = Rig::new();
+    rig.homectl(&["deploy", "node-a", "stack:tools", "--tag", &old])
+        .success();
+    // The inventory moves tools from node-a to node-b.
+    let moved = rig.inventory.with_file_name("moved.toml");
+    let text = std::fs::read_to_string(&rig.inventory).unwrap();
+    let text = text
+        .replacen("stacks = [\"core\", \"tools\"]", "stacks = [\"core\"]", 1)
+        .replacen("stacks = [\"workers\"]", "stacks = [\"workers\", \"tools\"]", 1);
+    std::fs::write(&moved, text).unwrap();
+    let homectl = |args: &[&str]| Homectl::with_inventory(&moved).args(args).run();
+    let down = "homectl down node-a stack:tools --yes";
+
+    // node-a is not part of this deploy: it is asked on the side.
+    let run = homectl(&["deploy", "node-b", "stack:tools", "--tag", &old]);
+    run.success();
+    assert!(
+        run.stderr.contains(down) && run.stderr.contains("puts on node-b"),
+        "{}",
+        run.all()
+    );
+    // node-a is part of this one: its own session tells.
+    let run = homectl(&["deploy", "node-a", "--tag", &old]);
+    run.success();
+    assert!(run.stderr.contains(down), "{}", run.all());
+    // With --json, a warning line.
+    let run = homectl(&["--json", "deploy", "node-a", "--tag", &old]);
+    run.success();
+    assert!(
+        run.stdout.lines().any(|l| l.contains("\"warning\"") && l.contains(down)),
+        "{}",
+        run.all()
+    );
+
+    // The command it names removes the stray; the next deploy is quiet.
+    homectl(&["down", "node-a", "stack:tools", "--yes"]).success();
+    assert!(containers(HOST, TOOLS).is_empty());
+    let run = homectl(&["deploy", "node-b", "stack:tools", "--tag", &old]);
+    run.success();
+    assert!(!run.all().contains("as a stray"), "{}", run.all());
+    homectl(&["down", "node-b", "stack:tools", "--yes"]).success();
+}
