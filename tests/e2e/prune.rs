@@ -317,7 +317,11 @@ fn a_stack_moved_to_another_node_warns_naming_the_command_that_removes_it() {
     let text = std::fs::read_to_string(&rig.inventory).unwrap();
     let text = text
         .replacen("stacks = [\"core\", \"tools\"]", "stacks = [\"core\"]", 1)
-        .replacen("stacks = [\"workers\"]", "stacks = [\"workers\", \"tools\"]", 1);
+        .replacen(
+            "stacks = [\"workers\"]",
+            "stacks = [\"workers\", \"tools\"]",
+            1,
+        );
     std::fs::write(&moved, text).unwrap();
     let homectl = |args: &[&str]| Homectl::with_inventory(&moved).args(args).run();
     let down = "homectl down node-a stack:tools --yes";
@@ -338,7 +342,9 @@ fn a_stack_moved_to_another_node_warns_naming_the_command_that_removes_it() {
     let run = homectl(&["--json", "deploy", "node-a", "--tag", &old]);
     run.success();
     assert!(
-        run.stdout.lines().any(|l| l.contains("\"warning\"") && l.contains(down)),
+        run.stdout
+            .lines()
+            .any(|l| l.contains("\"warning\"") && l.contains(down)),
         "{}",
         run.all()
     );
