@@ -3,6 +3,13 @@
 #         USED IMAGE_ID (each container, running or not)
 #         INUSE STACK VERSION, FILES STACK VERSION KBYTES (each stack folder)
 #         HISTORY <json line>
+# The history comes first: if the output is longer than homectl keeps (its
+# last 1 MiB, docs/architecture.md), the oldest records are what is lost,
+# never the listings (fewer records only means fewer images known as
+# homectl's: less is removed, never more).
+if [ -f "$HOMECTL_STATE/history.jsonl" ]; then
+    sed 's/^/HISTORY /' "$HOMECTL_STATE/history.jsonl"
+fi
 hc_images=$(docker image ls -q --no-trunc | sort -u) || exit 1
 if [ -n "$hc_images" ]; then
     # shellcheck disable=SC2086 # image ids, one a word
@@ -23,7 +30,4 @@ for hc_meta in "$HOMECTL_STATE"/stacks/*/.homectl; do
         printf 'FILES %s %s %s\n' "$hc_stack" "${hc_v##*/}" "$(du -sk "$hc_v" | cut -f1)"
     done
 done
-if [ -f "$HOMECTL_STATE/history.jsonl" ]; then
-    sed 's/^/HISTORY /' "$HOMECTL_STATE/history.jsonl"
-fi
 exit 0
