@@ -5,17 +5,17 @@
 
 use std::sync::Arc;
 
-use crate::cli::{GlobalOptions, PruneArgs};
 use crate::error::{Error, Result};
 use crate::execution::node_prune::{mb, prune_node, NodePrune};
 use crate::execution::node_session::NodeSession;
 use crate::inventory::Project;
 use crate::plan::{self, SelectedNode};
+use crate::settings::{GlobalSettings, PruneSettings};
 
-pub fn run(global: &GlobalOptions, args: &PruneArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, args: &PruneSettings) -> Result<i32> {
     let project = Arc::new(crate::inventory::load(&global.inventory)?);
-    let selection = plan::select(&project, Some(&args.target), &args.names)?;
-    let keep = args.keep.map_or(project.inventory.keep, |k| k as usize);
+    let selection = plan::select(&project, Some(&args.select.target), &args.select.names)?;
+    let keep = args.keep.unwrap_or(project.inventory.keep);
     let printer = global.printer();
     let results = crate::commands::runtime()?.block_on(async {
         let tasks: Vec<_> = selection

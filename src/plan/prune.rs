@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
-use super::history::HistoryRecord;
+use super::history::{HistoryRecord, RecordKind, RecordResult};
 
 /// An image on the node, as `docker image inspect` describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -85,9 +85,9 @@ pub fn versions(history: &[HistoryRecord], stack: &str) -> Vec<StackVersion> {
     let mut ran: Vec<StackVersion> = Vec::new();
     for r in history
         .iter()
-        .filter(|r| r.stack == stack && r.result == "ok")
+        .filter(|r| r.stack == stack && r.result == RecordResult::Ok)
     {
-        if !matches!(r.kind.as_str(), "deploy" | "rollback") {
+        if !matches!(r.kind, RecordKind::Deploy | RecordKind::Rollback) {
             continue;
         }
         if r.services.is_empty() && !r.images.is_empty() {
