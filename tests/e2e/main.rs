@@ -16,6 +16,7 @@ mod operate;
 mod preflight;
 mod preflight_disk;
 mod preflight_folder;
+mod prune;
 mod realworld;
 mod restart;
 mod rig;
