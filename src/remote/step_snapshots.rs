@@ -4,7 +4,7 @@
 //! they are tested by running them (see the tests beside each builder).
 
 use super::steps::lib::{with_compose, Login, LIB};
-use super::steps::preflight::{self, PreflightInput};
+use super::steps::preflight::{self, PreflightInput, PreflightStack};
 use super::steps::{
     container_of, deployed, down, health, history, hooks, one_off, pin, pull, record, restart,
     rollback, stage, state, status, stray, unlock, unstage, up, verify,
@@ -150,7 +150,21 @@ fn the_preflight_step() {
         username: "lab-ci",
         password: SecretValue::new("not-shown".to_string()),
         image_refs: vec!["10.77.0.1:5000/lab/ktrdr-backend:abc1234".to_string()],
-        stacks: vec![("ktrdr-core".to_string(), "services: {}\n".to_string())],
+        stacks: vec![
+            PreflightStack {
+                project: "ktrdr-core".to_string(),
+                compose_files: vec!["compose.yml".to_string()],
+                files: Ok(vec![(
+                    "compose.yml".to_string(),
+                    b"services: {}\n".to_vec(),
+                )]),
+            },
+            PreflightStack {
+                project: "ktrdr-workers".to_string(),
+                compose_files: vec!["compose.yml".to_string()],
+                files: Err("the secrets did not resolve".to_string()),
+            },
+        ],
         env: [("TZ".to_string(), "Europe/Paris".to_string())].into(),
         probe: true,
         binds: vec![

@@ -10,6 +10,19 @@ use crate::secrets::SecretValue;
 
 pub const PREFLIGHT: &str = include_str!("../scripts/preflight.sh");
 
+/// A stack as preflight validates it on the node: its folder in the shipped
+/// form, in a temporary folder (docs/stacks.md, "What preflight checks on
+/// the node").
+pub struct PreflightStack {
+    /// The compose project name.
+    pub project: String,
+    /// The compose file and its override, by name.
+    pub compose_files: Vec<String>,
+    /// The shipped files (path in the folder, content), or why none are
+    /// sent (then the stack check fails with that reason).
+    pub files: Result<Vec<(String, Vec<u8>)>, String>,
+}
+
 /// What the checks on one node need to know.
 pub struct PreflightInput<'a> {
     pub server: &'a str,
@@ -17,8 +30,7 @@ pub struct PreflightInput<'a> {
     pub password: SecretValue,
     /// Full image references (`server/ns/name:tag`) to look up.
     pub image_refs: Vec<String>,
-    /// Compose project name and compose file text, per stack.
-    pub stacks: Vec<(String, String)>,
+    pub stacks: Vec<PreflightStack>,
     /// Plain variables for interpolation (never secrets).
     pub env: BTreeMap<String, String>,
     pub probe: bool,
@@ -40,11 +52,12 @@ fn pairs(list: &[(String, String)]) -> Vec<String> {
 }
 
 pub fn step(input: &PreflightInput) -> Step {
+    use base64::Engine;
     let mut step = StepInput::new("preflight");
     for (name, value) in &input.env {
         step = step.export(name, value);
     }
-    let projects: Vec<&str> = input.stacks.iter().map(|(p, _)| p.as_str()).collect();
+    let projects: Vec<&str> = input.stacks.iter().map(|s| s.project.as_str()).collect();
     step = step
         .var("HC_SERVER", input.server)
         .var("HC_USERNAME", input.username)
@@ -55,12 +68,34 @@ pub fn step(input: &PreflightInput) -> Step {
         .list("HC_DEVICES", &pairs(&input.devices))
         .list("HC_NETWORKS", &pairs(&input.networks))
         .list("HC_VOLUMES", &pairs(&input.volumes))
-        .var("HC_DISK", if input.disk { "1" } else { "0" })
-        .secret("HC_PASSWORD", input.password.clone());
-    for (i, (_, text)) in input.stacks.iter().enumerate() {
-        step = step.data(&format!("HC_COMPOSE_TEXT_{}", i + 1), text.clone());
+        .var("HC_DISK", if input.disk { "1" } else { "0" });
+    // Each file of each stack: "STACK_NUMBER PATH" and a data frame.
+    let mut files = Vec::new();
+    for (i, stack) in input.stacks.iter().enumerate() {
+        let n = i + 1;
+        // Compose's -f names, words as the stage step writes them.
+        step = step.var(
+            &format!("HC_PF_COMPOSE_{n}"),
+            &stack.compose_files.join(" "),
+        );
+        match &stack.files {
+            Ok(list) => files.extend(list.iter().map(|(path, bytes)| (n, path, bytes))),
+            Err(why) => step = step.var(&format!("HC_PF_UNSENT_{n}"), why),
+        }
     }
-    step.code(LIB).step(PREFLIGHT)
+    let listed: Vec<String> = files
+        .iter()
+        .map(|(n, path, _)| format!("{n} {path}"))
+        .collect();
+    let encoded = files
+        .iter()
+        .map(|(_, _, bytes)| base64::engine::general_purpose::STANDARD.encode(bytes))
+        .collect();
+    step.list("HC_PF_FILES", &listed)
+        .secret("HC_PASSWORD", input.password.clone())
+        .frames_read_by_body("hc_b64", encoded)
+        .code(LIB)
+        .step(PREFLIGHT)
 }
 
 /// One check's result.

@@ -32,7 +32,8 @@ impl FakeNode {
         std::fs::create_dir(&tools).unwrap();
         for tool in [
             "sh", "cat", "grep", "tail", "head", "cut", "env", "mkdir", "chmod", "mktemp", "stat",
-            "id", "rm", "ln", "readlink", "wc", "dd",
+            "id", "rm", "ln", "readlink", "wc", "dd", "base64", "dirname", "find", "sort", "tr",
+            "kill",
         ] {
             if let Some(path) = ["/usr/bin", "/bin"]
                 .iter()
@@ -50,7 +51,9 @@ impl FakeNode {
         } else {
             String::new()
         };
-        let validate = r#"cat > "$LOG.stdin"; grep -q BROKEN "$LOG.stdin" && { echo "services.x Additional property bad" >&2; exit 1; }; exit 0"#;
+        // Compose validates the folder it runs in: the shipped files
+        // are there (their list and the env file's text are logged).
+        let validate = r#"find . -type f | sort | tr '\n' ' ' >> "$LOG.files"; echo >> "$LOG.files"; [ -f app.env ] && cat app.env >> "$LOG.files"; grep -q BROKEN compose.yml && { echo "services.x Additional property bad" >&2; exit 1; }; [ ! -f needs-env ] || [ -f app.env ] || { echo "env file $PWD/app.env not found" >&2; exit 1; }; exit 0"#;
         script(
             &bin,
             "docker",
@@ -163,8 +166,16 @@ esac
             password: SecretValue::new("pw".to_string()),
             image_refs: vec!["10.77.0.1:5000/lab/app:t1".into()],
             stacks: vec![
-                ("p-core".into(), compose_text.into()),
-                ("p-workers".into(), "services: {}\n".into()),
+                PreflightStack {
+                    project: "p-core".into(),
+                    compose_files: vec!["compose.yml".into()],
+                    files: Ok(vec![("compose.yml".into(), compose_text.into())]),
+                },
+                PreflightStack {
+                    project: "p-workers".into(),
+                    compose_files: vec!["compose.yml".into()],
+                    files: Ok(vec![("compose.yml".into(), b"services: {}\n".to_vec())]),
+                },
             ],
             env: BTreeMap::new(),
             probe: false,
@@ -412,6 +423,65 @@ fn free_disk_on_the_data_root_is_at_least_a_gib_and_below_ten_percent_is_a_warni
         assert_eq!(
             find(&checks, "disk"),
             &("disk".into(), true, format!("58593 MiB free on {root}")),
+        );
+    }
+}
+
+#[test]
+fn each_stack_is_validated_in_its_shipped_folder_removed_after() {
+    let node = FakeNode::new(true, false, false);
+    let state = node.dir.path().join("state");
+    let files_log = node.dir.path().join("starts.files");
+    for shell in shells() {
+        // Left by a preflight whose session is gone.
+        std::fs::create_dir_all(state.join(".preflight.999999999/1")).unwrap();
+        let _ = std::fs::remove_file(&files_log);
+        let (checks, _) = node.run_with(&shell, "services: {}\n", |input| {
+            input.stacks[0].files = Ok(vec![
+                ("app.env".into(), b"A=1\n".to_vec()),
+                ("compose.yml".into(), b"services: {}\n".to_vec()),
+                ("conf/deep/x y.bin".into(), vec![0, 255, b'\n']),
+                ("needs-env".into(), Vec::new()),
+            ]);
+            input.stacks[1].files = Err("the secrets did not resolve".into());
+        });
+        assert_eq!(
+            find(&checks, "stack"),
+            &(
+                "stack".into(),
+                false,
+                "p-workers: not validated: the secrets did not resolve;".into()
+            ),
+            "{shell:?}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&files_log).unwrap(),
+            "./app.env ./compose.yml ./conf/deep/x y.bin ./needs-env \nA=1\n",
+            "{shell:?}"
+        );
+        let left: Vec<_> = std::fs::read_dir(&state)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .filter(|n| n.starts_with(".preflight"))
+            .collect();
+        assert!(left.is_empty(), "{shell:?}: {left:?}");
+
+        // The env file is not shipped: Compose's message names it as the
+        // stack folder has it, not the temporary folder.
+        let (checks, _) = node.run_with(&shell, "services: {}\n", |input| {
+            input.stacks[0].files = Ok(vec![
+                ("compose.yml".into(), b"services: {}\n".to_vec()),
+                ("needs-env".into(), Vec::new()),
+            ]);
+        });
+        assert_eq!(
+            find(&checks, "stack"),
+            &(
+                "stack".into(),
+                false,
+                "p-core: env file app.env not found;".into()
+            ),
+            "{shell:?}"
         );
     }
 }
