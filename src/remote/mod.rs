@@ -6,6 +6,7 @@ pub mod deploy_steps;
 pub mod one_off;
 pub mod preflight_step;
 pub mod restart_step;
+pub mod round_steps;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
