@@ -12,9 +12,11 @@ use crate::execution::operator::operator;
 use crate::inventory::{self, Project};
 use crate::plan::node_plan::{plan_node, Request};
 use crate::plan::node_state::NodeState;
+use crate::plan::plan_changes::changes;
 use crate::plan::{self, Selection};
 use crate::remote::deploy_steps::{self, Login};
 use crate::remote::round_steps::round_steps;
+use crate::report::plan_summary::render_plan;
 use crate::report::progress::Progress;
 use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
 
@@ -145,7 +147,11 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
 /// `--scale N` applies to the selected stacks that scale (`max_scale` > 1),
 /// within 1..max_scale of each; the others deploy as they are
 /// (docs/operations.md, "Scaling up and down").
-fn check_scale(project: &Project, selection: &Selection, scale: Option<u32>) -> Result<()> {
+pub(crate) fn check_scale(
+    project: &Project,
+    selection: &Selection,
+    scale: Option<u32>,
+) -> Result<()> {
     let Some(n) = scale else { return Ok(()) };
     if n < 1 {
         return Err(Error::usage("--scale 0: a scale is 1 or more"));
@@ -193,11 +199,18 @@ fn dry_run(
     let unknown = NodeState::default();
     let mut out = format!("# dry run: tag {tag}; nothing is changed and no node is contacted\n");
     let mut plans = Vec::new();
+    let mut summary = Vec::new();
+    let mut commands = String::new();
     for selected in &selection.nodes {
         let node = &inv.nodes[&selected.node];
         let stack_plans = plan_node(project, selected, &unknown, &request)
             .map_err(|e| Error::runtime(format!("{}: {e}", node.name)))?;
         for plan in stack_plans {
+            // The summary of what it can say without the node.
+            let mut changes = changes(project, &node.name, &plan, &unknown, None, &hidden);
+            changes.why = None;
+            summary.push(changes);
+            let out = &mut commands;
             let d = &plan.deploy;
             let stack = &project.stacks[&d.stack];
             let n = d.scale;
@@ -265,7 +278,10 @@ fn dry_run(
             }));
         }
     }
-    let json = serde_json::json!({ "dry_run": true, "tag": tag, "plans": plans });
+    out.push_str(&render_plan(&summary, "# "));
+    out.push_str(&commands);
+    let json =
+        serde_json::json!({ "dry_run": true, "tag": tag, "summary": summary, "plans": plans });
     Ok((out, json))
 }
 

@@ -233,6 +233,7 @@ async fn down_node(
                 .unwrap_or("0")
                 .to_string();
             let record = HistoryRecord {
+                values: Default::default(),
                 time: now_rfc3339(),
                 operator: who.clone(),
                 node: node.clone(),

@@ -11,6 +11,7 @@ pub mod history;
 pub mod init;
 pub mod logs;
 pub mod name_completion;
+pub mod plan;
 pub mod preflight;
 pub mod restart;
 pub mod rollback;

@@ -37,6 +37,10 @@ pub struct HistoryRecord {
     /// The version of the stack's folder that ran afterwards.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub files: String,
+    /// Per env and secret name, its value's fingerprint salted as `inputs`
+    /// (`fingerprint::value_prints`): lets `plan` name what changed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default)]
@@ -109,6 +113,7 @@ mod tests {
         .into_iter()
         .collect();
         let mut record = HistoryRecord {
+            values: Default::default(),
             time: "2025-01-01T00:00:00Z".into(),
             operator: "me@laptop".into(),
             node: "node-a".into(),
@@ -132,6 +137,7 @@ mod tests {
 
     fn record(kind: &str, tag: &str, scale: u32, services: &[&str]) -> HistoryRecord {
         HistoryRecord {
+            values: Default::default(),
             time: "2025-01-01T00:00:00Z".into(),
             operator: "me@laptop".into(),
             node: "node-b".into(),

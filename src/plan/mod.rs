@@ -12,6 +12,7 @@ pub mod image_ref;
 pub mod node_needs;
 pub mod node_plan;
 pub mod node_state;
+pub mod plan_changes;
 pub mod record;
 pub mod rollback_plan;
 pub mod rolling;

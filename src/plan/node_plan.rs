@@ -83,6 +83,8 @@ pub struct StackPlan {
     pub orphaned: Vec<String>,
     /// The fingerprint of this deploy's inputs, for its history record.
     pub inputs: String,
+    /// Per env and secret name, its value's fingerprint, salted as `inputs`.
+    pub values: BTreeMap<String, String>,
     /// The folder's files to stage (None: the node keeps that version).
     pub stage: Option<Vec<StagedFile>>,
     /// The paths of the folder that differ from the version in use.
@@ -166,6 +168,7 @@ pub fn plan_node(
         // The fingerprint is of the plan without the orphans: the next
         // deploy of the same inputs, with nothing orphaned left, is skipped.
         let inputs = fingerprint::fingerprint(&deploy, &stack.compose.text, req.secrets);
+        let values = fingerprint::value_prints(&inputs, &deploy, req.secrets);
         let same_files = on_node.in_use == deploy.version;
         deploy.remove.extend(orphaned.iter().cloned());
         let skip = if req.target != Target::Tag {
@@ -193,6 +196,7 @@ pub fn plan_node(
             before,
             orphaned,
             inputs,
+            values,
             stage,
             changed_files: changed,
             pins,

@@ -47,7 +47,7 @@ pub(crate) fn plan_of(p: &Project, node: &str, stack: &str, scale: Option<u32>) 
     plan_in(p, &NodeState::default(), &req, node, stack)
 }
 
-fn container(project: &str, service: &str, image: &str) -> Container {
+pub(crate) fn container(project: &str, service: &str, image: &str) -> Container {
     Container {
         project: project.into(),
         service: service.into(),
@@ -68,6 +68,7 @@ fn record(
     files: &str,
 ) -> HistoryRecord {
     HistoryRecord {
+        values: Default::default(),
         time: "2026-01-01T00:00:00Z".into(),
         operator: "me@here".into(),
         node: "node-b".into(),
@@ -148,7 +149,7 @@ fn a_first_deploy_stages_every_file_and_pulls_and_is_no_skip() {
 }
 
 /// The node runs exactly what the last deploy of these inputs left.
-fn as_deployed(p: &Project, secrets: &Secrets) -> NodeState {
+pub(crate) fn as_deployed(p: &Project, secrets: &Secrets) -> NodeState {
     let first = plan_of(p, "node-b", "workers", Some(1));
     let image = "10.77.0.1:5000/lab/ktrdr-backend:t1";
     let version = p.stacks["workers"].folder.version.clone();
@@ -164,6 +165,14 @@ fn as_deployed(p: &Project, secrets: &Secrets) -> NodeState {
     };
     let inputs =
         fingerprint::fingerprint(&first.deploy, &p.stacks["workers"].compose.text, secrets);
+    let mut last = record(
+        "workers",
+        1,
+        &["backtest-worker-1", "training-worker-1"],
+        inputs.clone(),
+        &version,
+    );
+    last.values = fingerprint::value_prints(&inputs, &first.deploy, secrets);
     NodeState {
         containers: first
             .deploy
@@ -171,13 +180,7 @@ fn as_deployed(p: &Project, secrets: &Secrets) -> NodeState {
             .iter()
             .map(|s| container("ktrdr-workers", s, image))
             .collect(),
-        history: vec![record(
-            "workers",
-            1,
-            &["backtest-worker-1", "training-worker-1"],
-            inputs,
-            &version,
-        )],
+        history: vec![last],
         folders: [("workers".to_string(), folder)].into(),
         compose: None,
     }

@@ -58,6 +58,11 @@ pub fn record_of(
         } else {
             String::new()
         },
+        values: if result == "ok" {
+            plan.values.clone()
+        } else {
+            BTreeMap::new()
+        },
         files: match result {
             "ok" => deploy.version.clone(),
             "rolled-back" => deploy.back_version.clone(),

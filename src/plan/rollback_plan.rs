@@ -158,6 +158,7 @@ mod tests {
 
     fn rec(tag: &str, services: &[&str], result: &str, kind: &str) -> HistoryRecord {
         HistoryRecord {
+            values: Default::default(),
             time: format!("2026-01-01T00:00:0{}Z", tag.len()),
             operator: "op@host".into(),
             node: "node-a".into(),

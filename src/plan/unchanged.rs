@@ -155,6 +155,7 @@ mod tests {
             )
         };
         HistoryRecord {
+            values: Default::default(),
             time: String::new(),
             operator: String::new(),
             node: "n".into(),

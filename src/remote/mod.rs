@@ -4,6 +4,7 @@
 
 pub mod deploy_steps;
 pub mod one_off;
+pub mod plan_step;
 pub mod preflight_step;
 pub mod restart_step;
 pub mod round_steps;

@@ -1,0 +1,166 @@
+//! `homectl plan TARGET [NAME...] [--tag T] [--scale N]`: what a deploy
+//! would change, per node and stack (docs/operations.md, "plan"). Read-only:
+//! no lock, one connection per node, all nodes at once; the node's state
+//! and the registry's digests (asked from the node, never a pull) go
+//! through the same planner as `deploy` (`plan::node_plan`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cli::{GlobalOptions, PlanArgs};
+use crate::error::{Error, Result};
+use crate::execution::node_session::NodeSession;
+use crate::inventory::{self, Project};
+use crate::plan::node_plan::{plan_node, Request, Target};
+use crate::plan::node_state::NodeState;
+use crate::plan::plan_changes::{changes, questions, StackChanges};
+use crate::plan::{self, SelectedNode};
+use crate::remote::deploy_steps::state_step;
+use crate::remote::plan_step::{parse_plan_output, plan_step};
+use crate::report::plan_summary::render_plan;
+use crate::secrets::{resolve_all, ProviderSettings, Secrets};
+
+const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn run(global: &GlobalOptions, args: &PlanArgs) -> Result<i32> {
+    let project = inventory::load(&global.inventory)?;
+    let selection = plan::select(&project, args.target.target.as_deref(), &args.target.names)?;
+    let printer = global.printer();
+    let cwd = std::env::current_dir()
+        .map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
+    let (tag, warning) = plan::resolve_tag(
+        args.target.tag.as_deref(),
+        project.inventory.tag_length,
+        &cwd,
+    )?;
+    if let Some(warning) = warning {
+        printer.warn(&format!("warning: {warning}"));
+    }
+    crate::commands::deploy::check_scale(&project, &selection, args.scale)?;
+    // The values are needed to tell which changed (compared salted, per name).
+    let refs = selection.secret_references(&project);
+    let settings = ProviderSettings {
+        exec: project.inventory.secrets_exec.clone(),
+    };
+    let secrets = resolve_all(&refs, &settings)
+        .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
+
+    let project = Arc::new(project);
+    let secrets = Arc::new(secrets);
+    let results = crate::commands::runtime()?.block_on(async {
+        let tasks: Vec<_> = selection
+            .nodes
+            .iter()
+            .cloned()
+            .map(|selected| {
+                let (project, secrets, tag) = (project.clone(), secrets.clone(), tag.clone());
+                let scale = args.scale;
+                tokio::spawn(async move {
+                    let node = selected.node.clone();
+                    (
+                        node,
+                        plan_on(&project, &selected, &secrets, &tag, scale).await,
+                    )
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            match task.await {
+                Ok(r) => results.push(r),
+                Err(e) => results.push(("?".into(), Err(format!("internal error: {e}")))),
+            }
+        }
+        results
+    });
+
+    let mut all: Vec<StackChanges> = Vec::new();
+    let mut failed = Vec::new();
+    for (node, result) in results {
+        match result {
+            Ok(list) => all.extend(list),
+            Err(e) => failed.push((node, e)),
+        }
+    }
+    if printer.json {
+        let errors: Vec<_> = failed
+            .iter()
+            .map(|(n, e)| serde_json::json!({ "node": n, "error": e }))
+            .collect();
+        printer.json_line(&serde_json::json!({ "tag": tag, "plans": all, "errors": errors }));
+    } else {
+        printer.out(render_plan(&all, "").trim_end());
+    }
+    if failed.is_empty() {
+        return Ok(0);
+    }
+    let nodes: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
+    let list: Vec<String> = failed.iter().map(|(n, e)| format!("  {n}: {e}")).collect();
+    Err(Error::on_nodes(
+        format!(
+            "plan could not ask {}\n{}",
+            nodes.join(", "),
+            list.join("\n")
+        ),
+        &nodes,
+    ))
+}
+
+/// One node: its state, the planner, then the registry's answers for the
+/// references the plan runs; the changes of each stack.
+async fn plan_on(
+    project: &Project,
+    selected: &SelectedNode,
+    secrets: &Secrets,
+    tag: &str,
+    scale: Option<u32>,
+) -> std::result::Result<Vec<StackChanges>, String> {
+    let inv = &project.inventory;
+    let node = &inv.nodes[&selected.node];
+    let projects: Vec<String> = selected
+        .stacks
+        .iter()
+        .map(|s| inv.project_name(&s.stack))
+        .collect();
+    let stacks: Vec<String> = selected.stacks.iter().map(|s| s.stack.clone()).collect();
+    let mut session = NodeSession::open(inv, node, false).await?;
+    let result = async {
+        let state = NodeState::parse(
+            &session
+                .run(&state_step(&projects, &stacks), STEP_TIMEOUT)
+                .await?,
+        );
+        let request = Request {
+            target: Target::Tag,
+            tag,
+            scale,
+            force: false,
+            secrets,
+        };
+        let plans = plan_node(project, selected, &state, &request)?;
+        let (ids, refs, urls) = questions(project, &plans, &state);
+        let password = secrets
+            .get(&inv.registry.password)
+            .cloned()
+            .ok_or("the registry password is not resolved")?;
+        let step = plan_step(
+            &inv.registry.server,
+            &inv.registry.username,
+            password,
+            &ids,
+            &refs,
+            &urls,
+        );
+        let answers = parse_plan_output(&session.run(&step, STEP_TIMEOUT).await?);
+        if let Some(why) = &answers.registry_error {
+            return Err(format!("registry: {}", secrets.mask(why)));
+        }
+        Ok(plans
+            .iter()
+            .map(|p| changes(project, &node.name, p, &state, Some(&answers), secrets))
+            .collect())
+    }
+    .await;
+    session.close().await;
+    result
+}

@@ -1,0 +1,107 @@
+//! The step `homectl plan` runs on a node after the state step
+//! (scripts/plan.sh): read-only; its output parsed into `RegistryAnswers`.
+
+use super::preflight_step::LIB;
+use super::step::{quote, Payload, Step};
+use crate::plan::plan_changes::RegistryAnswers;
+use crate::secrets::SecretValue;
+
+const PLAN: &str = include_str!("scripts/plan.sh");
+
+/// `ids`: the image ids that run; `refs`: the references to ask the
+/// registry about; `urls`: (stack, health url).
+pub fn plan_step(
+    server: &str,
+    username: &str,
+    password: SecretValue,
+    ids: &[String],
+    refs: &[String],
+    urls: &[(String, String)],
+) -> Step {
+    let urls: Vec<String> = urls.iter().map(|(s, u)| format!("{s} {u}")).collect();
+    let script = format!(
+        "{LIB}hc_data HC_PASSWORD\nHC_SERVER={} HC_USERNAME={} HC_IDS={} HC_REFS={} HC_URLS={}\n{PLAN}",
+        quote(server),
+        quote(username),
+        quote(&ids.join(" ")),
+        quote(&refs.join(" ")),
+        quote(&urls.join("\n")),
+    );
+    Step::new("plan", script).with_data("HC_PASSWORD", Payload::Secret(password))
+}
+
+/// The `HAS`, `NAMES`, `URL` and `REGISTRY` lines of the plan step.
+pub fn parse_plan_output(output: &str) -> RegistryAnswers {
+    let mut answers = RegistryAnswers::default();
+    for line in output.lines() {
+        let mut words = line.splitn(3, ' ');
+        match (words.next(), words.next(), words.next()) {
+            (Some("HAS"), Some(id), digests) => {
+                let list = digests
+                    .unwrap_or("")
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(str::to_string)
+                    .collect();
+                answers.has.insert(id.to_string(), list);
+            }
+            (Some("NAMES"), Some(reference), Some(digest)) => {
+                let digest = digest.trim();
+                answers.names.insert(
+                    reference.to_string(),
+                    (digest != "-").then(|| digest.to_string()),
+                );
+            }
+            (Some("URL"), Some(stack), Some(answer)) => {
+                answers
+                    .urls
+                    .insert(stack.to_string(), answer.trim() == "ok");
+            }
+            (Some("REGISTRY"), Some("fail"), why) => {
+                answers.registry_error = Some(why.unwrap_or("").to_string());
+            }
+            _ => {}
+        }
+    }
+    answers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_password_travels_as_a_frame_and_the_answers_parse() {
+        let step = plan_step(
+            "reg:5000",
+            "ci",
+            SecretValue::new("pw-canary".into()),
+            &["sha256:a".into()],
+            &["reg:5000/x:t".into()],
+            &[("core".into(), "http://n:1/health".into())],
+        );
+        assert!(!step.script.contains("pw-canary"));
+        assert!(step.to_string().contains("***") || !step.to_string().contains("pw-canary"));
+        assert!(step.script.contains("HC_REFS=reg:5000/x:t"));
+        let a = parse_plan_output(
+            "HAS sha256:a reg:5000/x@sha256:d1,reg:5000/y@sha256:d2\nHAS sha256:b \n\
+             NAMES reg:5000/x:t sha256:d1\nNAMES reg:5000/x:gone -\nURL core ok\nURL w fail\n",
+        );
+        assert_eq!(
+            a.has["sha256:a"],
+            ["reg:5000/x@sha256:d1", "reg:5000/y@sha256:d2"]
+        );
+        assert!(a.has["sha256:b"].is_empty());
+        assert_eq!(a.names["reg:5000/x:t"].as_deref(), Some("sha256:d1"));
+        assert_eq!(a.names["reg:5000/x:gone"], None);
+        assert!(a.urls["core"] && !a.urls["w"]);
+        assert!(a.registry_error.is_none());
+        assert_eq!(
+            parse_plan_output("REGISTRY fail login failed")
+                .registry_error
+                .as_deref(),
+            Some("login failed")
+        );
+    }
+}

@@ -1,0 +1,72 @@
+//! The text of `homectl plan` and of the summary that `deploy --dry-run`
+//! starts with: per node and stack, what a deploy would change, or
+//! `no change` (docs/operations.md, "plan"). Names, never values.
+
+use crate::plan::plan_changes::StackChanges;
+
+/// One block a stack; `prefix` starts every line (`# ` in a dry run, whose
+/// output is shell text).
+pub fn render_plan(changes: &[StackChanges], prefix: &str) -> String {
+    let mut out = String::new();
+    for c in changes {
+        if c.no_change {
+            out.push_str(&format!("{prefix}{} {}: no change\n", c.node, c.stack));
+            continue;
+        }
+        out.push_str(&format!("{prefix}{} {}: changes\n", c.node, c.stack));
+        let mut line = |text: String| out.push_str(&format!("{prefix}  {text}\n"));
+        for i in &c.images {
+            let from = i.from.as_deref().unwrap_or("(not running)");
+            line(format!("image {}: {from} → {}", i.service, i.to));
+        }
+        let f = &c.files;
+        for (what, list) in [
+            ("added", &f.added),
+            ("changed", &f.changed),
+            ("removed", &f.removed),
+        ] {
+            if !list.is_empty() {
+                line(format!("files {what}: {}", list.join(", ")));
+            }
+        }
+        match &c.values {
+            Some(names) if !names.is_empty() => {
+                line(format!("env and secrets changed: {}", names.join(", ")))
+            }
+            Some(_) => {}
+            None => line("env and secrets: not known without the node's last deploy record".into()),
+        }
+        let from = c
+            .scale_from
+            .map(|n| n.to_string())
+            .unwrap_or_else(|| "-".into());
+        if c.scale_from != Some(c.scale_to) {
+            line(format!("scale {from} → {}", c.scale_to));
+        }
+        if !c.replicas_added.is_empty() {
+            line(format!("started: {}", c.replicas_added.join(", ")));
+        }
+        if !c.replicas_removed.is_empty() {
+            line(format!(
+                "replicas removed: {}",
+                c.replicas_removed.join(", ")
+            ));
+        }
+        if !c.orphans_removed.is_empty() {
+            line(format!(
+                "removed (no longer in the compose file): {}",
+                c.orphans_removed.join(", ")
+            ));
+        }
+        if !c.recreated.is_empty() {
+            line(format!("recreated: {}", c.recreated.join(", ")));
+        }
+        for hook in &c.hooks {
+            line(format!("hook: {hook}"));
+        }
+        if let Some(why) = &c.why {
+            line(format!("why: {why}"));
+        }
+    }
+    out
+}
