@@ -13,7 +13,7 @@ use crate::execution::node_session::NodeSession;
 use crate::inventory::{self, Project};
 use crate::plan::node_plan::{plan_node, Request, Target};
 use crate::plan::node_state::NodeState;
-use crate::plan::plan_changes::{changes, questions, StackChanges};
+use crate::plan::plan_changes::{changes, registry_questions, StackChanges};
 use crate::plan::{self, SelectedNode};
 use crate::remote::deploy_steps::state_step;
 use crate::remote::plan_step::{parse_plan_output, plan_step};
@@ -106,8 +106,9 @@ pub fn run(global: &GlobalOptions, args: &PlanArgs) -> Result<i32> {
     ))
 }
 
-/// One node: its state, the planner, then the registry's answers for the
-/// references the plan runs; the changes of each stack.
+/// One node: its state and, on a second channel of the same connection
+/// at the same time, the registry's answers; then the planner and the
+/// changes of each stack.
 async fn plan_on(
     project: &Project,
     selected: &SelectedNode,
@@ -123,44 +124,49 @@ async fn plan_on(
         .map(|s| inv.project_name(&s.stack))
         .collect();
     let stacks: Vec<String> = selected.stacks.iter().map(|s| s.stack.clone()).collect();
+    let (refs, urls) = registry_questions(project, selected, tag);
+    let password = secrets
+        .get(&inv.registry.password)
+        .cloned()
+        .ok_or("the registry password is not resolved")?;
+    let ask = plan_step(
+        &inv.registry.server,
+        &inv.registry.username,
+        password,
+        &refs,
+        &urls,
+    );
     let mut session = NodeSession::open(inv, node, false).await?;
-    let result = async {
-        let state = NodeState::parse(
-            &session
-                .run(&state_step(&projects, &stacks), STEP_TIMEOUT)
-                .await?,
-        );
-        let request = Request {
-            target: Target::Tag,
-            tag,
-            scale,
-            force: false,
-            secrets,
-        };
-        let plans = plan_node(project, selected, &state, &request)?;
-        let (ids, refs, urls) = questions(project, &plans, &state);
-        let password = secrets
-            .get(&inv.registry.password)
-            .cloned()
-            .ok_or("the registry password is not resolved")?;
-        let step = plan_step(
-            &inv.registry.server,
-            &inv.registry.username,
-            password,
-            &ids,
-            &refs,
-            &urls,
-        );
-        let answers = parse_plan_output(&session.run(&step, STEP_TIMEOUT).await?);
-        if let Some(why) = &answers.registry_error {
-            return Err(format!("registry: {}", secrets.mask(why)));
-        }
-        Ok(plans
-            .iter()
-            .map(|p| changes(project, &node.name, p, &state, Some(&answers), secrets))
-            .collect())
-    }
-    .await;
+    let state_step = without_compose(state_step(&projects, &stacks));
+    let connection = session.session.clone();
+    let (state, answers) = tokio::join!(session.run(&state_step, STEP_TIMEOUT), async {
+        let mut beside = NodeSession::beside(connection, node, inv).await?;
+        let out = beside.run(&ask, STEP_TIMEOUT).await;
+        beside.finish().await;
+        out
+    });
     session.close().await;
-    result
+    let state = NodeState::parse(&state?);
+    let answers = parse_plan_output(&answers?);
+    if let Some(why) = &answers.registry_error {
+        return Err(format!("registry: {}", secrets.mask(why)));
+    }
+    let request = Request {
+        target: Target::Tag,
+        tag,
+        scale,
+        force: false,
+        secrets,
+    };
+    let plans = plan_node(project, selected, &state, &request)?;
+    Ok(plans
+        .iter()
+        .map(|p| changes(project, &node.name, p, &state, Some(&answers), secrets))
+        .collect())
+}
+
+/// The state step without looking for the node's Compose (plan runs none).
+fn without_compose(mut step: crate::remote::Step) -> crate::remote::Step {
+    step.script = format!("HC_NO_COMPOSE=1\n{}", step.script);
+    step
 }

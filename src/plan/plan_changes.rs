@@ -8,12 +8,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
+use super::deploy_plan::plan_stack;
 use super::fingerprint::{changed_names, value_prints};
 use super::health_rollback::scale_that_ran;
 use super::history::HistoryRecord;
 use super::image_ref::interpolate;
 use super::node_plan::{confirm_skip, Skip, StackPlan};
 use super::node_state::NodeState;
+use super::SelectedNode;
 use crate::inventory::Project;
 use crate::secrets::Secrets;
 
@@ -71,39 +73,42 @@ pub struct StackChanges {
     pub hooks: Vec<String>,
 }
 
-/// What to ask the node for a node's plans: the image ids that run, the
-/// references of the inventory's registry to look up, the health URLs.
-pub fn questions(
+/// What to ask the registry from a node before its state is known (so
+/// that it runs beside the state step): every image reference of the
+/// selected services at any scale, at `tag` (the references a deploy
+/// would run and, when nothing changed, those that run), and the health
+/// URLs (stack, url). Only references of the inventory's registry.
+pub fn registry_questions(
     project: &Project,
-    plans: &[StackPlan],
-    state: &NodeState,
-) -> (Vec<String>, Vec<String>, Vec<(String, String)>) {
-    let server = format!("{}/", project.inventory.registry.server);
-    let mut ids = BTreeSet::new();
+    selected: &SelectedNode,
+    tag: &str,
+) -> (Vec<String>, Vec<(String, String)>) {
+    let inv = &project.inventory;
+    let node = &inv.nodes[&selected.node];
+    let server = format!("{}/", inv.registry.server);
     let mut refs = BTreeSet::new();
     let mut urls = Vec::new();
-    for plan in plans {
-        let d = &plan.deploy;
-        ids.extend(state.running(&d.project).into_values().map(|(id, _)| id));
+    for chosen in &selected.stacks {
+        let stack = &project.stacks[&chosen.stack];
+        let all = plan_stack(
+            inv,
+            node,
+            stack,
+            chosen.services.as_deref(),
+            tag,
+            stack.max_scale,
+        );
         refs.extend(
-            d.services
+            all.services
                 .iter()
-                .filter_map(|s| planned_ref(project, plan, s))
+                .filter_map(|s| interpolate(&stack.compose.services.get(s)?.image, &all.env))
                 .filter(|r| r.starts_with(&server)),
         );
-        if let Skip::Candidate(candidates) = &plan.skip {
-            refs.extend(
-                candidates
-                    .iter()
-                    .filter(|r| r.starts_with(&server))
-                    .cloned(),
-            );
-        }
-        if let Some(url) = &project.stacks[&d.stack].health.url {
-            urls.push((d.stack.clone(), url.clone()));
+        if let Some(url) = &stack.health.url {
+            urls.push((stack.name.clone(), url.clone()));
         }
     }
-    (ids.into_iter().collect(), refs.into_iter().collect(), urls)
+    (refs.into_iter().collect(), urls)
 }
 
 /// The changes of one stack. `answers`: None for `deploy --dry-run`, which

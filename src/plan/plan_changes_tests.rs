@@ -63,9 +63,19 @@ fn what_runs_as_deployed_with_the_same_digest_is_no_change() {
     let p = lab();
     let state = deployed(&p);
     let plan = plan(&p, &state, "t1", Some(1));
-    let (ids, refs, urls) = questions(&p, std::slice::from_ref(&plan), &state);
-    assert_eq!(ids, ["sha256:the-image"]);
-    assert_eq!(refs, [format!("{IMAGE}:t1")]);
+    let selected = SelectedNode {
+        node: "node-b".into(),
+        stacks: vec![SelectedStack {
+            stack: "workers".into(),
+            services: None,
+        }],
+    };
+    let (refs, urls) = registry_questions(&p, &selected, "t1");
+    assert_eq!(
+        refs,
+        [format!("{IMAGE}:t1")],
+        "every replica runs one image"
+    );
     assert!(urls.is_empty(), "workers have no health url");
     let c = of(&p, &plan, &state, &answers(&state));
     assert!(c.no_change, "{c:?}");

@@ -8,22 +8,20 @@ use crate::secrets::SecretValue;
 
 const PLAN: &str = include_str!("scripts/plan.sh");
 
-/// `ids`: the image ids that run; `refs`: the references to ask the
-/// registry about; `urls`: (stack, health url).
+/// `refs`: the references to ask the registry about; `urls`: (stack,
+/// health url).
 pub fn plan_step(
     server: &str,
     username: &str,
     password: SecretValue,
-    ids: &[String],
     refs: &[String],
     urls: &[(String, String)],
 ) -> Step {
     let urls: Vec<String> = urls.iter().map(|(s, u)| format!("{s} {u}")).collect();
     let script = format!(
-        "{LIB}hc_data HC_PASSWORD\nHC_SERVER={} HC_USERNAME={} HC_IDS={} HC_REFS={} HC_URLS={}\n{PLAN}",
+        "{LIB}hc_data HC_PASSWORD\nHC_SERVER={} HC_USERNAME={} HC_REFS={} HC_URLS={}\n{PLAN}",
         quote(server),
         quote(username),
-        quote(&ids.join(" ")),
         quote(&refs.join(" ")),
         quote(&urls.join("\n")),
     );
@@ -37,14 +35,16 @@ pub fn parse_plan_output(output: &str) -> RegistryAnswers {
         let mut words = line.splitn(3, ' ');
         match (words.next(), words.next(), words.next()) {
             (Some("HAS"), Some(id), digests) => {
-                let list = digests
-                    .unwrap_or("")
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|d| !d.is_empty())
-                    .map(str::to_string)
-                    .collect();
-                answers.has.insert(id.to_string(), list);
+                // One line a digest (several for an image of many repositories).
+                let list = answers.has.entry(id.to_string()).or_default();
+                list.extend(
+                    digests
+                        .unwrap_or("")
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string),
+                );
             }
             (Some("NAMES"), Some(reference), Some(digest)) => {
                 let digest = digest.trim();
@@ -77,7 +77,6 @@ mod tests {
             "reg:5000",
             "ci",
             SecretValue::new("pw-canary".into()),
-            &["sha256:a".into()],
             &["reg:5000/x:t".into()],
             &[("core".into(), "http://n:1/health".into())],
         );
@@ -85,7 +84,7 @@ mod tests {
         assert!(step.to_string().contains("***") || !step.to_string().contains("pw-canary"));
         assert!(step.script.contains("HC_REFS=reg:5000/x:t"));
         let a = parse_plan_output(
-            "HAS sha256:a reg:5000/x@sha256:d1,reg:5000/y@sha256:d2\nHAS sha256:b \n\
+            "HAS sha256:a reg:5000/x@sha256:d1\nHAS sha256:a reg:5000/y@sha256:d2\nHAS sha256:b \n\
              NAMES reg:5000/x:t sha256:d1\nNAMES reg:5000/x:gone -\nURL core ok\nURL w fail\n",
         );
         assert_eq!(

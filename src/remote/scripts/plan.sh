@@ -3,16 +3,14 @@
 # what each image reference names in the registry now (the digest of its
 # manifest, asked as preflight does: never a pull), and whether each
 # stack's health URL answers.
-# Set before this: HC_SERVER, HC_USERNAME, HC_IDS (image ids), HC_REFS
-# (image references), HC_URLS (lines "STACK URL"). Data frame: the
-# registry password.
-# Prints: HAS IMAGE_ID DIGEST_REF,DIGEST_REF   for each image id
+# It runs beside the state step, on a channel of its own.
+# Set before this: HC_SERVER, HC_USERNAME, HC_REFS (image references),
+# HC_URLS (lines "STACK URL"). Data frame: the registry password.
+# Prints: HAS IMAGE_ID REPO@DIGEST             for each image and digest on the node
 #         NAMES REFERENCE DIGEST|-              for each reference (-: not found)
 #         URL STACK ok|fail                     for each url
 #         REGISTRY fail WHY                     if the login failed
-for hc_id in $HC_IDS; do
-    printf 'HAS %s %s\n' "$hc_id" "$(docker image inspect --format '{{join .RepoDigests ","}}' "$hc_id" 2>/dev/null)"
-done
+docker image ls --no-trunc --digests --format 'HAS {{.ID}} {{.Repository}}@{{.Digest}}' 2>/dev/null | grep -v '@<none>$' || true
 printf '%s\n' "$HC_URLS" | while IFS=' ' read -r hc_stack hc_url; do
     [ -n "$hc_url" ] || continue
     if hc_http_ok "$hc_url"; then echo "URL $hc_stack ok"; else echo "URL $hc_stack fail"; fi
