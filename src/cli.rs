@@ -83,8 +83,9 @@ pub enum Command {
         compose file, plan, env and secrets as its last successful deploy, every service running \
         and healthy as that deploy left it, and the tag still naming the same images in the \
         registry (a tag pushed again is pulled and deployed). --force runs every step anyway.\n\n\
-        --dry-run prints each node's plan with its remote commands (secrets as ***) and contacts \
-        no node: without --scale it shows the inventory's scale.\n\n\
+        --dry-run prints each node's plan, first the summary `homectl plan` shows as far as it can \
+        tell without the node, then its remote commands (secrets as ***), and contacts no node: \
+        without --scale it shows the inventory's scale (`homectl plan` asks the nodes).\n\n\
         Examples:\n  homectl deploy core\n  homectl deploy core backend --tag 3f2c1d0\n  \
         homectl deploy workers node-b --scale 2\n  homectl deploy all --dry-run"
     )]
