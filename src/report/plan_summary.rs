@@ -70,3 +70,58 @@ pub fn render_plan(changes: &[StackChanges], prefix: &str) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::plan_changes::{FileChanges, ImageChange};
+
+    fn changes(no_change: bool) -> StackChanges {
+        StackChanges {
+            node: "node-b".into(),
+            stack: "workers".into(),
+            no_change,
+            why: Some("another scale".into()),
+            images: vec![ImageChange {
+                service: "w-1".into(),
+                from: Some("app:a@sha256:111".into()),
+                to: "app:b@sha256:222".into(),
+            }],
+            files: FileChanges {
+                added: vec!["conf/new.ini".into()],
+                changed: vec![],
+                removed: vec!["old.txt".into()],
+            },
+            values: Some(vec!["LOG_LEVEL".into()]),
+            scale_from: Some(3),
+            scale_to: 1,
+            replicas_added: vec![],
+            replicas_removed: vec!["w-2".into(), "w-3".into()],
+            orphans_removed: vec!["gone".into()],
+            recreated: vec!["w-1".into()],
+            hooks: vec!["w-1: migrate".into()],
+        }
+    }
+
+    #[test]
+    fn a_stack_that_changes_says_what_and_one_that_does_not_says_no_change() {
+        assert_eq!(
+            render_plan(&[changes(false)], "# "),
+            "# node-b workers: changes\n\
+             #   image w-1: app:a@sha256:111 → app:b@sha256:222\n\
+             #   files added: conf/new.ini\n\
+             #   files removed: old.txt\n\
+             #   env and secrets changed: LOG_LEVEL\n\
+             #   scale 3 → 1\n\
+             #   replicas removed: w-2, w-3\n\
+             #   removed (no longer in the compose file): gone\n\
+             #   recreated: w-1\n\
+             #   hook: w-1: migrate\n\
+             #   why: another scale\n"
+        );
+        assert_eq!(
+            render_plan(&[changes(true)], ""),
+            "node-b workers: no change\n"
+        );
+    }
+}
