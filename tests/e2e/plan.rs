@@ -234,6 +234,10 @@ fn plan_names_a_changed_env_value_never_the_value_and_the_deploy_recreates_what_
         text.stdout
     );
     assert!(!text.all().contains(":8001"));
+    // Nor any secret value, under --json or not.
+    for out in [&run.stdout, &text.stdout, &text.stderr] {
+        assert_eq!(find_secret(out.as_bytes(), &secret_needles()), None);
+    }
     assert_eq!(ids(CORE, CORE_PROJECT), before, "plan changed nothing");
 
     homectl(Some(&inventory), &["deploy", "core", "--tag", &old()]).success();
