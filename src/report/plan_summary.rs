@@ -2,6 +2,7 @@
 //! starts with: per node and stack, what a deploy would change, or
 //! `no change` (docs/operations.md, "plan"). Names, never values.
 
+use super::escape::escape_controls;
 use crate::plan::plan_changes::StackChanges;
 
 /// One block a stack; `prefix` starts every line (`# ` in a dry run, whose
@@ -14,7 +15,12 @@ pub fn render_plan(changes: &[StackChanges], prefix: &str) -> String {
             continue;
         }
         out.push_str(&format!("{prefix}{} {}: changes\n", c.node, c.stack));
-        let mut line = |text: String| out.push_str(&format!("{prefix}  {text}\n"));
+        // One line each, whatever a hook's arguments hold (a dry run's
+        // summary lines must stay comments).
+        let mut line = |text: String| {
+            let shown = escape_controls(&text).replace('\n', "\\n");
+            out.push_str(&format!("{prefix}  {shown}\n"))
+        };
         for i in &c.images {
             let from = i.from.as_deref().unwrap_or("(not running)");
             line(format!("image {}: {from} → {}", i.service, i.to));
@@ -99,7 +105,7 @@ mod tests {
             replicas_removed: vec!["w-2".into(), "w-3".into()],
             orphans_removed: vec!["gone".into()],
             recreated: vec!["w-1".into()],
-            hooks: vec!["w-1: migrate".into()],
+            hooks: vec!["w-1: migrate\ntouch /tmp/x".into()],
         }
     }
 
@@ -116,7 +122,7 @@ mod tests {
              #   replicas removed: w-2, w-3\n\
              #   removed (no longer in the compose file): gone\n\
              #   recreated: w-1\n\
-             #   hook: w-1: migrate\n\
+             #   hook: w-1: migrate\\ntouch /tmp/x\n\
              #   why: another scale\n"
         );
         assert_eq!(
