@@ -7,36 +7,29 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{GlobalOptions, PlanArgs};
 use crate::error::{Error, Result};
 use crate::execution::node_session::NodeSession;
-use crate::inventory::{self, Project};
+use crate::inventory::Project;
 use crate::plan::node_plan::{plan_node, Request, Target};
 use crate::plan::node_state::NodeState;
 use crate::plan::plan_changes::{changes, registry_questions, StackChanges};
-use crate::plan::{self, SelectedNode};
+use crate::plan::SelectedNode;
 use crate::remote::deploy_steps::state_step;
 use crate::remote::plan_step::{parse_plan_output, plan_step};
 use crate::report::plan_summary::render_plan;
 use crate::secrets::{resolve_all, ProviderSettings, Secrets};
+use crate::settings::{GlobalSettings, PlanSettings};
 
 const STEP_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub fn run(global: &GlobalOptions, args: &PlanArgs) -> Result<i32> {
-    let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, args.target.target.as_deref(), &args.target.names)?;
+pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
+    let PlanSettings {
+        project,
+        selection,
+        tag,
+        scale,
+    } = settings;
     let printer = global.printer();
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
-    let (tag, warning) = plan::resolve_tag(
-        args.target.tag.as_deref(),
-        project.inventory.tag_length,
-        &cwd,
-    )?;
-    if let Some(warning) = warning {
-        printer.warn(&format!("warning: {warning}"));
-    }
-    crate::commands::deploy::check_scale(&project, &selection, args.scale)?;
     // The values are needed to tell which changed (compared salted, per name).
     let refs = selection.secret_references(&project);
     let settings = ProviderSettings {
@@ -54,7 +47,6 @@ pub fn run(global: &GlobalOptions, args: &PlanArgs) -> Result<i32> {
             .cloned()
             .map(|selected| {
                 let (project, secrets, tag) = (project.clone(), secrets.clone(), tag.clone());
-                let scale = args.scale;
                 tokio::spawn(async move {
                     let node = selected.node.clone();
                     (

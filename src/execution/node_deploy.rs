@@ -16,7 +16,7 @@ use super::operator::state_dir_candidates;
 use super::{ssh, RemoteShell};
 use crate::inventory::Project;
 use crate::plan::folder_changes::StagedFile;
-use crate::plan::history::{now_rfc3339, HistoryRecord, ImageRecord};
+use crate::plan::history::{now_rfc3339, HistoryRecord, ImageRecord, RecordResult};
 use crate::plan::node_plan::{confirm_skip, plan_node, Request, Skip, StackPlan};
 use crate::plan::node_state::NodeState;
 use crate::plan::record::{record_of, Ending};
@@ -318,7 +318,7 @@ impl PreparedNode {
             let stacks = std::mem::take(&mut self.stacks);
             for stack in &stacks {
                 let ending = Ending {
-                    result: "interrupted",
+                    result: RecordResult::Interrupted,
                     detail: "interrupted while preparing (before any hook or up): nothing changed on the node".into(),
                     images: BTreeMap::new(),
                     took: Duration::ZERO,

@@ -11,7 +11,7 @@ use super::node_deploy::{
 };
 use super::node_session::close;
 use crate::plan::health_rollback::back_plan;
-use crate::plan::history::ImageRecord;
+use crate::plan::history::{ImageRecord, RecordResult};
 use crate::plan::node_state::parse_images;
 use crate::plan::record::Ending;
 use crate::remote::deploy_steps;
@@ -37,19 +37,19 @@ impl PreparedNode {
             };
             let (result, images, detail) = match applied {
                 Ok(images) if stack.unchanged.is_some() => (
-                    "ok",
+                    RecordResult::Ok,
                     images,
                     "unchanged: the images, configuration and secrets asked for already ran"
                         .to_string(),
                 ),
-                Ok(images) => ("ok", images, String::new()),
+                Ok(images) => (RecordResult::Ok, images, String::new()),
                 Err((f, images, rolled_back)) => {
                     let result = if f.interrupted() {
-                        "interrupted"
+                        RecordResult::Interrupted
                     } else if rolled_back {
-                        "rolled-back"
+                        RecordResult::RolledBack
                     } else {
-                        "failed"
+                        RecordResult::Failed
                     };
                     let detail = format!("{}: {}", f.step, f.reason());
                     failure.get_or_insert(f);
@@ -66,7 +66,7 @@ impl PreparedNode {
             let shown = if stack.unchanged.is_some() {
                 "unchanged"
             } else {
-                result
+                record.result.as_str()
             };
             summaries.push(format!(
                 "{} {} ({shown})",

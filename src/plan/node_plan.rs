@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::deploy_plan::{orphans, plan_stack, StackDeploy};
 use super::fingerprint;
 use super::folder_changes::{changed_paths, services_reading, stage_plan, StagedFile};
-use super::history::{current_scale, ImageRecord};
+use super::history::{current_scale, ImageRecord, RecordKind};
 use super::node_state::{NodeState, Running};
 use super::rollback_plan::{files_to_roll_back_to, rollback_pins, RollbackPin};
 use super::rolling::round_plans;
@@ -31,10 +31,10 @@ pub enum Target {
 
 impl Target {
     /// The history record's kind.
-    pub fn kind(self) -> &'static str {
+    pub fn kind(self) -> RecordKind {
         match self {
-            Target::Tag => "deploy",
-            Target::RollbackToTag | Target::RollbackByHistory => "rollback",
+            Target::Tag => RecordKind::Deploy,
+            Target::RollbackToTag | Target::RollbackByHistory => RecordKind::Rollback,
         }
     }
 }

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::deploy_plan::plan_stack;
 use super::fingerprint::{changed_names, value_prints};
 use super::health_rollback::scale_that_ran;
-use super::history::HistoryRecord;
+use super::history::{HistoryRecord, RecordResult};
 use super::image_ref::interpolate;
 use super::node_plan::{confirm_skip, Skip, StackPlan};
 use super::node_state::NodeState;
@@ -272,9 +272,10 @@ pub fn changes(
 
 /// The newest successful deploy or rollback of a stack.
 fn last_deploy<'a>(history: &'a [HistoryRecord], stack: &str) -> Option<&'a HistoryRecord> {
-    history.iter().rev().find(|r| {
-        r.stack == stack && r.result == "ok" && matches!(r.kind.as_str(), "deploy" | "rollback")
-    })
+    history
+        .iter()
+        .rev()
+        .find(|r| r.stack == stack && r.result == RecordResult::Ok && r.kind.is_deploy())
 }
 
 /// The image reference a deploy runs for a service, when homectl can tell.

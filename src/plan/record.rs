@@ -5,13 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::history::{HistoryRecord, ImageRecord};
+use super::history::{HistoryRecord, ImageRecord, RecordResult};
 use super::node_plan::{StackPlan, Target};
 
 /// How one stack's deploy ended.
 pub struct Ending {
-    /// "ok", "failed", "rolled-back" or "interrupted".
-    pub result: &'static str,
+    pub result: RecordResult,
     pub detail: String,
     pub images: BTreeMap<String, ImageRecord>,
     pub took: Duration,
@@ -41,7 +40,7 @@ pub fn record_of(
         operator: operator.to_string(),
         node: node.to_string(),
         stack: deploy.stack.clone(),
-        kind: target.kind().into(),
+        kind: target.kind(),
         services,
         tag: deploy
             .env
@@ -49,23 +48,23 @@ pub fn record_of(
             .cloned()
             .unwrap_or_else(|| asked_tag.to_string()),
         scale: deploy.scale,
-        result: result.into(),
+        result: result.clone(),
         detail: ending.detail,
         images: ending.images,
         duration_ms: ending.took.as_millis() as u64,
-        inputs: if result == "ok" {
+        inputs: if result == RecordResult::Ok {
             plan.inputs.clone()
         } else {
             String::new()
         },
-        values: if result == "ok" {
+        values: if result == RecordResult::Ok {
             plan.values.clone()
         } else {
             BTreeMap::new()
         },
-        files: match result {
-            "ok" => deploy.version.clone(),
-            "rolled-back" => deploy.back_version.clone(),
+        files: match &result {
+            RecordResult::Ok => deploy.version.clone(),
+            RecordResult::RolledBack => deploy.back_version.clone(),
             _ => String::new(),
         },
     }

@@ -3,7 +3,7 @@
 //! those services, by digest from the node's history").
 
 use super::folder_changes::NodeFolder;
-use super::history::{HistoryRecord, ImageRecord};
+use super::history::{HistoryRecord, ImageRecord, RecordKind, RecordResult};
 use crate::inventory::{Project, Stack};
 
 /// One app image to pin for a rollback: (image id, digest reference, local
@@ -26,7 +26,7 @@ fn covers(record: &HistoryRecord, service: &str) -> bool {
 }
 
 fn counts(record: &HistoryRecord) -> bool {
-    matches!(record.kind.as_str(), "deploy" | "rollback") && record.result == "ok"
+    record.kind.is_deploy() && record.result == RecordResult::Ok
 }
 
 /// For `services` of `stack`: the images of the successful deploy before
@@ -86,10 +86,9 @@ pub fn rollback_pins(
     let services: Vec<String> = match selected {
         Some(list) => list.iter().filter(|s| app_service(s)).cloned().collect(),
         None => {
-            let last = history
-                .iter()
-                .rev()
-                .find(|r| r.stack == stack.name && r.result == "ok" && r.kind != "down");
+            let last = history.iter().rev().find(|r| {
+                r.stack == stack.name && r.result == RecordResult::Ok && r.kind != RecordKind::Down
+            });
             last.map(|r| {
                 r.images
                     .keys()
@@ -155,6 +154,7 @@ pub fn files_to_roll_back_to(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::history::RecordKind;
 
     fn rec(tag: &str, services: &[&str], result: &str, kind: &str) -> HistoryRecord {
         HistoryRecord {
@@ -163,11 +163,11 @@ mod tests {
             operator: "op@host".into(),
             node: "node-a".into(),
             stack: "core".into(),
-            kind: kind.into(),
+            kind: RecordKind::from(kind),
             services: services.iter().map(|s| s.to_string()).collect(),
             tag: tag.into(),
             scale: 1,
-            result: result.into(),
+            result: RecordResult::from(result),
             detail: String::new(),
             images: [
                 ("backend", format!("id-{tag}")),

@@ -19,4 +19,5 @@ mod realworld;
 mod restart;
 mod rig;
 mod rolling;
+mod safe_defaults;
 mod secrets;
