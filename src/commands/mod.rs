@@ -11,6 +11,7 @@ pub mod init;
 pub mod logs;
 pub mod plan;
 pub mod preflight;
+pub mod prune;
 pub mod restart;
 pub mod run;
 pub mod secrets_in_files;

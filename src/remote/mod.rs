@@ -6,11 +6,13 @@ pub mod deploy_steps;
 pub mod one_off;
 pub mod plan_step;
 pub mod preflight_step;
+pub mod prune_step;
 pub mod restart_step;
 pub mod round_steps;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
+pub mod strays_step;
 
 pub use step::{quote, Payload, Step};
 

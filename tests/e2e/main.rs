@@ -15,6 +15,7 @@ mod one_off;
 mod operate;
 mod plan;
 mod preflight;
+mod prune;
 mod realworld;
 mod restart;
 mod rig;
