@@ -11,6 +11,7 @@ pub mod init;
 pub mod logs;
 pub mod plan;
 pub mod preflight;
+pub mod preflight_folder;
 pub mod prune;
 pub mod restart;
 pub mod run;

@@ -15,6 +15,8 @@ mod one_off;
 mod operate;
 mod plan;
 mod preflight;
+mod preflight_disk;
+mod preflight_folder;
 mod prune;
 mod realworld;
 mod restart;
