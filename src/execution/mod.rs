@@ -4,6 +4,8 @@ pub mod fanout;
 pub mod interrupt;
 pub mod moved_stacks;
 pub mod node_deploy;
+mod node_deploy_apply;
+pub mod node_deploy_error;
 pub mod node_prune;
 pub mod node_session;
 pub mod one_off;
