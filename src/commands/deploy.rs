@@ -6,9 +6,11 @@ use std::sync::Arc;
 
 use crate::cli::{DeployArgs, GlobalOptions};
 use crate::error::{Error, Result};
+use crate::execution::deploy_phases::deploy_nodes;
 use crate::execution::interrupt::Interrupt;
-use crate::execution::node_deploy::{prepare, DeployContext, NodeFailure, Target};
+use crate::execution::node_deploy::{DeployContext, Target};
 use crate::execution::operator::operator;
+use crate::execution::transport::Transport;
 use crate::inventory::{self, Project};
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::{self, Selection};
@@ -68,7 +70,9 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
     let runtime = crate::commands::runtime()?;
     runtime.block_on(async move {
         let note = progress.clone();
-        let interrupt = Interrupt::listen(move || note.note("interrupted: finishing the steps in flight (Ctrl-C again to stop waiting)"));
+        let interrupt = Interrupt::listen(move || {
+            note.note("interrupted: finishing the steps in flight (Ctrl-C again to stop waiting)")
+        });
         let ctx = Arc::new(DeployContext {
             target,
             project: Arc::new(project),
@@ -80,62 +84,10 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
             progress: progress.clone(),
             interrupt: interrupt.clone(),
             operator: operator(),
+            transport: Transport::Ssh,
         });
 
-        // Phase 1: prepare every node.
-        let tasks: Vec<_> = selection.nodes.into_iter().map(|n| tokio::spawn(prepare(ctx.clone(), n))).collect();
-        let mut prepared = Vec::new();
-        let mut failures: Vec<(String, NodeFailure)> = Vec::new();
-        for (task, node) in tasks.into_iter().zip(&nodes) {
-            match task.await {
-                Ok(Ok(p)) => prepared.push(p),
-                Ok(Err(f)) => failures.push((node.clone(), f)),
-                Err(e) => failures.push((node.clone(), NodeFailure { step: "prepare".into(), reason: format!("internal error: {e}"), interrupted: false })),
-            }
-        }
-        if !failures.is_empty() || interrupt.is_set() {
-            for p in prepared {
-                let name = p.name().to_string();
-                p.release(&ctx).await;
-                progress.finish(&name, false, "not deployed: another node failed to prepare (nothing changed)");
-            }
-            for (node, f) in &failures {
-                progress.finish(node, false, &format!("{}: {}", f.step, first_line(&f.reason)));
-            }
-            let interrupted = interrupt.is_set();
-            let list = failures.iter().map(|(n, f)| format!("  {n} ({}): {}", f.step, f.reason.replace('\n', "\n    "))).collect::<Vec<_>>().join("\n");
-            return if interrupted {
-                Err(Error::Interrupted)
-            } else {
-                {
-                let nodes: Vec<&str> = failures.iter().map(|(n, _)| n.as_str()).collect();
-                Err(Error::on_nodes(format!("prepare failed on {}; nothing changed on any node, every lock released\n{list}", nodes.join(", ")), &nodes))
-            }
-            };
-        }
-
-        // Phase 2: apply on every node.
-        let tasks: Vec<_> = prepared.into_iter().map(|p| tokio::spawn(p.apply(ctx.clone()))).collect();
-        let mut failed = Vec::new();
-        for task in tasks {
-            let outcome = match task.await {
-                Ok(o) => o,
-                Err(e) => return Err(Error::runtime(format!("internal error: {e}"))),
-            };
-            progress.finish(&outcome.node, outcome.failure.is_none(), &outcome.summary);
-            if let Some(f) = outcome.failure {
-                failed.push((outcome.node, f));
-            }
-        }
-        if interrupt.is_set() {
-            return Err(Error::Interrupted);
-        }
-        if failed.is_empty() {
-            return Ok(0);
-        }
-        let list = failed.iter().map(|(n, f)| format!("  {n} ({}): {}", f.step, f.reason.replace('\n', "\n    "))).collect::<Vec<_>>().join("\n");
-        let nodes: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
-        Err(Error::on_nodes(format!("deploy failed on {}\n{list}", nodes.join(", ")), &nodes))
+        deploy_nodes(ctx, selection.nodes).await
     })
 }
 
@@ -271,8 +223,4 @@ fn dry_run(
     }
     let json = serde_json::json!({ "dry_run": true, "tag": tag, "plans": plans });
     (out, json)
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
 }

@@ -6,12 +6,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openssh::Session;
-
 use super::interrupt::Interrupt;
-use super::node_session::close;
-use super::operator::state_dir_candidates;
-use super::{ssh, RemoteShell, StartError, StepError};
+use super::transport::{Connection, Transport};
+use super::{RemoteShell, StartError, StepError};
 use crate::inventory::Project;
 use crate::plan::deploy_plan::{orphans, plan_stack, StackDeploy};
 use crate::plan::fingerprint;
@@ -63,6 +60,8 @@ pub struct DeployContext {
     pub progress: Arc<Progress>,
     pub interrupt: Interrupt,
     pub operator: String,
+    /// How the nodes are reached: SSH, or local folders in the flow tests.
+    pub transport: Transport,
 }
 
 /// Why a node did not finish.
@@ -76,7 +75,7 @@ pub struct NodeFailure {
 /// A node that passed phase 1: locked, files staged, images pulled.
 pub struct PreparedNode {
     node: String,
-    session: Arc<Session>,
+    connection: Connection,
     shell: RemoteShell,
     stacks: Vec<PreparedStack>,
     started: Instant,
@@ -133,28 +132,30 @@ pub async fn prepare(
 
     progress.event(name, "connect", Status::Started, None, "");
     let t = Instant::now();
-    let session = ssh::connect(&inv.ssh, node)
+    let connection = ctx
+        .transport
+        .connect(&inv.ssh, node)
         .await
         .map_err(|e| fail("connect", e))?;
     progress.event(name, "connect", Status::Ok, Some(t.elapsed()), "");
 
     if ctx.interrupt.is_set() {
-        close(session).await;
+        connection.close().await;
         return Err(interrupted("lock"));
     }
     let t = Instant::now();
     let shell = match RemoteShell::start(
-        session.clone(),
+        &connection,
         true,
         &ctx.operator,
-        &state_dir_candidates(node),
+        &connection.state_dirs(node),
         inv.ssh.connect_timeout * 3,
     )
     .await
     {
         Ok(shell) => shell,
         Err(err) => {
-            close(session).await;
+            connection.close().await;
             return Err(match err {
                 StartError::Locked(holder) => fail(
                     "lock",
@@ -175,7 +176,7 @@ pub async fn prepare(
     progress.event(name, "lock", Status::Ok, Some(t.elapsed()), "");
     let mut prepared = PreparedNode {
         node: name.to_string(),
-        session,
+        connection,
         shell,
         stacks: Vec::new(),
         started,
@@ -518,7 +519,7 @@ impl PreparedNode {
             }
         }
         self.shell.finish().await;
-        close(self.session).await;
+        self.connection.close().await;
     }
 
     /// A history record of one stack of this deploy.
@@ -642,7 +643,7 @@ impl PreparedNode {
             }
         }
         self.shell.finish().await;
-        close(self.session).await;
+        self.connection.close().await;
         let summary = format!(
             "{} in {:.1}s",
             summaries.join(", "),
