@@ -3,6 +3,8 @@
 pub mod deploy_phases;
 pub mod fanout;
 #[cfg(test)]
+mod flow_tests;
+#[cfg(test)]
 mod holder_tests;
 pub mod interrupt;
 pub mod node_deploy;

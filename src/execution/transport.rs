@@ -156,6 +156,8 @@ fn local_command(dir: &Path, script: &str, args: &[&str]) -> tokio::process::Com
         .current_dir(dir)
         .env("PATH", path)
         .env("HOME", dir.join("home"))
-        .env_remove("XDG_RUNTIME_DIR");
+        // The registry login's tmpfs folder (lib.sh): the node's own, if
+        // its folder has one, so that nodes never sweep each other's.
+        .env("XDG_RUNTIME_DIR", dir.join("run"));
     command
 }
