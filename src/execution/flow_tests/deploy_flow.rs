@@ -282,3 +282,26 @@ fn an_unchanged_redeploy_runs_no_up() {
     assert_eq!(lab.node("node-a").ups().len(), 1);
     assert_eq!(lab.node("node-a").app_conf(), "version 2\n");
 }
+
+/// A node whose lock another deploy holds: it says by whom, and no node
+/// runs anything past its state folder (exit 1).
+#[test]
+fn a_locked_node_names_its_holder_and_nothing_runs_anywhere() {
+    let lab = Lab::new();
+    let a = lab.node("node-a");
+    let mut holder = a.hold_lock("someone@elsewhere (pid 4242 on ops) since 2026-01-01T00:00:00Z");
+    let run = lab.deploy("v1", Ask::default());
+    holder.kill().unwrap();
+    holder.wait().unwrap();
+    assert_eq!(run.exit_code(), 1, "{}", run.message());
+    let message = run.message();
+    assert!(message.contains("prepare failed on node-a"), "{message}");
+    assert!(
+        message.contains("locked by someone@elsewhere (pid 4242 on ops)"),
+        "{message}"
+    );
+    assert!(message.contains("homectl unlock node-a"), "{message}");
+    assert_eq!(a.argv(), "", "node-a ran docker while locked");
+    assert!(lab.node("node-b").ups().is_empty());
+    assert!(lab.node("node-b").lock_is_free());
+}

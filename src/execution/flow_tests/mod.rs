@@ -305,6 +305,29 @@ impl FakeNode {
                 .success()
     }
 
+    /// Holds the node's lock as another deploy would (`holder` in
+    /// `lock.holder`) until the returned process is killed.
+    pub fn hold_lock(&self, holder: &str) -> std::process::Child {
+        let state = self.dir.join("state");
+        std::fs::write(state.join("lock.holder"), format!("{holder}\n")).unwrap();
+        // One process holds it (the shell becomes `sleep`), so killing
+        // that process frees it.
+        let child = std::process::Command::new("sh")
+            .args(["-c", "exec 9>>\"$1\" && flock -n 9 && exec sleep 60", "sh"])
+            .arg(state.join("lock"))
+            .spawn()
+            .unwrap();
+        let start = std::time::Instant::now();
+        while self.lock_is_free() {
+            assert!(
+                start.elapsed().as_secs() < 10,
+                "flock did not take the lock"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        child
+    }
+
     /// Every file of the node's folder, for a secret that must not be there.
     pub fn files(&self) -> Vec<(PathBuf, Vec<u8>)> {
         fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
