@@ -28,10 +28,14 @@ fn assert_no_secret_on(lab: &Lab, nodes: &[&str]) {
     }
 }
 
+fn sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    format!("{:x}", Sha256::digest(text.as_bytes()))
+}
+
 /// The stand-in's image id of a reference (docker.sh: its SHA-256).
 fn image_id(reference: &str) -> String {
-    use sha2::{Digest, Sha256};
-    format!("sha256:{:x}", Sha256::digest(reference.as_bytes()))
+    format!("sha256:{}", sha256(reference))
 }
 
 fn last_record(lab: &Lab, node: &str) -> serde_json::Value {
@@ -44,12 +48,19 @@ fn last_record(lab: &Lab, node: &str) -> serde_json::Value {
 #[test]
 fn a_deploy_runs_the_real_steps_on_both_nodes_and_records_it() {
     let lab = Lab::new();
+    lab.node("node-a").watch_env("API_KEY");
     let run = lab.deploy("v1", Ask::default());
     assert_eq!(run.exit_code(), 0, "{}", run.message());
     for name in ["node-a", "node-b"] {
         let node = lab.node(name);
         assert_eq!(node.running(), format!("web {REF}:v1\n"));
         assert_eq!(node.ups().len(), 1, "{}", node.argv());
+        // The hook ran in the staged stack, before up.
+        let argv = node.argv();
+        let hook = argv
+            .find("compose -p flow-web -f compose.yml run --rm -T web /app/migrate --to latest")
+            .unwrap_or_else(|| panic!("no hook:\n{argv}"));
+        assert!(hook < argv.find(" up -d").unwrap(), "{argv}");
         assert_eq!(node.app_conf(), "version 1\n");
         let record = last_record(&lab, name);
         assert_eq!(
@@ -66,6 +77,11 @@ fn a_deploy_runs_the_real_steps_on_both_nodes_and_records_it() {
             node.argv()
         );
     }
+    // The secret reached Compose's environment (through a data frame).
+    assert_eq!(
+        lab.node("node-a").env_seen_by_up("API_KEY"),
+        Some(sha256(API_KEY))
+    );
     assert_no_secret_on(&lab, &["node-a", "node-b"]);
 }
 
@@ -304,4 +320,62 @@ fn a_locked_node_names_its_holder_and_nothing_runs_anywhere() {
     assert_eq!(a.argv(), "", "node-a ran docker while locked");
     assert!(lab.node("node-b").ups().is_empty());
     assert!(lab.node("node-b").lock_is_free());
+}
+
+/// `homectl rollback`: back to the image and the files of the deploy
+/// before the last, by image id from the history, recorded as a rollback.
+#[test]
+fn a_rollback_by_history_brings_back_the_previous_image_and_files() {
+    let lab = Lab::new();
+    assert_eq!(lab.deploy("v1", Ask::default()).exit_code(), 0);
+    lab.app_conf("version 2\n");
+    assert_eq!(lab.deploy("v2", Ask::default()).exit_code(), 0);
+    let ask = Ask {
+        rollback: true,
+        ..Ask::default()
+    };
+    let run = lab.deploy("", ask);
+    assert_eq!(run.exit_code(), 0, "{}", run.message());
+    for name in ["node-a", "node-b"] {
+        let node = lab.node(name);
+        let v1 = format!("{REF}:v1");
+        assert_eq!(node.running(), format!("web {v1}\n"), "{name}");
+        assert_eq!(node.app_conf(), "version 1\n", "{name}");
+        // The image of v1's deploy, by the id its history recorded.
+        assert!(
+            node.argv().contains(&format!("tag {} {v1}", image_id(&v1))),
+            "{}",
+            node.argv()
+        );
+        let record = last_record(&lab, name);
+        assert_eq!(
+            (record["kind"].as_str(), record["result"].as_str()),
+            (Some("rollback"), Some("ok")),
+            "{record}"
+        );
+        assert_eq!(record["tag"], "v1");
+    }
+    assert_no_secret_on(&lab, &["node-a", "node-b"]);
+}
+
+/// A `before_up` hook that fails: no `up` on that node, recorded failed,
+/// the hook's output in the message.
+#[test]
+fn a_failing_hook_stops_the_node_before_up() {
+    let lab = Lab::new();
+    lab.node("node-a").fail(
+        "compose-run",
+        "echo 'migration 7 failed: relation exists' >&2; exit 3",
+    );
+    let run = lab.deploy("v1", Ask::default());
+    assert_eq!(run.exit_code(), 1, "{}", run.message());
+    let message = run.message();
+    assert!(message.contains("node-a (hook web web)"), "{message}");
+    assert!(message.contains("migration 7 failed"), "{message}");
+    let a = lab.node("node-a");
+    assert!(a.ups().is_empty(), "{}", a.argv());
+    assert_eq!(a.running(), "");
+    assert_eq!(last_record(&lab, "node-a")["result"], "failed");
+    assert_eq!(last_record(&lab, "node-b")["result"], "ok");
+    assert!(a.lock_is_free());
 }

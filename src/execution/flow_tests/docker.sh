@@ -10,7 +10,10 @@
 #     place of the command (its output, its exit code); $F/health/TAG, the
 #     health of the containers running TAG (healthy if none); $F/hold/KEY,
 #     wait while it exists (after creating $F/held/KEY). KEY is the
-#     command (pull, tag, login, ...) or compose-COMMAND (compose-up).
+#     command (pull, tag, login, ...) or compose-COMMAND (compose-up);
+#   - writes, for `compose up`, the SHA-256 of each variable named in
+#     $F/env/ (the names the test asks about) into $F/env/NAME: a secret's
+#     value reached Compose's environment, never an argv or a file.
 set -u
 printf '%s\n' "$*" >>"$F/argv"
 
@@ -79,6 +82,12 @@ if [ "$1" = compose ]; then
         pull | run | config) ;;
         up)
             shift
+            for hc_watch in "$F"/env/*; do
+                [ -f "$hc_watch" ] || continue
+                hc_name=${hc_watch##*/} hc_value=''
+                eval "hc_value=\${$hc_name-}"
+                sha "$hc_value" >"$hc_watch"
+            done
             hc_services=''
             for hc_a in "$@"; do
                 case $hc_a in -*) ;; *) hc_services="$hc_services $hc_a" ;; esac

@@ -53,6 +53,10 @@ API_KEY = "env://FLOW_API_KEY"
 [health]
 services = ["web"]
 timeout = "5s"
+
+[[hooks.before_up]]
+service = "web"
+command = ["/app/migrate", "--to", "latest"]
 "#;
 
 const COMPOSE: &str = r#"services:
@@ -103,6 +107,9 @@ impl Run {
 #[derive(Default, Clone)]
 pub struct Ask {
     pub no_rollback: bool,
+    /// `homectl rollback`: back to what ran before the last deploy, from
+    /// each node's history (the tag is then unused).
+    pub rollback: bool,
     /// Set the interrupt flag once the stand-in holds this command
     /// (`hold_key`), then let it go on: "Ctrl-C while this step runs".
     pub interrupt_at: Option<String>,
@@ -132,6 +139,7 @@ impl Lab {
                 "home",
                 "state",
                 "fake/running",
+                "fake/env",
                 "fake/fail",
                 "fake/health",
                 "fake/hold",
@@ -188,13 +196,18 @@ impl Lab {
             quiet: true,
         };
         let interrupt = Interrupt::default();
+        // As commands/rollback.rs asks for it.
+        let (target, tag) = match ask.rollback {
+            true => (Target::RollbackByHistory, "history"),
+            false => (Target::Tag, tag),
+        };
         let ctx = Arc::new(DeployContext {
-            target: Target::Tag,
+            target,
             project: Arc::new(project),
             tag: tag.to_string(),
             scale: None,
             no_rollback: ask.no_rollback,
-            force: false,
+            force: ask.rollback,
             secrets,
             progress: Arc::new(Progress::new(printer, &nodes)),
             interrupt: interrupt.clone(),
@@ -268,6 +281,19 @@ impl FakeNode {
     /// runs this shell snippet instead.
     pub fn fail(&self, key: &str, snippet: &str) {
         std::fs::write(self.fake().join("fail").join(key), snippet).unwrap();
+    }
+
+    /// Asks docker.sh to note the variable NAME of `compose up`'s environment.
+    pub fn watch_env(&self, name: &str) {
+        std::fs::write(self.fake().join("env").join(name), "").unwrap();
+    }
+
+    /// The SHA-256 of the variable NAME in the environment of the node's
+    /// last `compose up` (see `watch_env`).
+    pub fn env_seen_by_up(&self, name: &str) -> Option<String> {
+        std::fs::read_to_string(self.fake().join("env").join(name))
+            .ok()
+            .map(|s| s.trim().to_string())
     }
 
     /// The health of the containers that run the tag.
