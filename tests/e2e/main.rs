@@ -18,4 +18,5 @@ mod realworld;
 mod restart;
 mod rig;
 mod rolling;
+mod safe_defaults;
 mod secrets;
