@@ -85,6 +85,25 @@ impl From<args::RestartArgs> for SelectSettings {
     }
 }
 
+/// `prune TARGET [NAME...] [--keep N] [--dry-run]`.
+#[derive(Debug, Clone)]
+pub struct PruneSettings {
+    pub select: SelectSettings,
+    /// Versions to keep per stack; `None`: the inventory's `keep`.
+    pub keep: Option<usize>,
+    pub dry_run: bool,
+}
+
+impl From<args::PruneArgs> for PruneSettings {
+    fn from(a: args::PruneArgs) -> Self {
+        PruneSettings {
+            select: SelectSettings::new(Some(a.target), a.names),
+            keep: a.keep.map(|k| k as usize),
+            dry_run: a.dry_run,
+        }
+    }
+}
+
 /// The project, the selection in it and the tag of a command that runs
 /// images: `preflight`, `config` (and, within [`DeploySettings`], deploy).
 #[derive(Debug)]
@@ -171,7 +190,16 @@ pub struct DeploySettings {
 impl DeploySettings {
     /// `deploy TARGET [NAME...] [--tag T] [--scale N] [--dry-run] [--no-rollback] [--force]`.
     pub fn resolve(a: args::DeployArgs, global: &GlobalSettings) -> Result<Self> {
-        let (project, selection) = load_and_select(a.target.target, a.target.names, global)?;
+        let (project, warnings) = inventory::check(&global.inventory)?;
+        let selection = SelectSettings::new(a.target.target, a.target.names).select(&project)?;
+        if a.dry_run {
+            // check's warnings first: a secret-looking `[env]` value, which
+            // the plan shows as it is, is announced before it
+            // (docs/inventory.md, "What check verifies").
+            for warning in &warnings {
+                global.printer().warn(&warning.warning_text());
+            }
+        }
         let tag = tag_of(a.target.tag.as_deref(), &project, global)?;
         check_scale(&project, &selection, a.scale)?;
         Ok(DeploySettings {

@@ -3,17 +3,29 @@
 //! only if every node passed phase 1; otherwise every prepared node is
 //! released (its staged files dropped, its lock freed) and nothing changed.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
 
+use super::moved_stacks::strays_elsewhere;
 use super::node_deploy::{prepare, DeployContext, NodeFailure};
 use crate::error::{Error, Result};
+use crate::plan::moved_stacks::moved_stack_warnings;
 use crate::plan::SelectedNode;
+
+/// How long a deploy waits, after its nodes applied, for the other nodes'
+/// answer about moved stacks (they were asked while the nodes applied).
+const MOVED_WAIT: Duration = Duration::from_secs(15);
 
 /// Runs both phases on `nodes`; Ok(0) if every node deployed.
 pub async fn deploy_nodes(ctx: Arc<DeployContext>, nodes: Vec<SelectedNode>) -> Result<i32> {
     let progress = ctx.progress.clone();
     let interrupt = ctx.interrupt.clone();
     let names: Vec<String> = nodes.iter().map(|n| n.node.clone()).collect();
+    // The stacks of this deploy, for the moved-stack warning.
+    let stacks: BTreeSet<String> = (nodes.iter())
+        .flat_map(|n| n.stacks.iter().map(|s| s.stack.clone()))
+        .collect();
 
     // Phase 1: prepare every node.
     let tasks: Vec<_> = nodes
@@ -67,6 +79,12 @@ pub async fn deploy_nodes(ctx: Arc<DeployContext>, nodes: Vec<SelectedNode>) -> 
         ));
     }
 
+    // While the nodes apply: do the deployed stacks still run elsewhere?
+    let moved = tokio::spawn(strays_elsewhere(
+        Arc::new(ctx.project.inventory.clone()),
+        stacks.clone(),
+        names.iter().cloned().collect(),
+    ));
     // Phase 2: apply on every node.
     let tasks: Vec<_> = prepared
         .into_iter()
@@ -84,7 +102,13 @@ pub async fn deploy_nodes(ctx: Arc<DeployContext>, nodes: Vec<SelectedNode>) -> 
         }
     }
     if interrupt.is_set() {
+        moved.abort();
         return Err(Error::Interrupted);
+    }
+    if let Ok(Ok(strays)) = tokio::time::timeout(MOVED_WAIT, moved).await {
+        for warning in moved_stack_warnings(&ctx.project.inventory, &strays, Some(&stacks)) {
+            progress.warn(&warning);
+        }
     }
     if failed.is_empty() {
         return Ok(0);

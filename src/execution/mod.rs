@@ -7,7 +7,9 @@ mod flow_tests;
 #[cfg(test)]
 mod holder_tests;
 pub mod interrupt;
+pub mod moved_stacks;
 pub mod node_deploy;
+pub mod node_prune;
 pub mod node_session;
 pub mod one_off;
 pub mod operator;

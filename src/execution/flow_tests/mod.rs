@@ -337,9 +337,10 @@ impl FakeNode {
         let state = self.dir.join("state");
         std::fs::write(state.join("lock.holder"), format!("{holder}\n")).unwrap();
         // One process holds it (the shell becomes `sleep`), so killing
-        // that process frees it.
+        // that process frees it. A blocking flock: the probe below takes
+        // the lock for an instant too.
         let child = std::process::Command::new("sh")
-            .args(["-c", "exec 9>>\"$1\" && flock -n 9 && exec sleep 60", "sh"])
+            .args(["-c", "exec 9>>\"$1\" && flock 9 && exec sleep 60", "sh"])
             .arg(state.join("lock"))
             .spawn()
             .unwrap();
