@@ -2,16 +2,15 @@
 //! (docs/operations.md, "Deploying"). Phase 1 everywhere, then phase 2 only if every
 //! node passed phase 1.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
+use crate::execution::deploy_phases::deploy_nodes;
 use crate::execution::interrupt::Interrupt;
-use crate::execution::moved_stacks::strays_elsewhere;
-use crate::execution::node_deploy::{prepare, DeployContext, NodeError, NodeFailure, Target};
+use crate::execution::node_deploy::{DeployContext, Target};
 use crate::execution::operator::operator;
+use crate::execution::transport::Transport;
 use crate::inventory::Project;
-use crate::plan::moved_stacks::moved_stack_warnings;
 use crate::plan::node_plan::{plan_node, Request};
 use crate::plan::node_state::NodeState;
 use crate::plan::plan_changes::changes;
@@ -22,10 +21,6 @@ use crate::report::plan_summary::render_plan;
 use crate::report::progress::Progress;
 use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
 use crate::settings::{DeploySettings, GlobalSettings};
-
-/// How long a deploy waits, after its nodes applied, for the other nodes'
-/// answer about moved stacks (they were asked while the nodes applied).
-const MOVED_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A deploy, or a rollback (`DeploySettings::rollback`: two phases, locks,
 /// health wait, automatic rollback, history marked "rollback").
@@ -62,15 +57,13 @@ pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
     crate::commands::secrets_in_files::refuse_secrets_in_files(&project, &selection, &secrets)?;
 
     let nodes: Vec<String> = selection.nodes.iter().map(|n| n.node.clone()).collect();
-    // The stacks of this deploy, for the moved-stack warning.
-    let stacks: BTreeSet<String> = (selection.nodes.iter())
-        .flat_map(|n| n.stacks.iter().map(|s| s.stack.clone()))
-        .collect();
     let progress = Arc::new(Progress::new(printer, &nodes));
     let runtime = crate::commands::runtime()?;
     runtime.block_on(async move {
         let note = progress.clone();
-        let interrupt = Interrupt::listen(move || note.note("interrupted: finishing the steps in flight (Ctrl-C again to stop waiting)"));
+        let interrupt = Interrupt::listen(move || {
+            note.note("interrupted: finishing the steps in flight (Ctrl-C again to stop waiting)")
+        });
         let ctx = Arc::new(DeployContext {
             target,
             project: Arc::new(project),
@@ -82,74 +75,10 @@ pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
             progress: progress.clone(),
             interrupt: interrupt.clone(),
             operator: operator(),
+            transport: Transport::Ssh,
         });
 
-        // Phase 1: prepare every node.
-        let tasks: Vec<_> = selection.nodes.into_iter().map(|n| tokio::spawn(prepare(ctx.clone(), n))).collect();
-        let mut prepared = Vec::new();
-        let mut failures: Vec<(String, NodeFailure)> = Vec::new();
-        for (task, node) in tasks.into_iter().zip(&nodes) {
-            match task.await {
-                Ok(Ok(p)) => prepared.push(p),
-                Ok(Err(f)) => failures.push((node.clone(), f)),
-                Err(e) => failures.push((node.clone(), NodeFailure::new("prepare", NodeError::Internal(e.to_string())))),
-            }
-        }
-        if !failures.is_empty() || interrupt.is_set() {
-            for p in prepared {
-                let name = p.name().to_string();
-                p.release(&ctx).await;
-                progress.finish(&name, false, "not deployed: another node failed to prepare (nothing changed)");
-            }
-            for (node, f) in &failures {
-                progress.finish(node, false, &format!("{}: {}", f.step, first_line(&f.reason())));
-            }
-            let interrupted = interrupt.is_set();
-            let list = failures.iter().map(|(n, f)| format!("  {n} ({}): {}", f.step, f.reason().replace('\n', "\n    "))).collect::<Vec<_>>().join("\n");
-            return if interrupted {
-                Err(Error::Interrupted)
-            } else {
-                {
-                let nodes: Vec<&str> = failures.iter().map(|(n, _)| n.as_str()).collect();
-                Err(Error::on_nodes(format!("prepare failed on {}; nothing changed on any node, every lock released\n{list}", nodes.join(", ")), &nodes))
-            }
-            };
-        }
-
-        // While the nodes apply: do the deployed stacks still run elsewhere?
-        let moved = tokio::spawn(strays_elsewhere(
-            Arc::new(ctx.project.inventory.clone()),
-            stacks.clone(),
-            nodes.iter().cloned().collect(),
-        ));
-        // Phase 2: apply on every node.
-        let tasks: Vec<_> = prepared.into_iter().map(|p| tokio::spawn(p.apply(ctx.clone()))).collect();
-        let mut failed = Vec::new();
-        for task in tasks {
-            let outcome = match task.await {
-                Ok(o) => o,
-                Err(e) => return Err(Error::runtime(format!("internal error: {e}"))),
-            };
-            progress.finish(&outcome.node, outcome.failure.is_none(), &outcome.summary);
-            if let Some(f) = outcome.failure {
-                failed.push((outcome.node, f));
-            }
-        }
-        if interrupt.is_set() {
-            moved.abort();
-            return Err(Error::Interrupted);
-        }
-        if let Ok(Ok(strays)) = tokio::time::timeout(MOVED_WAIT, moved).await {
-            for warning in moved_stack_warnings(&ctx.project.inventory, &strays, Some(&stacks)) {
-                progress.warn(&warning);
-            }
-        }
-        if failed.is_empty() {
-            return Ok(0);
-        }
-        let list = failed.iter().map(|(n, f)| format!("  {n} ({}): {}", f.step, f.reason().replace('\n', "\n    "))).collect::<Vec<_>>().join("\n");
-        let nodes: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
-        Err(Error::on_nodes(format!("deploy failed on {}\n{list}", nodes.join(", ")), &nodes))
+        deploy_nodes(ctx, selection.nodes).await
     })
 }
 
@@ -266,8 +195,4 @@ fn dry_run(
     let json =
         serde_json::json!({ "dry_run": true, "tag": tag, "summary": summary, "plans": plans });
     Ok((out, json))
-}
-
-fn first_line(text: &str) -> &str {
-    text.lines().next().unwrap_or("")
 }

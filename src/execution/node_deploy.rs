@@ -8,12 +8,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use openssh::Session;
-
 use super::interrupt::Interrupt;
-use super::node_session::close;
-use super::operator::state_dir_candidates;
-use super::{ssh, RemoteShell};
+use super::transport::{Connection, Transport};
+use super::RemoteShell;
 use crate::inventory::Project;
 use crate::plan::folder_changes::StagedFile;
 use crate::plan::history::{now_rfc3339, HistoryRecord, ImageRecord, RecordResult};
@@ -49,6 +46,8 @@ pub struct DeployContext {
     pub progress: Arc<Progress>,
     pub interrupt: Interrupt,
     pub operator: String,
+    /// How the nodes are reached: SSH, or local folders in the flow tests.
+    pub transport: Transport,
 }
 
 impl DeployContext {
@@ -79,7 +78,7 @@ impl DeployContext {
 /// A node that passed phase 1: locked, files staged, images pulled.
 pub struct PreparedNode {
     pub(super) node: String,
-    pub(super) session: Arc<Session>,
+    pub(super) connection: Connection,
     pub(super) shell: RemoteShell,
     pub(super) stacks: Vec<PreparedStack>,
     pub(super) started: Instant,
@@ -114,31 +113,32 @@ pub async fn prepare(
 
     progress.event(name, "connect", Status::Started, None, "");
     let t = Instant::now();
-    let session = ssh::connect(&inv.ssh, node)
+    let connection = ctx
+        .transport
+        .connect(&inv.ssh, node)
         .await
         .map_err(|e| NodeFailure::new("connect", NodeError::Connect(e)))?;
     progress.event(name, "connect", Status::Ok, Some(t.elapsed()), "");
 
     if ctx.interrupt.is_set() {
-        close(session).await;
+        connection.close().await;
         return Err(NodeFailure::new("lock", NodeError::Interrupted));
     }
     let t = Instant::now();
-    let candidates = state_dir_candidates(node);
+    let candidates = connection.state_dirs(node);
     let timeout = inv.ssh.connect_timeout * 3;
-    let shell = match RemoteShell::start(session.clone(), true, &ctx.operator, &candidates, timeout)
-        .await
-    {
-        Ok(shell) => shell,
-        Err(err) => {
-            close(session).await;
-            return Err(NodeFailure::new("lock", NodeError::of_start(err, name)));
-        }
-    };
+    let shell =
+        match RemoteShell::start(&connection, true, &ctx.operator, &candidates, timeout).await {
+            Ok(shell) => shell,
+            Err(err) => {
+                connection.close().await;
+                return Err(NodeFailure::new("lock", NodeError::of_start(err, name)));
+            }
+        };
     progress.event(name, "lock", Status::Ok, Some(t.elapsed()), "");
     let mut prepared = PreparedNode {
         node: name.to_string(),
-        session,
+        connection,
         shell,
         stacks: Vec::new(),
         started,
@@ -314,7 +314,7 @@ impl PreparedNode {
             }
         }
         self.shell.finish().await;
-        close(self.session).await;
+        self.connection.close().await;
     }
 
     /// The history record of one stack of this deploy, its detail masked.
@@ -341,11 +341,7 @@ impl PreparedNode {
     /// it is how an interruption is told).
     pub(super) async fn write_record(&mut self, record: &HistoryRecord) -> Result<(), NodeFailure> {
         let json = serde_json::to_string(record).expect("a record serializes");
-        let error = match self
-            .shell
-            .run(&record::step(&json), STATE_TIMEOUT)
-            .await
-        {
+        let error = match self.shell.run(&record::step(&json), STATE_TIMEOUT).await {
             Ok(out) if out.code == 0 => return Ok(()),
             Ok(out) => last_lines(&out.output, 3),
             Err(e) => NodeError::of_step(e, STATE_TIMEOUT).to_string(),

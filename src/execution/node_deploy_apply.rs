@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use super::node_deploy::{
     DeployContext, NodeFailure, NodeOutcome, PreparedNode, PreparedStack, HOOK_TIMEOUT, UP_TIMEOUT,
 };
-use super::node_session::close;
 use crate::plan::health_rollback::back_plan;
 use crate::plan::history::{ImageRecord, RecordResult};
 use crate::plan::record::Ending;
@@ -88,7 +87,7 @@ impl PreparedNode {
             );
         }
         self.shell.finish().await;
-        close(self.session).await;
+        self.connection.close().await;
         let summary = format!(
             "{} in {:.1}s",
             summaries.join(", "),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use openssh::Session;
 
 use super::operator::{operator, state_dir_candidates};
+use super::transport::Connection;
 use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::{Inventory, Node};
 use crate::remote::Step;
@@ -28,7 +29,7 @@ impl NodeSession {
             .map_err(|e| format!("ssh: {e}"))?;
         let timeout = inventory.ssh.connect_timeout * 3;
         match RemoteShell::start(
-            session.clone(),
+            &Connection::Ssh(session.clone()),
             lock,
             &operator(),
             &state_dir_candidates(node),
@@ -76,7 +77,7 @@ impl NodeSession {
     ) -> Result<NodeSession, String> {
         let timeout = inventory.ssh.connect_timeout * 3;
         let shell = RemoteShell::start(
-            session.clone(),
+            &Connection::Ssh(session.clone()),
             false,
             &operator(),
             &state_dir_candidates(node),

@@ -94,7 +94,9 @@ mod tests {
         assert!(a.urls["core"] && !a.urls["w"]);
         assert!(a.registry_error.is_none());
         assert_eq!(
-            parse("REGISTRY fail login failed").registry_error.as_deref(),
+            parse("REGISTRY fail login failed")
+                .registry_error
+                .as_deref(),
             Some("login failed")
         );
     }

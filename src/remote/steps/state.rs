@@ -143,7 +143,6 @@ mod tests {
         assert!(parse("COMPOSE rm -rf /").compose.is_none());
     }
 
-
     #[test]
     fn the_state_step_tells_the_nodes_compose() {
         let compose = |out: &str| parse(out).compose;
