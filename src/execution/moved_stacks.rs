@@ -14,7 +14,7 @@ use super::RemoteShell;
 use crate::inventory::Inventory;
 use crate::plan::moved_stacks::{nodes_to_ask, stacks_elsewhere};
 use crate::plan::strays::Stray;
-use crate::remote::strays_step::{parse_strays_of, strays_of_step};
+use crate::remote::steps::strays_of::{parse_strays_of, strays_of_step};
 
 const STRAYS_TIMEOUT: Duration = Duration::from_secs(30);
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::RemoteShell;
 use crate::plan::prune::{plan_prune, StackPrune};
-use crate::remote::prune_step::{facts_step, parse_facts, parse_prune, prune_step};
+use crate::remote::steps::prune::{facts_step, parse_facts, parse_prune, prune_step};
 
 const FACTS_TIMEOUT: Duration = Duration::from_secs(120);
 const PRUNE_TIMEOUT: Duration = Duration::from_secs(600);

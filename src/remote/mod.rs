@@ -2,12 +2,10 @@
 //! building, tested without SSH: `holder.sh` (the per-node remote shell)
 //! and the steps it runs.
 
-pub mod prune_step;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
 pub mod steps;
-pub mod strays_step;
 
 pub use step::{quote, Payload, Step};
 

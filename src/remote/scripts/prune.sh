@@ -1,6 +1,7 @@
 # Removes what prune decided (docs/operations.md, "Pruning"). Set before
-# this: HC_IMAGES ("IMAGE_ID REF..." lines: the references homectl made,
-# untagged first, then the image), HC_FILES ("STACK VERSION" lines).
+# this (remote/steps/prune.rs): HC_IMAGES ("IMAGE_ID REF..." lines: the
+# references homectl made, untagged first, then the image), HC_FILES
+# ("STACK VERSION" lines).
 # An image a container uses by now, or that keeps another reference, stays.
 # Prints: REMOVED-IMAGE ID, KEPT-IMAGE ID WHY, REMOVED-FILES STACK VERSION,
 #         DISK BEFORE AFTER (docker system df's size of all images).

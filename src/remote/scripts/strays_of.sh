@@ -1,7 +1,7 @@
 # Whether stacks run on a node that the inventory does not assign them to
 # (a deploy's moved-stack warning, docs/operations.md "Moving a stack to
-# another node"). Reads only. Set before this: HC_PROJECTS (compose
-# projects, one a word).
+# another node"). Reads only. Set before this (remote/steps/strays_of.rs):
+# HC_PROJECTS (compose projects, one a line).
 # Prints: CONTAINER PROJECT SERVICE (each container, in any state)
 #         HISTORY <json line>
 for hc_project in $HC_PROJECTS; do

@@ -1,16 +1,17 @@
-//! The steps of `prune` (docs/operations.md, "Pruning"): the facts the
+//! `scripts/prune_facts.sh` and `scripts/prune.sh`, the steps of `prune` (docs/operations.md, "Pruning"): the facts the
 //! decision needs (read only), and the removal of what `plan::prune`
 //! decided, with their output parsers.
 
 use std::collections::BTreeMap;
 
-use super::step::{quote, Step};
+use super::StepInput;
 use crate::inventory::names::check_name;
 use crate::plan::prune::{NodeFacts, NodeImage, StackPrune};
+use crate::remote::step::Step;
 use crate::remote::steps::history::parse as parse_history;
 
-const FACTS: &str = include_str!("scripts/prune_facts.sh");
-const PRUNE: &str = include_str!("scripts/prune.sh");
+const FACTS: &str = include_str!("../scripts/prune_facts.sh");
+const PRUNE: &str = include_str!("../scripts/prune.sh");
 
 /// The node's images, containers' images, stack folder versions and history.
 pub fn facts_step() -> Step {
@@ -94,14 +95,12 @@ pub fn prune_step(plan: &[StackPrune]) -> Option<Step> {
     if images.is_empty() && files.is_empty() {
         return None;
     }
-    Some(Step::new(
-        "prune",
-        format!(
-            "HC_IMAGES={} HC_FILES={}\n{PRUNE}",
-            quote(&images.join("\n")),
-            quote(&files.join("\n"))
-        ),
-    ))
+    Some(
+        StepInput::new("prune")
+            .list("HC_IMAGES", &images)
+            .list("HC_FILES", &files)
+            .step(PRUNE),
+    )
 }
 
 /// What the prune step did.
@@ -156,5 +155,5 @@ fn human_size(text: &str) -> Option<u64> {
 }
 
 #[cfg(test)]
-#[path = "prune_step_tests.rs"]
+#[path = "prune_tests.rs"]
 mod tests;

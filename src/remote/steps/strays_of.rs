@@ -1,21 +1,21 @@
-//! The read-only step that asks a node whether stacks run there as strays
+//! `scripts/strays_of.sh`: the read-only step that asks a node whether stacks run there as strays
 //! (a deploy's moved-stack warning, docs/operations.md "Moving a stack to
 //! another node"), and its parser.
 
-use super::step::{quote, Step};
+use super::StepInput;
 use crate::inventory::Inventory;
 use crate::plan::strays::{strays, Stray};
+use crate::remote::step::Step;
 use crate::remote::steps::history::parse as parse_history;
 
-const STRAYS_OF: &str = include_str!("scripts/strays_of.sh");
+const STRAYS_OF: &str = include_str!("../scripts/strays_of.sh");
 
 /// Asks about the compose projects of `stacks`.
 pub fn strays_of_step(inventory: &Inventory, stacks: &[String]) -> Step {
     let projects: Vec<String> = stacks.iter().map(|s| inventory.project_name(s)).collect();
-    Step::new(
-        "strays",
-        format!("HC_PROJECTS={}\n{STRAYS_OF}", quote(&projects.join(" "))),
-    )
+    StepInput::new("strays")
+        .list("HC_PROJECTS", &projects)
+        .step(STRAYS_OF)
 }
 
 /// The strays of `node` in the step's output.
