@@ -43,6 +43,14 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
         tag
     };
     check_scale(&project, &selection, args.scale)?;
+    let refs = selection.secret_references(&project);
+    // Swarm stacks deploy once each, through a manager (docs/swarm.md).
+    let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
+    if !swarm.is_empty() && (args.dry_run || target != Target::Tag) {
+        return Err(Error::usage(
+            "--dry-run and rollback of swarm stacks are not supported yet (docs/swarm.md)",
+        ));
+    }
 
     if args.dry_run {
         let (text, json) = dry_run(&project, &selection, &tag, args.scale);
@@ -55,13 +63,18 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
     }
 
     // Every secret resolves before any node is touched (one `op` call).
-    let refs = selection.secret_references(&project);
     let settings = ProviderSettings {
         exec: project.inventory.secrets_exec.clone(),
     };
     let secrets = resolve_all(&refs, &settings)
         .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
     crate::commands::secrets_in_files::refuse_secrets_in_files(&project, &selection, &secrets)?;
+    if !swarm.is_empty() {
+        crate::commands::swarm_deploy::run(&project, &swarm, &tag, args.scale, &secrets, printer)?;
+        if selection.nodes.is_empty() {
+            return Ok(0);
+        }
+    }
 
     let nodes: Vec<String> = selection.nodes.iter().map(|n| n.node.clone()).collect();
     let progress = Arc::new(Progress::new(printer, &nodes));

@@ -8,6 +8,7 @@ pub mod one_off;
 pub mod operator;
 pub mod remote_shell;
 pub mod ssh;
+pub mod swarm_deploy;
 
 /// How a one-off command's channel starts: the holder's bootstrap (its
 /// code comes first on stdin), see `one_off.rs`.
