@@ -102,7 +102,13 @@ mod tests {
             .script
             .contains(&format!("export A={}\n", quote("it's"))));
         assert!(!step.to_string().contains("s3cr3t-value"));
-        assert!(!step.script.contains("--with-registry-auth"));
+        let deploy = step
+            .script
+            .lines()
+            .find(|l| l.starts_with("docker stack deploy"))
+            .expect("the deploy command");
+        assert!(deploy.contains("--resolve-image never"), "{deploy}");
+        assert!(!deploy.contains("registry-auth"), "{deploy}");
     }
 
     #[test]
