@@ -19,3 +19,4 @@ mod restart;
 mod rig;
 mod rolling;
 mod secrets;
+mod swarm;
