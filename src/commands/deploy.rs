@@ -46,9 +46,9 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
     let refs = selection.secret_references(&project);
     // Swarm stacks deploy once each, through a manager (docs/swarm.md).
     let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
-    if !swarm.is_empty() && (args.dry_run || target != Target::Tag) {
+    if !swarm.is_empty() && args.dry_run {
         return Err(Error::usage(
-            "--dry-run and rollback of swarm stacks are not supported yet (docs/swarm.md)",
+            "--dry-run of swarm stacks is not supported yet (docs/swarm.md)",
         ));
     }
 
@@ -70,7 +70,10 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
         .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
     crate::commands::secrets_in_files::refuse_secrets_in_files(&project, &selection, &secrets)?;
     if !swarm.is_empty() {
-        crate::commands::swarm_deploy::run(&project, &swarm, &tag, args.scale, &secrets, printer)?;
+        let by_history = target == Target::RollbackByHistory;
+        crate::commands::swarm_deploy::run(
+            &project, &swarm, &tag, args.scale, &secrets, printer, by_history,
+        )?;
         if selection.nodes.is_empty() {
             return Ok(0);
         }

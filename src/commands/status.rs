@@ -21,6 +21,14 @@ const STATUS: &str = include_str!("../remote/scripts/status.sh");
 pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let selection = plan::select(&project, args.target.as_deref(), &args.names)?;
+    // Swarm stacks: once each, from their manager (docs/swarm.md).
+    let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
+    if !swarm.is_empty() {
+        crate::commands::swarm_deploy::status(&project, &swarm, global.printer())?;
+        if selection.nodes.is_empty() {
+            return Ok(0);
+        }
+    }
     let inv = Arc::new(project.inventory.clone());
     let steps = selection
         .nodes

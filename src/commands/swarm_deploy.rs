@@ -1,6 +1,7 @@
-//! The swarm part of `homectl deploy` (docs/swarm.md): each selected swarm
-//! stack is deployed once, through a manager of its nodes' Swarm, after
-//! the selection's secrets resolved and before its compose stacks deploy.
+//! The swarm part of `homectl deploy` and `down` (docs/swarm.md): each
+//! selected swarm stack is deployed (or removed) once, through a manager of
+//! its nodes' Swarm; a deploy's secrets resolved before, its compose stacks
+//! deployed after.
 
 use std::sync::Arc;
 
@@ -21,6 +22,56 @@ pub fn run(
     scale: Option<u32>,
     secrets: &Secrets,
     printer: Printer,
+    rollback: bool,
+) -> Result<()> {
+    let op = if rollback { Op::Rollback } else { Op::Deploy };
+    run_each(project, targets, tag, scale, secrets, printer, op)
+}
+
+/// `down` of swarm stacks: `docker stack rm` through the manager, waiting
+/// until no task is left on any node.
+pub fn down(project: &Project, targets: &[SwarmTarget], printer: Printer) -> Result<()> {
+    run_each(
+        project,
+        targets,
+        "",
+        None,
+        &Secrets::new(),
+        printer,
+        Op::Down,
+    )
+}
+
+/// `status` of swarm stacks, as their managers say.
+pub fn status(project: &Project, targets: &[SwarmTarget], printer: Printer) -> Result<()> {
+    run_each(
+        project,
+        targets,
+        "",
+        None,
+        &Secrets::new(),
+        printer,
+        Op::Status,
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Op {
+    Deploy,
+    /// To the images before the last successful deploy (manager's history).
+    Rollback,
+    Down,
+    Status,
+}
+
+fn run_each(
+    project: &Project,
+    targets: &[SwarmTarget],
+    tag: &str,
+    scale: Option<u32>,
+    secrets: &Secrets,
+    printer: Printer,
+    op: Op,
 ) -> Result<()> {
     let nodes: Vec<String> = {
         let mut all: Vec<String> = targets.iter().flat_map(|t| t.nodes.clone()).collect();
@@ -38,6 +89,7 @@ pub fn run(
         let ctx = SwarmContext {
             project,
             tag,
+            rollback: matches!(op, Op::Rollback),
             scale,
             secrets,
             progress: progress.clone(),
@@ -45,7 +97,12 @@ pub fn run(
             operator: operator(),
         };
         for target in targets {
-            match deploy(&ctx, target).await {
+            let outcome = match op {
+                Op::Deploy | Op::Rollback => deploy(&ctx, target).await,
+                Op::Down => crate::execution::swarm_down::down(&ctx, target).await,
+                Op::Status => crate::execution::swarm_status::status(&ctx, target).await,
+            };
+            match outcome {
                 Ok(summary) => progress.note(&summary),
                 Err(f) if f.interrupted => {
                     progress.note(&f.message);

@@ -9,6 +9,9 @@ pub mod operator;
 pub mod remote_shell;
 pub mod ssh;
 pub mod swarm_deploy;
+pub mod swarm_down;
+pub mod swarm_history;
+pub mod swarm_status;
 
 /// How a one-off command's channel starts: the holder's bootstrap (its
 /// code comes first on stdin), see `one_off.rs`.

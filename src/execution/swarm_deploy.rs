@@ -11,31 +11,45 @@ use std::time::{Duration, Instant};
 
 use super::interrupt::Interrupt;
 use super::node_session::NodeSession;
+use super::swarm_history::{record, rollback_images};
 use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
-use crate::plan::history::{now_rfc3339, HistoryRecord, ImageRecord};
 use crate::plan::swarm_members::{find_manager, parse_info};
 use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy, SwarmTarget};
 use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
-use crate::remote::deploy_steps::{record_step, Login};
+use crate::remote::deploy_steps::Login;
 use crate::remote::swarm_steps;
 use crate::report::progress::{Progress, Status};
 use crate::secrets::Secrets;
 
-const STEP_TIMEOUT: Duration = Duration::from_secs(300);
+pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(1);
 /// The least time a deploy waits for Swarm: an update with a rollback
 /// takes about half a minute on the lab (docs/swarm.md).
 const MIN_WAIT: Duration = Duration::from_secs(180);
 
+#[derive(Clone)]
 pub struct SwarmContext<'a> {
     pub project: &'a Project,
     pub tag: &'a str,
+    /// `rollback`: the images of the deploy before the last successful
+    /// one, from the manager's history, instead of `tag`.
+    pub rollback: bool,
     pub scale: Option<u32>,
     pub secrets: &'a Secrets,
     pub progress: Arc<Progress>,
     pub interrupt: Interrupt,
     pub operator: String,
+}
+
+impl SwarmContext<'_> {
+    fn kind(&self) -> &'static str {
+        if self.rollback {
+            "rollback"
+        } else {
+            "deploy"
+        }
+    }
 }
 
 /// A failure: the message (secrets masked) and the nodes it concerns.
@@ -45,7 +59,7 @@ pub struct SwarmFailure {
     pub interrupted: bool,
 }
 
-fn fail(message: String, nodes: &[&str]) -> SwarmFailure {
+pub(crate) fn fail(message: String, nodes: &[&str]) -> SwarmFailure {
     SwarmFailure {
         message,
         nodes: nodes.iter().map(|n| n.to_string()).collect(),
@@ -55,12 +69,23 @@ fn fail(message: String, nodes: &[&str]) -> SwarmFailure {
 
 /// Deploys one swarm stack. Ok: the summary line.
 pub async fn deploy(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<String, SwarmFailure> {
+    let mut sessions = open_all(ctx, target, true).await?;
+    let result = run(ctx, target, &mut sessions).await;
+    close_all(sessions).await;
+    result
+}
+
+/// Connects to and locks every node of the stack; if one fails, the others
+/// are released and the error names it.
+pub(crate) async fn open_all(
+    ctx: &SwarmContext<'_>,
+    target: &SwarmTarget,
+    lock: bool,
+) -> Result<BTreeMap<String, NodeSession>, SwarmFailure> {
     let inv = &ctx.project.inventory;
-    let mask = |text: &str| ctx.secrets.mask(text);
-    // Prepare 1: connect to and lock every node of the stack.
     let opened = futures_join(target.nodes.iter().map(|name| {
         let node = &inv.nodes[name];
-        async move { (name.clone(), NodeSession::open(inv, node, true).await) }
+        async move { (name.clone(), NodeSession::open(inv, node, lock).await) }
     }))
     .await;
     let mut sessions: BTreeMap<String, NodeSession> = BTreeMap::new();
@@ -70,27 +95,62 @@ pub async fn deploy(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<Stri
             Ok(s) => {
                 sessions.insert(name, s);
             }
-            Err(e) => errors.push((name, mask(&e))),
+            Err(e) => errors.push((name, ctx.secrets.mask(&e))),
         }
     }
-    let result = match errors.is_empty() {
-        true => run(ctx, target, &mut sessions).await,
-        false => Err(fail(
-            format!(
-                "prepare failed; nothing changed on any node:\n{}",
-                errors
-                    .iter()
-                    .map(|(n, e)| format!("  {n}: {e}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            ),
-            &errors.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-        )),
-    };
-    for (_, s) in sessions {
-        s.close().await;
+    if errors.is_empty() {
+        return Ok(sessions);
     }
-    result
+    close_all(sessions).await;
+    Err(fail(
+        format!(
+            "prepare failed; nothing changed on any node:\n{}",
+            errors
+                .iter()
+                .map(|(n, e)| format!("  {n}: {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        &errors.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+    ))
+}
+
+pub(crate) async fn close_all(sessions: BTreeMap<String, NodeSession>) {
+    futures_join(sessions.into_values().map(|s| s.close())).await;
+}
+
+/// Every node's place in the Swarm; the manager to go through.
+pub(crate) async fn manager_of(
+    ctx: &SwarmContext<'_>,
+    target: &SwarmTarget,
+    sessions: &mut BTreeMap<String, NodeSession>,
+) -> Result<String, SwarmFailure> {
+    let mut infos = Vec::new();
+    for name in &target.nodes {
+        let out = sessions
+            .get_mut(name)
+            .expect("opened")
+            .run(&swarm_steps::info_step(), STEP_TIMEOUT)
+            .await;
+        match out {
+            Ok(out) => infos.push((name.clone(), parse_info(&out))),
+            Err(e) => {
+                return Err(fail(
+                    format!("{name}: {}; nothing changed", ctx.secrets.mask(&e)),
+                    &[name],
+                ))
+            }
+        }
+    }
+    let manager = find_manager(&target.stack, &infos).map_err(|e| {
+        fail(
+            format!("{e}; nothing changed"),
+            &target.nodes.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    })?;
+    ctx.progress
+        .event(&manager, "manager", Status::Ok, None, "");
+    Ok(manager)
 }
 
 async fn run(
@@ -106,38 +166,34 @@ async fn run(
     };
 
     // Prepare 2: every node's place in the Swarm; the manager.
-    let mut infos = Vec::new();
-    for name in &target.nodes {
-        let out = sessions
-            .get_mut(name)
-            .expect("opened")
-            .run(&swarm_steps::info_step(), STEP_TIMEOUT)
-            .await;
-        match out {
-            Ok(out) => infos.push((name.clone(), parse_info(&out))),
-            Err(e) => {
-                return Err(fail(
-                    format!("{name}: {}; nothing changed", mask(&e)),
-                    &[name],
-                ))
-            }
-        }
-    }
-    let manager = find_manager(&target.stack, &infos).map_err(|e| {
-        fail(
-            format!("{e}; nothing changed"),
-            &target.nodes.iter().map(String::as_str).collect::<Vec<_>>(),
-        )
-    })?;
-    event(&manager, "manager", Status::Ok, "");
+    let manager = manager_of(ctx, target, sessions).await?;
 
     // The images: each service's reference; the stack's current state.
     let manager_node = &inv.nodes[&manager];
     let plan = plan_stack(inv, manager_node, stack, None, ctx.tag, 1);
     let mut env = plan.env.clone();
     env.remove("HOMECTL_NODE");
-    let refs =
+    let mut refs =
         service_images(ctx.project, &target.stack, &env).map_err(|e| fail(e, &[&manager]))?;
+    let previous;
+    let rolled;
+    let ctx = if ctx.rollback {
+        let session = sessions.get_mut(&manager).expect("opened");
+        let (tag, images) = rollback_images(session, &target.stack)
+            .await
+            .map_err(|e| fail(e, &[&manager]))?;
+        for (service, image) in images {
+            refs.insert(service, image);
+        }
+        previous = tag;
+        rolled = SwarmContext {
+            tag: &previous,
+            ..ctx.clone()
+        };
+        &rolled
+    } else {
+        ctx
+    };
     let state_out = sessions
         .get_mut(&manager)
         .expect("opened")
@@ -273,7 +329,7 @@ async fn run(
             session,
             target,
             &manager,
-            &plan.project,
+            ctx.kind(),
             "failed",
             &message,
             &wanted,
@@ -329,7 +385,7 @@ async fn run(
         session,
         target,
         &manager,
-        &plan.project,
+        ctx.kind(),
         result,
         &detail,
         &wanted,
@@ -386,55 +442,11 @@ fn nodes_of_tasks(state: &BTreeMap<String, SwarmService>) -> Vec<String> {
     nodes
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn record(
-    ctx: &SwarmContext<'_>,
-    session: &mut NodeSession,
-    target: &SwarmTarget,
-    manager: &str,
-    _project: &str,
-    result: &str,
-    detail: &str,
-    wanted: &BTreeMap<String, String>,
-    started: Instant,
-) {
-    let mut record = HistoryRecord {
-        time: now_rfc3339(),
-        operator: ctx.operator.clone(),
-        node: manager.to_string(),
-        stack: target.stack.clone(),
-        kind: "deploy".into(),
-        services: target.services.clone().unwrap_or_default(),
-        tag: ctx.tag.to_string(),
-        scale: ctx.scale.unwrap_or(0),
-        result: result.into(),
-        detail: detail.to_string(),
-        images: wanted
-            .iter()
-            .map(|(s, image)| {
-                (
-                    s.clone(),
-                    ImageRecord {
-                        id: String::new(),
-                        digests: vec![image.clone()],
-                        config_hash: String::new(),
-                    },
-                )
-            })
-            .collect(),
-        duration_ms: started.elapsed().as_millis() as u64,
-        inputs: String::new(),
-        files: String::new(),
-    };
-    record.mask_detail(&ctx.secrets.masker());
-    if let Ok(json) = serde_json::to_string(&record) {
-        let _ = session.run(&record_step(&json), STEP_TIMEOUT).await;
-    }
-}
-
 /// Runs the futures at once (on this task: they borrow the sessions)
 /// and collects their outputs in order.
-async fn futures_join<F: std::future::Future>(futures: impl Iterator<Item = F>) -> Vec<F::Output> {
+pub(crate) async fn futures_join<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
     use std::task::Poll;
     let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
     let mut outs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();

@@ -13,6 +13,7 @@ const INFO: &str = include_str!("scripts/swarm_info.sh");
 const PULL: &str = include_str!("scripts/swarm_pull.sh");
 const DEPLOY: &str = include_str!("scripts/swarm_deploy.sh");
 const STATE: &str = include_str!("scripts/swarm_state.sh");
+const DOWN: &str = include_str!("scripts/swarm_down.sh");
 
 /// `SWARM state control node_id`, and on a manager its `MEMBER` lines.
 pub fn info_step() -> Step {
@@ -77,6 +78,19 @@ pub fn state_step(project: &str) -> Step {
     Step::new(
         format!("swarm state {project}"),
         format!("HC_PROJECT={}\n{STATE}", quote(project)),
+    )
+}
+
+/// `docker stack rm` (on the manager: `remove`) and the wait until no
+/// container of the stack is left on the node.
+pub fn down_step(project: &str, remove: bool, wait_secs: u64) -> Step {
+    Step::new(
+        format!("stack rm {project}"),
+        format!(
+            "HC_PROJECT={} HC_REMOVE={} HC_WAIT={wait_secs}\n{DOWN}",
+            quote(project),
+            if remove { 1 } else { 0 }
+        ),
     )
 }
 

@@ -31,15 +31,23 @@ struct SwarmUp;
 
 impl SwarmUp {
     fn new() -> SwarmUp {
+        // The guard first: a half-formed Swarm is taken down too.
+        let guard = SwarmUp;
         lab_swarm("up");
-        SwarmUp
+        guard
     }
 }
 
 impl Drop for SwarmUp {
     fn drop(&mut self) {
         // Also after a failed assertion: the next test needs the plain lab.
-        lab_swarm("down");
+        // No panic here (it may run while unwinding).
+        let out = Command::new(repo().join("scripts/lab"))
+            .args(["swarm", "down"])
+            .output();
+        if !out.as_ref().is_ok_and(|o| o.status.success()) {
+            eprintln!("scripts/lab swarm down failed: {out:?}");
+        }
     }
 }
 
@@ -187,6 +195,19 @@ fn swarm_stack_scales_rolls_over_and_swarm_rolls_back_a_failed_update() {
     }
     let sampled = watcher.finish();
 
+    // status: per service running/desired, the digest, the nodes.
+    let status = swarm_homectl().args(["status", "swarm"]).run();
+    status.success();
+    for service in SERVICES {
+        assert!(
+            status
+                .stdout
+                .contains(&format!("{service}  5/5  {new_digest}  on node-")),
+            "{}",
+            status.all()
+        );
+    }
+
     // No registry credentials in the Swarm: not in the services' specs, not in their tasks.
     let inspect = on_node_ok(
         CORE,
@@ -217,6 +238,42 @@ fn swarm_stack_scales_rolls_over_and_swarm_rolls_back_a_failed_update() {
     assert_eq!(
         ok["images"]["backtest-worker"]["digests"][0],
         new_digest.as_str()
+    );
+
+    // --scale 2 scales down; the digest stays.
+    swarm_homectl()
+        .args([
+            "deploy",
+            "swarm",
+            "swarm-workers",
+            "--tag",
+            &new,
+            "--scale",
+            "2",
+        ])
+        .run()
+        .success();
+    for service in SERVICES {
+        assert_tasks(service, 2, &new_digest);
+    }
+
+    // down removes the stack and waits until no task is left on any node.
+    swarm_homectl()
+        .args(["down", "swarm", "stack:swarm-workers", "--yes"])
+        .run()
+        .success();
+    for (node, host) in NODES {
+        let left = on_node_ok(
+            host,
+            &format!("docker ps -aq --filter label=com.docker.stack.namespace={PROJECT}"),
+        );
+        assert_eq!(left.trim(), "", "{node}: containers of the stack left");
+    }
+    assert_eq!(on_node_ok(CORE, "docker service ls -q").trim(), "");
+    let history = on_node_ok(CORE, "tail -n 1 /var/lib/homectl/history.jsonl");
+    assert!(
+        history.contains(r#""kind":"down""#) && history.contains(r#""result":"ok""#),
+        "{history}"
     );
 
     // Secrets: never in an argv during the deploys, nor in homectl's
