@@ -187,6 +187,30 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_selection_of_any_swarm_node_deploys_the_stack_once_with_all_its_nodes() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+        let project =
+            crate::inventory::load(&root.join("inventory/lab-swarm.toml")).expect("loads");
+        let all = crate::plan::select(&project, Some("all"), &[]).unwrap();
+        let (rest, swarm) = split_swarm(&project, all);
+        assert_eq!(swarm.len(), 1);
+        assert_eq!(swarm[0].stack, "swarm-workers");
+        assert_eq!(swarm[0].nodes, ["node-a", "node-b", "node-c"]);
+        assert_eq!(swarm[0].services, None);
+        // The compose stack stays, on its node only.
+        assert_eq!(rest.nodes.len(), 1);
+        assert_eq!(rest.nodes[0].node, "node-a");
+        assert_eq!(rest.nodes[0].stacks[0].stack, "core");
+        // One worker node and a service: that service, on every node of the Swarm.
+        let names = ["node-c".to_string(), "backtest-worker".to_string()];
+        let one = crate::plan::select(&project, Some("workers"), &names).unwrap();
+        let (rest, swarm) = split_swarm(&project, one);
+        assert!(rest.nodes.is_empty());
+        assert_eq!(swarm[0].nodes, ["node-a", "node-b", "node-c"]);
+        assert_eq!(swarm[0].services, Some(vec!["backtest-worker".to_string()]));
+    }
+
+    #[test]
     fn repositories_keep_the_registry_port() {
         assert_eq!(
             repository("10.77.0.1:5000/lab/app:abc"),

@@ -240,6 +240,20 @@ fn swarm_stack_scales_rolls_over_and_swarm_rolls_back_a_failed_update() {
         new_digest.as_str()
     );
 
+    // rollback: the digests of the deploy before the last successful one.
+    swarm_homectl()
+        .args(["rollback", "swarm", "stack:swarm-workers"])
+        .run()
+        .success();
+    for service in SERVICES {
+        assert_tasks(service, 5, &old_digest);
+    }
+    let history = on_node_ok(CORE, "tail -n 1 /var/lib/homectl/history.jsonl");
+    assert!(
+        history.contains(r#""kind":"rollback""#) && history.contains(&old),
+        "{history}"
+    );
+
     // --scale 2 scales down; the digest stays.
     swarm_homectl()
         .args([
