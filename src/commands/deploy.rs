@@ -46,14 +46,17 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
     let refs = selection.secret_references(&project);
     // Swarm stacks deploy once each, through a manager (docs/swarm.md).
     let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
-    if !swarm.is_empty() && args.dry_run {
-        return Err(Error::usage(
-            "--dry-run of swarm stacks is not supported yet (docs/swarm.md)",
-        ));
-    }
-
     if args.dry_run {
-        let (text, json) = dry_run(&project, &selection, &tag, args.scale);
+        let (mut text, mut json) = dry_run(&project, &selection, &tag, args.scale);
+        for t in &swarm {
+            let (more, plan) =
+                crate::plan::swarm_dry_run::swarm_dry_run(&project, t, &tag, args.scale);
+            text.push_str(&more);
+            json["swarm"]
+                .as_array_mut()
+                .map(|a| a.push(plan.clone()))
+                .unwrap_or_else(|| json["swarm"] = serde_json::json!([plan]));
+        }
         if printer.json {
             printer.json_line(&json);
         } else {
