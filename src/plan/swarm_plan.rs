@@ -27,6 +27,7 @@ pub fn split_swarm(project: &Project, selection: Selection) -> (Selection, Vec<S
     let mut targets: Vec<SwarmTarget> = Vec::new();
     let mut rest = Selection { nodes: Vec::new() };
     for mut node in selection.nodes {
+        let had_none = node.stacks.is_empty();
         let (swarm, compose): (Vec<SelectedStack>, Vec<SelectedStack>) = node
             .stacks
             .into_iter()
@@ -41,7 +42,9 @@ pub fn split_swarm(project: &Project, selection: Selection) -> (Selection, Vec<S
                 }),
             }
         }
-        if !compose.is_empty() {
+        // A node that had only swarm stacks is done with them; any other
+        // stays as it was selected.
+        if !compose.is_empty() || had_none {
             node.stacks = compose;
             rest.nodes.push(node);
         }
