@@ -55,8 +55,22 @@ pub fn status(project: &Project, targets: &[SwarmTarget], printer: Printer) -> R
     )
 }
 
+/// `restart` of swarm stacks: `docker service update --force`.
+pub fn restart(project: &Project, targets: &[SwarmTarget], printer: Printer) -> Result<()> {
+    run_each(
+        project,
+        targets,
+        "",
+        None,
+        &Secrets::new(),
+        printer,
+        Op::Restart,
+    )
+}
+
 #[derive(Clone, Copy)]
 enum Op {
+    Restart,
     Deploy,
     /// To the images before the last successful deploy (manager's history).
     Rollback,
@@ -101,6 +115,7 @@ fn run_each(
                 Op::Deploy | Op::Rollback => deploy(&ctx, target).await,
                 Op::Down => crate::execution::swarm_down::down(&ctx, target).await,
                 Op::Status => crate::execution::swarm_status::status(&ctx, target).await,
+                Op::Restart => crate::execution::swarm_restart::restart(&ctx, target).await,
             };
             match outcome {
                 Ok(summary) => progress.note(&summary),

@@ -11,6 +11,7 @@ pub mod ssh;
 pub mod swarm_deploy;
 pub mod swarm_down;
 pub mod swarm_history;
+pub mod swarm_restart;
 pub mod swarm_status;
 
 /// How a one-off command's channel starts: the holder's bootstrap (its

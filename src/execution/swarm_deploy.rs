@@ -26,7 +26,7 @@ pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(1);
 /// The least time a deploy waits for Swarm: an update with a rollback
 /// takes about half a minute on the lab (docs/swarm.md).
-const MIN_WAIT: Duration = Duration::from_secs(180);
+pub(crate) const MIN_WAIT: Duration = Duration::from_secs(180);
 
 #[derive(Clone)]
 pub struct SwarmContext<'a> {
@@ -343,43 +343,10 @@ async fn run(
     // Wait until Swarm converges or has rolled back.
     event(&manager, "converge", Status::Started, "");
     let deadline = started + stack.health.timeout.max(MIN_WAIT);
-    let (result, detail, state) = loop {
-        let out = session
-            .run(&swarm_steps::state_step(&plan.project), STEP_TIMEOUT)
+    let (result, detail, state) =
+        wait_converged(ctx, session, &plan.project, &wanted, started, deadline)
             .await
-            .map_err(|e| fail(mask(&e), &[&manager]))?;
-        let state = parse_state(&out, &plan.project);
-        match verdict(&state, &wanted) {
-            Verdict::Converged => break ("ok", String::new(), state),
-            Verdict::Failed(why) => {
-                let text = why
-                    .iter()
-                    .map(|(s, w)| format!("{s}: {w}"))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                break ("rolled-back", mask(&text), state);
-            }
-            Verdict::Pending if ctx.interrupt.is_set() => {
-                break (
-                    "interrupted",
-                    "interrupted: the update goes on in Swarm".to_string(),
-                    state,
-                )
-            }
-            Verdict::Pending if Instant::now() > deadline => {
-                break (
-                    "failed",
-                    format!(
-                        "not converged within {}s: {}",
-                        deadline.duration_since(started).as_secs(),
-                        mask(&summary(&state))
-                    ),
-                    state,
-                )
-            }
-            Verdict::Pending => tokio::time::sleep(POLL).await,
-        }
-    };
+            .map_err(|e| fail(e, &[&manager]))?;
     record(
         ctx,
         session,
@@ -423,8 +390,56 @@ async fn run(
     }
 }
 
+/// Polls the manager until every service of `wanted` (service → image)
+/// has converged, Swarm rolled it back, the deadline passed or Ctrl-C:
+/// (result, detail, last state).
+pub(crate) async fn wait_converged(
+    ctx: &SwarmContext<'_>,
+    session: &mut NodeSession,
+    project: &str,
+    wanted: &BTreeMap<String, String>,
+    started: Instant,
+    deadline: Instant,
+) -> Result<(&'static str, String, BTreeMap<String, SwarmService>), String> {
+    let mask = |text: &str| ctx.secrets.mask(text);
+    loop {
+        let out = session
+            .run(&swarm_steps::state_step(project), STEP_TIMEOUT)
+            .await
+            .map_err(|e| mask(&e))?;
+        let state = parse_state(&out, project);
+        match verdict(&state, wanted) {
+            Verdict::Converged => return Ok(("ok", String::new(), state)),
+            Verdict::Failed(why) => {
+                let text = why
+                    .iter()
+                    .map(|(s, w)| format!("{s}: {w}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Ok(("rolled-back", mask(&text), state));
+            }
+            Verdict::Pending if ctx.interrupt.is_set() => {
+                return Ok((
+                    "interrupted",
+                    "interrupted: the update goes on in Swarm".to_string(),
+                    state,
+                ))
+            }
+            Verdict::Pending if Instant::now() > deadline => {
+                let detail = format!(
+                    "not converged within {}s: {}",
+                    deadline.duration_since(started).as_secs(),
+                    mask(&summary(&state))
+                );
+                return Ok(("failed", detail, state));
+            }
+            Verdict::Pending => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
 /// `service running/desired` for each service.
-fn summary(state: &BTreeMap<String, SwarmService>) -> String {
+pub(crate) fn summary(state: &BTreeMap<String, SwarmService>) -> String {
     state
         .iter()
         .map(|(n, s)| format!("{n} {}/{}", s.running(), s.replicas))

@@ -14,6 +14,7 @@ const PULL: &str = include_str!("scripts/swarm_pull.sh");
 const DEPLOY: &str = include_str!("scripts/swarm_deploy.sh");
 const STATE: &str = include_str!("scripts/swarm_state.sh");
 const DOWN: &str = include_str!("scripts/swarm_down.sh");
+const RESTART: &str = include_str!("scripts/swarm_restart.sh");
 
 /// `SWARM state control node_id`, and on a manager its `MEMBER` lines.
 pub fn info_step() -> Step {
@@ -90,6 +91,18 @@ pub fn down_step(project: &str, remove: bool, wait_secs: u64) -> Step {
             "HC_PROJECT={} HC_REMOVE={} HC_WAIT={wait_secs}\n{DOWN}",
             quote(project),
             if remove { 1 } else { 0 }
+        ),
+    )
+}
+
+/// `docker service update --force` of the stack's `services`.
+pub fn restart_step(project: &str, services: &[String]) -> Step {
+    Step::new(
+        format!("service update --force {project}"),
+        format!(
+            "HC_PROJECT={} HC_SERVICES={}\n{RESTART}",
+            quote(project),
+            quote(&services.join(" "))
         ),
     )
 }

@@ -271,6 +271,28 @@ fn swarm_stack_scales_rolls_over_and_swarm_rolls_back_a_failed_update() {
         assert_tasks(service, 2, &new_digest);
     }
 
+    // restart: every task replaced (new task ids), same digest, all running.
+    let task_ids = || {
+        on_node_ok(
+            CORE,
+            &format!("docker service ps -q --filter desired-state=running {PROJECT}_backtest-worker {PROJECT}_training-worker | sort"),
+        )
+    };
+    let before = task_ids();
+    swarm_homectl()
+        .args(["restart", "swarm", "stack:swarm-workers"])
+        .run()
+        .success();
+    let after = task_ids();
+    assert_eq!(after.lines().count(), 4, "{after}");
+    assert!(
+        before.lines().all(|id| !after.lines().any(|a| a == id)),
+        "tasks not replaced: {before} / {after}"
+    );
+    for service in SERVICES {
+        assert_tasks(service, 2, &new_digest);
+    }
+
     // down removes the stack and waits until no task is left on any node.
     swarm_homectl()
         .args(["down", "swarm", "stack:swarm-workers", "--yes"])
