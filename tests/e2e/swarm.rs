@@ -368,3 +368,56 @@ fn a_swarm_stack_whose_nodes_are_in_no_swarm_fails_naming_them() {
     }
     assert!(all.contains("nothing changed"), "{all}");
 }
+
+#[test]
+fn ctrl_c_during_the_wait_leaves_the_update_to_swarm_and_records_it() {
+    let _lab = lab_lock();
+    let _swarm = SwarmUp::new();
+    let old = lab_var("LAB_TAG_OLD");
+    let new = lab_var("LAB_TAG_NEW");
+    swarm_homectl()
+        .args([
+            "deploy",
+            "swarm",
+            "stack:swarm-workers",
+            "--tag",
+            &old,
+            "--scale",
+            "3",
+        ])
+        .run()
+        .success();
+    let mut running = swarm_homectl()
+        .args(["deploy", "swarm", "stack:swarm-workers", "--tag", &new])
+        .spawn();
+    assert!(
+        running.wait_for("stack deploy ok", std::time::Duration::from_secs(120)),
+        "{}",
+        running.output_so_far()
+    );
+    running.signal("INT");
+    let run = running.wait(std::time::Duration::from_secs(60));
+    run.code(130);
+    assert!(
+        run.all().contains("the update goes on in Swarm"),
+        "{}",
+        run.all()
+    );
+    let history = on_node_ok(CORE, "tail -n 1 /var/lib/homectl/history.jsonl");
+    assert!(history.contains(r#""result":"interrupted""#), "{history}");
+    // Swarm finishes the update by itself.
+    let new_digest = digest_of(&new);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while tasks("backtest-worker")
+        .iter()
+        .any(|t| t.2 != new_digest || t.3 != "Running")
+        || tasks("backtest-worker").len() != 3
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{:?}",
+            tasks("backtest-worker")
+        );
+        std::thread::sleep(std::time::Duration::from_secs(1));
+    }
+}
