@@ -80,6 +80,16 @@ pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
         let mut script = String::new();
         let mut commands = Vec::new();
         for stack in &stacks {
+            if stack.is_swarm() {
+                // Tasks, not compose containers (docs/swarm.md).
+                let services: Vec<String> = match &args.service {
+                    Some(s) => vec![s.clone()],
+                    None => stack.compose.services.keys().cloned().collect(),
+                };
+                let project = inv.project_name(&stack.name);
+                commands.push(crate::remote::swarm_logs::swarm_logs_command(&project, &services, args.follow, args.tail.map(|n| n as u64)));
+                continue;
+            }
             let plan = plan_stack(inv, node, stack, None, "unknown", stack.max_scale);
             for (k, v) in &plan.env {
                 script.push_str(&format!("export {k}={}\n", quote(v)));

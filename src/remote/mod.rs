@@ -9,6 +9,7 @@ pub mod restart_step;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
+pub mod swarm_logs;
 pub mod swarm_steps;
 
 pub use step::{quote, Payload, Step};

@@ -148,6 +148,34 @@ fn swarm_stack_scales_rolls_over_and_swarm_rolls_back_a_failed_update() {
         assert!(nodes.len() >= 2, "{service}: all tasks on {nodes:?}");
         assert_eq!(tasks_answer(service, &old), 5);
     }
+    // logs: on the manager every task's (service logs), on a worker its own tasks'.
+    let logs = swarm_homectl()
+        .args(["logs", "node-a", "backtest-worker", "--tail", "5"])
+        .run();
+    logs.success();
+    assert_eq!(
+        logs.stdout
+            .matches(&format!("serving {old} on :5003"))
+            .count(),
+        5,
+        "{}",
+        logs.all()
+    );
+    if let Some((_, worker, _, _)) = tasks("backtest-worker")
+        .into_iter()
+        .find(|t| t.1 != "node-a")
+    {
+        let logs = swarm_homectl()
+            .args(["logs", &worker, "backtest-worker"])
+            .run();
+        logs.success();
+        assert!(
+            logs.stdout.contains(&format!("serving {old} on :5003")),
+            "{}",
+            logs.all()
+        );
+    }
+
     // The secret reached the tasks' environment byte for byte.
     let api_key = lab_secrets()
         .into_iter()
