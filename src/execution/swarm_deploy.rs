@@ -319,7 +319,15 @@ async fn run(
     }
     let file = deploy_file(&stack.compose.document, &services).map_err(|e| fail(e, &[&manager]))?;
     let started = Instant::now();
-    let step = swarm_steps::deploy_step(&plan.project, &file, &env, &plan.secrets, ctx.secrets);
+    let configs = read_configs(stack).map_err(|e| fail(e, &[&manager]))?;
+    let step = swarm_steps::deploy_step(
+        &plan.project,
+        &file,
+        &env,
+        &plan.secrets,
+        ctx.secrets,
+        &configs,
+    );
     event(&manager, "stack deploy", Status::Started, "");
     let session = sessions.get_mut(&manager).expect("opened");
     if let Err(e) = session.run(&step, STEP_TIMEOUT).await {
@@ -436,6 +444,23 @@ pub(crate) async fn wait_converged(
             Verdict::Pending => tokio::time::sleep(POLL).await,
         }
     }
+}
+
+/// The files the stack's `configs:` read, from its folder: (path, bytes).
+fn read_configs(stack: &crate::inventory::Stack) -> Result<Vec<(String, Vec<u8>)>, String> {
+    crate::plan::swarm_plan::config_files(&stack.compose.document)?
+        .into_iter()
+        .map(|path| {
+            std::fs::read(stack.dir.join(&path))
+                .map(|bytes| (path.clone(), bytes))
+                .map_err(|e| {
+                    format!(
+                        "stack {}: cannot read {path} for its configs: {e}",
+                        stack.name
+                    )
+                })
+        })
+        .collect()
 }
 
 /// `service running/desired` for each service.

@@ -61,7 +61,7 @@ pub fn swarm_dry_run(
         "# prepare on {nodes}: lock, throw-away registry login on a tmpfs, pull {refs} (by tag on the manager, then by digest on the others)\n\
          # apply on the manager: {selected}; images pinned by digest; replicas of {scaled}: {replicas}\n\
          # env: {env}; secrets (values from stdin): {secrets}\n\
-         docker stack deploy --resolve-image never -c \"$HOMECTL_STATE/swarm/{project}.yml\" {project}\n\
+         docker stack deploy --resolve-image never -c \"$HOMECTL_STATE/swarm/{project}/compose.yml\" {project}\n\
          # the file (each image becomes REPOSITORY@sha256:... after the pull):\n{file}",
         nodes = target.nodes.join(", "),
         refs = refs.iter().map(|r| r.as_str()).collect::<Vec<_>>().join(" "),

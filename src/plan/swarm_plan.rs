@@ -111,6 +111,33 @@ pub fn repository(reference: &str) -> &str {
     }
 }
 
+/// The files of the stack's folder that top-level `configs:` entries read
+/// (`file: ./PATH`): shipped to the manager beside the deployed file.
+/// An error for a path that leaves the folder.
+pub fn config_files(document: &Value) -> Result<Vec<String>, String> {
+    let Some(Value::Mapping(configs)) = document.get("configs") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (name, config) in configs {
+        let Some(file) = config.get("file").and_then(Value::as_str) else {
+            continue;
+        };
+        if file.starts_with('/') {
+            continue; // a file on the manager itself
+        }
+        let path = file.trim_start_matches("./");
+        if path.is_empty() || path.split('/').any(|part| part == "..") {
+            return Err(format!(
+                "configs.{}.file: `{file}` is not a file inside the stack's folder",
+                name.as_str().unwrap_or("?")
+            ));
+        }
+        out.push(path.to_string());
+    }
+    Ok(out)
+}
+
 /// What goes into the deployed file, per service.
 pub struct ServiceDeploy {
     /// The image, pinned by digest.
@@ -211,6 +238,17 @@ mod tests {
         assert!(rest.nodes.is_empty());
         assert_eq!(swarm[0].nodes, ["node-a", "node-b", "node-c"]);
         assert_eq!(swarm[0].services, Some(vec!["backtest-worker".to_string()]));
+    }
+
+    #[test]
+    fn config_files_are_the_relative_ones_inside_the_folder() {
+        let doc: Value = serde_yaml_ng::from_str(
+            "configs:\n  a: {file: ./conf/a.ini}\n  b: {file: /etc/b}\n  c: {external: true}\n  d: {file: d.txt}\n",
+        )
+        .unwrap();
+        assert_eq!(config_files(&doc).unwrap(), ["conf/a.ini", "d.txt"]);
+        let bad: Value = serde_yaml_ng::from_str("configs:\n  x: {file: ../secret}\n").unwrap();
+        assert!(config_files(&bad).unwrap_err().contains("configs.x.file"));
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub fn deploy_step(
     env: &BTreeMap<String, String>,
     secret_vars: &BTreeMap<String, SecretRef>,
     secrets: &Secrets,
+    configs: &[(String, Vec<u8>)],
 ) -> Step {
     let mut script = String::from(LIB);
     let mut step = Step::new(format!("stack deploy {project}"), "");
@@ -67,10 +68,23 @@ pub fn deploy_step(
             .unwrap_or_else(|| SecretValue::new(String::new()));
         step.data.push((key.clone(), Payload::Secret(value)));
     }
-    script.push_str(&format!("HC_PROJECT={}\n{DEPLOY}", quote(project)));
+    script.push_str(&format!(
+        "HC_PROJECT={} HC_CONFIGS={}\n{DEPLOY}",
+        quote(project),
+        configs.len()
+    ));
     step.script = script;
     step.data
         .push(("HC_COMPOSE_TEXT".into(), Payload::Plain(file.to_string())));
+    for (path, content) in configs {
+        use base64::Engine;
+        step.data
+            .push(("hc_path".into(), Payload::Plain(path.clone())));
+        step.data.push((
+            "hc_b64".into(),
+            Payload::Plain(base64::engine::general_purpose::STANDARD.encode(content)),
+        ));
+    }
     step
 }
 
@@ -122,6 +136,7 @@ mod tests {
             &BTreeMap::from([("A".to_string(), "it's".to_string())]),
             &BTreeMap::from([("API_KEY".to_string(), reference)]),
             &secrets,
+            &[],
         );
         assert!(!step.script.contains("s3cr3t-value"));
         assert!(step.script.contains("hc_data API_KEY; export API_KEY"));

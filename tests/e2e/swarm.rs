@@ -176,6 +176,17 @@ fn swarm_stack_scales_rolls_over_and_swarm_rolls_back_a_failed_update() {
         );
     }
 
+    // A config from the stack's folder reached the tasks.
+    let (_, node, _, _) = tasks("backtest-worker").remove(0);
+    let conf = on_node_ok(
+        host_of(&node),
+        &format!("docker exec $(docker ps -q --filter label=com.docker.swarm.service.name={PROJECT}_backtest-worker | head -n1) cat /etc/worker.conf"),
+    );
+    assert_eq!(
+        conf,
+        std::fs::read_to_string(repo().join("stacks/swarm-workers/worker.conf")).unwrap()
+    );
+
     // The secret reached the tasks' environment byte for byte.
     let api_key = lab_secrets()
         .into_iter()
