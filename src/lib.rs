@@ -15,5 +15,6 @@ pub mod plan;
 pub mod remote;
 pub mod report;
 pub mod secrets;
+pub mod settings;
 
 pub use cli::run;

@@ -2,12 +2,12 @@
 //! error and warning found is reported (docs/inventory.md, "What check
 //! verifies").
 
-use crate::cli::GlobalOptions;
 use crate::error::Result;
 use crate::inventory::{self, ConfigError, ConfigErrors};
 use crate::report::error_json::warnings_json;
+use crate::settings::GlobalSettings;
 
-pub fn run(global: &GlobalOptions, strict: bool) -> Result<i32> {
+pub fn run(global: &GlobalSettings, strict: bool) -> Result<i32> {
     // A failure with --json is reported by the caller, as for every command
     // (docs/operations.md, "JSON output"), warnings included.
     let (project, warnings) = match inventory::check(&global.inventory) {
@@ -56,7 +56,7 @@ pub fn run(global: &GlobalOptions, strict: bool) -> Result<i32> {
 }
 
 /// `warning: file:line:col: message` on stderr, each with its help.
-fn print_warnings(global: &GlobalOptions, warnings: &[ConfigError]) {
+fn print_warnings(global: &GlobalSettings, warnings: &[ConfigError]) {
     for warning in warnings {
         global.printer().warn(&warning.warning_text());
     }

@@ -1,21 +1,20 @@
 //! `homectl config`: the effective configuration per node and stack, read
 //! from the inventory and stacks only (no node is contacted).
 
-use crate::cli::{GlobalOptions, TargetArgs};
 use crate::error::Result;
 use crate::inventory;
-use crate::plan::{self, effective_config::effective_config};
+use crate::plan::effective_config::effective_config;
 use crate::report::config_view::render_config;
+use crate::settings::{GlobalSettings, TaggedSelection};
 
-pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
-    let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, args.target.as_deref(), &args.names)?;
-    // The tag a deploy would use; outside a git work tree, a placeholder.
-    let cwd = std::env::current_dir().unwrap_or_default();
-    let tag = match plan::resolve_tag(args.tag.as_deref(), project.inventory.tag_length, &cwd) {
-        Ok((tag, _)) => tag,
-        Err(_) => "<--tag or git HEAD>".to_string(),
-    };
+/// `settings.tag` is the tag a deploy would use; outside a git work tree,
+/// a placeholder.
+pub fn run(global: &GlobalSettings, settings: TaggedSelection) -> Result<i32> {
+    let TaggedSelection {
+        project,
+        selection,
+        tag,
+    } = settings;
     let dotenv = project
         .stacks
         .values()

@@ -4,53 +4,40 @@
 
 use std::sync::Arc;
 
-use crate::cli::{DeployArgs, GlobalOptions};
 use crate::error::{Error, Result};
 use crate::execution::interrupt::Interrupt;
-use crate::execution::node_deploy::{prepare, DeployContext, NodeFailure, Target};
+use crate::execution::node_deploy::{prepare, DeployContext, NodeFailure};
 use crate::execution::operator::operator;
-use crate::inventory::{self, Project};
+use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
-use crate::plan::{self, Selection};
+use crate::plan::Selection;
 use crate::remote::deploy_steps::{self, Login};
 use crate::report::progress::Progress;
 use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
+use crate::settings::{DeploySettings, GlobalSettings};
 
-pub fn run(global: &GlobalOptions, args: &DeployArgs) -> Result<i32> {
-    run_with(global, args, Target::Tag)
-}
-
-/// A deploy, or a rollback (`rollback` reuses all of it: two phases, locks,
+/// A deploy, or a rollback (`DeploySettings::rollback`: two phases, locks,
 /// health wait, automatic rollback, history marked "rollback").
-pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Result<i32> {
-    let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, args.target.target.as_deref(), &args.target.names)?;
+pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
+    let DeploySettings {
+        project,
+        selection,
+        target,
+        tag,
+        scale,
+        dry_run: dry,
+        no_rollback,
+        force,
+    } = settings;
     let printer = global.printer();
-    let tag = if target == Target::RollbackByHistory {
-        // Each node's history says which images come back.
-        "history".to_string()
-    } else {
-        let cwd = std::env::current_dir()
-            .map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
-        let (tag, warning) = plan::resolve_tag(
-            args.target.tag.as_deref(),
-            project.inventory.tag_length,
-            &cwd,
-        )?;
-        if let Some(warning) = warning {
-            printer.warn(&format!("warning: {warning}"));
-        }
-        tag
-    };
-    check_scale(&project, &selection, args.scale)?;
     let refs = selection.secret_references(&project);
     // Swarm stacks deploy once each, through a manager (docs/swarm.md).
     let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
-    if args.dry_run {
-        let (mut text, mut json) = dry_run(&project, &selection, &tag, args.scale);
+
+    if dry {
+        let (mut text, mut json) = dry_run(&project, &selection, &tag, scale);
         for t in &swarm {
-            let (more, plan) =
-                crate::plan::swarm_dry_run::swarm_dry_run(&project, t, &tag, args.scale);
+            let (more, plan) = crate::plan::swarm_dry_run::swarm_dry_run(&project, t, &tag, scale);
             text.push_str(&more);
             json["swarm"]
                 .as_array_mut()
@@ -73,9 +60,9 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
         .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
     crate::commands::secrets_in_files::refuse_secrets_in_files(&project, &selection, &secrets)?;
     if !swarm.is_empty() {
-        let by_history = target == Target::RollbackByHistory;
+        let by_history = target == crate::execution::node_deploy::Target::RollbackByHistory;
         crate::commands::swarm_deploy::run(
-            &project, &swarm, &tag, args.scale, &secrets, printer, by_history,
+            &project, &swarm, &tag, scale, &secrets, printer, by_history,
         )?;
         if selection.nodes.is_empty() {
             return Ok(0);
@@ -92,9 +79,9 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
             target,
             project: Arc::new(project),
             tag: tag.clone(),
-            scale: args.scale,
-            no_rollback: args.no_rollback,
-            force: args.force,
+            scale,
+            no_rollback,
+            force,
             secrets,
             progress: progress.clone(),
             interrupt: interrupt.clone(),
@@ -156,29 +143,6 @@ pub fn run_with(global: &GlobalOptions, args: &DeployArgs, target: Target) -> Re
         let nodes: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
         Err(Error::on_nodes(format!("deploy failed on {}\n{list}", nodes.join(", ")), &nodes))
     })
-}
-
-/// `--scale N` must fit every selected stack.
-/// `--scale N` applies to the selected stacks that scale (`max_scale` > 1),
-/// within 1..max_scale of each; the others deploy as they are
-/// (docs/operations.md, "Scaling up and down").
-fn check_scale(project: &Project, selection: &Selection, scale: Option<u32>) -> Result<()> {
-    let Some(n) = scale else { return Ok(()) };
-    if n < 1 {
-        return Err(Error::usage("--scale 0: a scale is 1 or more"));
-    }
-    for node in &selection.nodes {
-        for s in &node.stacks {
-            let max = project.stacks[&s.stack].max_scale;
-            if max > 1 && n > max {
-                return Err(Error::usage(format!(
-                    "--scale {n}: stack `{}` scales within 1..{max} (max_scale in its stack.toml)",
-                    s.stack
-                )));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// The plan of each node with its remote commands; secrets as `***`. As

@@ -7,27 +7,27 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{DownArgs, GlobalOptions};
 use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::execution::node_session::NodeSession;
 use crate::execution::operator::operator;
 use crate::inventory::{self, names::check_name};
-use crate::plan::history::{now_rfc3339, parse_history, HistoryRecord};
+use crate::plan::history::{now_rfc3339, parse_history, HistoryRecord, RecordKind, RecordResult};
 use crate::plan::strays::homectl_stack;
-use crate::plan::{self, SelectedNode, SelectedStack, Selection};
+use crate::plan::{SelectedNode, SelectedStack, Selection};
 use crate::remote::deploy_steps::record_step;
 use crate::remote::{quote, Step};
+use crate::settings::{DownSettings, GlobalSettings};
 
 const DOWN: &str = include_str!("../remote/scripts/down.sh");
 const STRAY: &str = include_str!("../remote/scripts/stray.sh");
 
-pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, args: &DownSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
-    let selection = match plan::select(&project, Some(&args.target.target), &args.target.names) {
+    let selection = match args.select.select(&project) {
         Ok(selection) => selection,
         // Not in the inventory for that node: perhaps a stray of homectl's.
-        Err(e) => match stray_request(&project, &args.target.target, &args.target.names) {
+        Err(e) => match stray_request(&project, &args.select.target, &args.select.names) {
             Some((node, stack)) => stray_selection(global, args, &project, node, stack)?,
             None => return Err(e),
         },
@@ -93,7 +93,7 @@ pub fn run(global: &GlobalOptions, args: &DownArgs) -> Result<i32> {
 }
 
 /// Off a terminal, `--yes` is required (exit 2); on one, asks.
-fn confirm_possible(args: &DownArgs) -> Result<()> {
+fn confirm_possible(args: &DownSettings) -> Result<()> {
     if !args.yes && !std::io::stdin().is_terminal() {
         return Err(Error::usage(
             "down stops containers: pass --yes when not on a terminal",
@@ -148,8 +148,8 @@ fn stray_request<'a>(
 /// Asks NODE whether the stray project of S runs there and is homectl's
 /// (its history has S); the selection of it, or exit 2 if it is not.
 fn stray_selection(
-    global: &GlobalOptions,
-    args: &DownArgs,
+    global: &GlobalSettings,
+    args: &DownSettings,
     project: &inventory::Project,
     node: &str,
     stack: &str,
@@ -245,11 +245,11 @@ async fn down_node(
                 operator: who.clone(),
                 node: node.clone(),
                 stack: s.stack.clone(),
-                kind: "down".into(),
+                kind: RecordKind::Down,
                 services: services.clone(),
                 tag: "-".into(),
                 scale: 0,
-                result: "ok".into(),
+                result: RecordResult::Ok,
                 detail: format!("{removed} containers removed"),
                 images: Default::default(),
                 duration_ms: t.elapsed().as_millis() as u64,

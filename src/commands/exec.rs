@@ -3,15 +3,15 @@
 //! values masked), its exit code passed through (docs/operations.md, "A
 //! command in a container").
 
-use crate::cli::{ExecArgs, GlobalOptions};
 use crate::error::{Error, Result};
 use crate::execution::node_session::{close, NodeSession};
 use crate::execution::one_off::{run_in_channel, run_in_terminal, Shown};
 use crate::inventory;
 use crate::plan::service_target::resolve_service;
 use crate::remote::one_off::{container_of_output, container_of_step, exec_step, exec_tty_command};
+use crate::settings::{ExecSettings, GlobalSettings};
 
-pub fn run(global: &GlobalOptions, args: &ExecArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, args: &ExecSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let target = resolve_service(&project, &args.node, &args.service)?;
     let inv = &project.inventory;

@@ -3,20 +3,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::GlobalOptions;
 use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
 use crate::plan::history::parse_history;
-use crate::plan::{self};
 use crate::remote::Step;
 use crate::report::status_table::render_history;
+use crate::settings::{GlobalSettings, HistorySettings};
 
 const READ: &str = "[ -f \"$HOMECTL_STATE/history.jsonl\" ] && tail -n \"$HC_HISTORY_LINES\" \"$HOMECTL_STATE/history.jsonl\" | sed 's/^/HISTORY /'; exit 0";
 
-pub fn run(global: &GlobalOptions, target: Option<&str>, limit: usize) -> Result<i32> {
+pub fn run(global: &GlobalSettings, settings: &HistorySettings) -> Result<i32> {
+    let limit = settings.limit;
     let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, target, &[])?;
+    let selection = settings.select.select(&project)?;
     let inv = Arc::new(project.inventory.clone());
     let steps = selection
         .nodes

@@ -8,8 +8,8 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{CiKind, GlobalOptions, InitArgs};
 use crate::error::{Error, Result};
+use crate::settings::{CiWorkflow, GlobalSettings, InitSettings};
 
 /// Each scaffolded file: its path under DIR and its text.
 pub const FILES: [(&str, &str); 5] = [
@@ -42,10 +42,10 @@ const GITHUB_WORKFLOW: (&str, &str) = (
 );
 
 /// The files to write: the scaffold, and the CI workflow if asked.
-fn files(ci: Option<CiKind>) -> Vec<(&'static str, String)> {
+fn files(ci: Option<CiWorkflow>) -> Vec<(&'static str, String)> {
     let mut files: Vec<(&'static str, String)> =
         FILES.iter().map(|(p, t)| (*p, t.to_string())).collect();
-    if ci == Some(CiKind::Github) {
+    if ci == Some(CiWorkflow::Github) {
         files.push((GITHUB_WORKFLOW.0, github_workflow(FILES[0].1)));
     }
     files
@@ -88,7 +88,7 @@ pub fn github_workflow(inventory_text: &str) -> String {
         .replace("GROUP_DEPLOYS", &deploys.join("\n          "))
 }
 
-pub fn run(global: &GlobalOptions, args: &InitArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, args: &InitSettings) -> Result<i32> {
     let files = files(args.ci);
     let dir = &args.dir;
     if dir.exists() && !dir.is_dir() {

@@ -6,17 +6,17 @@ use std::collections::BTreeSet;
 use openssh::Stdio;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 
-use crate::cli::{GlobalOptions, LogsArgs};
 use crate::error::{Error, Result};
 use crate::execution::node_session::{close, NodeSession};
 use crate::inventory;
 use crate::plan::deploy_plan::plan_stack;
 use crate::remote::quote;
 use crate::secrets::{resolve_all, ProviderSettings, SecretRef};
+use crate::settings::{GlobalSettings, LogsSettings};
 
 const LOGS: &str = include_str!("../remote/scripts/logs.sh");
 
-pub fn run(global: &GlobalOptions, args: &LogsArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, args: &LogsSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let inv = &project.inventory;
     let Some(node) = inv.nodes.get(&args.node) else {

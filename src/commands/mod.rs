@@ -2,7 +2,6 @@
 //! → execution → report for its job.
 
 pub mod check;
-pub mod completions;
 pub mod config;
 pub mod deploy;
 pub mod down;
@@ -10,10 +9,8 @@ pub mod exec;
 pub mod history;
 pub mod init;
 pub mod logs;
-pub mod name_completion;
 pub mod preflight;
 pub mod restart;
-pub mod rollback;
 pub mod run;
 pub mod secrets_in_files;
 pub mod status;

@@ -8,32 +8,28 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
-use crate::cli::{GlobalOptions, TargetArgs};
 use crate::error::{Error, Result};
 use crate::execution::node_session::close;
 use crate::execution::{operator, ssh, RemoteShell, StartError};
-use crate::inventory::{self, Project};
+use crate::inventory::Project;
 use crate::plan::node_needs::{missing_features, node_needs, NodeNeeds};
-use crate::plan::{self, SelectedNode, Selection};
+use crate::plan::{SelectedNode, Selection};
 use crate::remote::preflight_step::{parse_checks, preflight_step, PreflightInput};
 use crate::report::preflight_table::{render_table, CheckResult, NodeReport, PreflightReport};
 use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
+use crate::settings::{GlobalSettings, TaggedSelection};
 
 /// How long the remote checks of one node may take.
 const REMOTE_CHECKS_TIMEOUT: Duration = Duration::from_secs(120);
 
 type SharedSecrets = Arc<OnceCell<std::result::Result<Secrets, String>>>;
 
-pub fn run(global: &GlobalOptions, args: &TargetArgs) -> Result<i32> {
-    let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, args.target.as_deref(), &args.names)?;
-    let cwd = std::env::current_dir()
-        .map_err(|e| Error::runtime(format!("cannot read the current folder: {e}")))?;
-    let (tag, warning) =
-        plan::resolve_tag(args.tag.as_deref(), project.inventory.tag_length, &cwd)?;
-    if let Some(warning) = warning {
-        global.printer().warn(&format!("warning: {warning}"));
-    }
+pub fn run(global: &GlobalSettings, settings: TaggedSelection) -> Result<i32> {
+    let TaggedSelection {
+        project,
+        selection,
+        tag,
+    } = settings;
     let runtime = crate::commands::runtime()?;
     let report = runtime.block_on(preflight(Arc::new(project), selection, tag));
     if global.json {

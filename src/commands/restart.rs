@@ -6,23 +6,23 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::cli::{GlobalOptions, RestartArgs};
 use crate::error::{Error, Result};
 use crate::execution::interrupt::Interrupt;
 use crate::execution::node_session::NodeSession;
 use crate::execution::operator::operator;
 use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
-use crate::plan::history::{now_rfc3339, HistoryRecord};
-use crate::plan::{self, SelectedNode, SelectedStack};
+use crate::plan::history::{now_rfc3339, HistoryRecord, RecordKind, RecordResult};
+use crate::plan::{SelectedNode, SelectedStack};
 use crate::remote::deploy_steps::{health_step, record_step};
 use crate::remote::restart_step::{restart_step, restarted_of_output};
+use crate::settings::{GlobalSettings, SelectSettings};
 
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
 
-pub fn run(global: &GlobalOptions, args: &RestartArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     let project = Arc::new(crate::inventory::load(&global.inventory)?);
-    let selection = plan::select(&project, Some(&args.target), &args.names)?;
+    let selection = select.select(&project)?;
     let printer = global.printer();
     // Swarm stacks: once each, through a manager (docs/swarm.md).
     let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
@@ -109,15 +109,15 @@ async fn restart_node(
                         t.elapsed().as_secs_f64()
                     );
                     lines.push(line.clone());
-                    ("ok", line)
+                    (RecordResult::Ok, line)
                 }
                 Err(e) => {
                     failure = Some(format!("{}: {e}", chosen.stack));
                     (
                         if interrupt.is_set() {
-                            "interrupted"
+                            RecordResult::Interrupted
                         } else {
-                            "failed"
+                            RecordResult::Failed
                         },
                         e,
                     )
@@ -128,11 +128,11 @@ async fn restart_node(
             operator: who.clone(),
             node: node.clone(),
             stack: chosen.stack.clone(),
-            kind: "restart".into(),
+            kind: RecordKind::Restart,
             services: chosen.services.clone().unwrap_or_default(),
             tag: "-".into(),
             scale: 0,
-            result: result.into(),
+            result,
             detail,
             images: Default::default(),
             duration_ms: t.elapsed().as_millis() as u64,

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeSet;
 
-use crate::cli::{GlobalOptions, RunArgs};
 use crate::error::{Error, Result};
 use crate::execution::node_session::{close, NodeSession};
 use crate::execution::one_off::{run_in_channel, Shown};
@@ -17,6 +16,7 @@ use crate::plan::service_target::resolve_service;
 use crate::remote::deploy_steps::{compose_of_state, state_step, with_compose};
 use crate::remote::one_off::{deployed_step, run_step};
 use crate::secrets::{resolve_all, ProviderSettings, SecretRef, Secrets};
+use crate::settings::{GlobalSettings, RunSettings};
 
 /// The stack's secrets, resolved: to send (run) and to mask (run, exec).
 /// Nothing runs that homectl could not mask (as `logs`).
@@ -36,7 +36,7 @@ pub(crate) fn stack_secrets(project: &Project, stack: &Stack, node: &Node) -> Re
     })
 }
 
-pub fn run(global: &GlobalOptions, args: &RunArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, args: &RunSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let target = resolve_service(&project, &args.node, &args.service)?;
     let inv = &project.inventory;

@@ -6,21 +6,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::cli::{GlobalOptions, SelectArgs};
 use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
 use crate::plan::history::{current_scale, parse_history};
 use crate::plan::strays::{strays, Stray};
-use crate::plan::{self};
 use crate::remote::Step;
 use crate::report::status_table::{render_status, StatusRow};
+use crate::settings::{GlobalSettings, SelectSettings};
 
 const STATUS: &str = include_str!("../remote/scripts/status.sh");
 
-pub fn run(global: &GlobalOptions, args: &SelectArgs) -> Result<i32> {
+pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
-    let selection = plan::select(&project, args.target.as_deref(), &args.names)?;
+    let selection = select.select(&project)?;
     // Swarm stacks: once each, from their manager (docs/swarm.md).
     let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
     if !swarm.is_empty() {

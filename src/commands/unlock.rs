@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use crate::cli::GlobalOptions;
 use crate::error::{Error, Result};
 use crate::execution::node_session::NodeSession;
 use crate::inventory;
 use crate::remote::Step;
+use crate::settings::GlobalSettings;
 
 const UNLOCK: &str = include_str!("../remote/scripts/unlock.sh");
 
-pub fn run(global: &GlobalOptions, node_name: &str) -> Result<i32> {
+pub fn run(global: &GlobalSettings, node_name: &str) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let inv = &project.inventory;
     let Some(node) = inv.nodes.get(node_name) else {

@@ -18,7 +18,9 @@ use crate::plan::fingerprint;
 use crate::plan::folder_changes::{
     changed_paths, parse_node_folders, services_reading, stage_plan, StagedFile,
 };
-use crate::plan::history::{current_scale, now_rfc3339, parse_history, HistoryRecord, ImageRecord};
+use crate::plan::history::{
+    current_scale, now_rfc3339, parse_history, HistoryRecord, ImageRecord, RecordKind, RecordResult,
+};
 use crate::plan::unchanged::{self, Container};
 use crate::plan::SelectedNode;
 use crate::remote::deploy_steps::{self, Login};
@@ -43,10 +45,10 @@ pub enum Target {
 }
 
 impl Target {
-    fn kind(self) -> &'static str {
+    fn kind(self) -> RecordKind {
         match self {
-            Target::Tag => "deploy",
-            Target::RollbackToTag | Target::RollbackByHistory => "rollback",
+            Target::Tag => RecordKind::Deploy,
+            Target::RollbackToTag | Target::RollbackByHistory => RecordKind::Rollback,
         }
     }
 }
@@ -260,9 +262,7 @@ async fn prepare_stacks(
                 .iter()
                 .rev()
                 .filter(|r| {
-                    r.stack == stack.name
-                        && r.result == "ok"
-                        && matches!(r.kind.as_str(), "deploy" | "rollback")
+                    r.stack == stack.name && r.result == RecordResult::Ok && r.kind.is_deploy()
                 })
                 .nth(1)
                 .map(|r| r.files.clone())
@@ -509,7 +509,7 @@ impl PreparedNode {
                 let record = self.record(
                     ctx,
                     stack,
-                    "interrupted",
+                    RecordResult::Interrupted,
                     detail,
                     BTreeMap::new(),
                     Duration::ZERO,
@@ -526,7 +526,7 @@ impl PreparedNode {
         &self,
         ctx: &DeployContext,
         stack: &PreparedStack,
-        result: &str,
+        result: RecordResult,
         detail: String,
         images: BTreeMap<String, ImageRecord>,
         took: Duration,
@@ -544,7 +544,7 @@ impl PreparedNode {
             operator: ctx.operator.clone(),
             node: self.node.clone(),
             stack: deploy.stack.clone(),
-            kind: ctx.target.kind().into(),
+            kind: ctx.target.kind(),
             services,
             tag: deploy
                 .env
@@ -552,20 +552,20 @@ impl PreparedNode {
                 .cloned()
                 .unwrap_or_else(|| ctx.tag.clone()),
             scale: deploy.scale,
-            result: result.into(),
             detail,
             images,
             duration_ms: took.as_millis() as u64,
-            inputs: if result == "ok" {
+            inputs: if result == RecordResult::Ok {
                 stack.inputs.clone()
             } else {
                 String::new()
             },
             files: match result {
-                "ok" => deploy.version.clone(),
-                "rolled-back" => deploy.back_version.clone(),
+                RecordResult::Ok => deploy.version.clone(),
+                RecordResult::RolledBack => deploy.back_version.clone(),
                 _ => String::new(),
             },
+            result,
         };
         record.mask_detail(&ctx.secrets.masker());
         record
@@ -608,19 +608,19 @@ impl PreparedNode {
             };
             let (result, images, detail) = match applied {
                 Ok(images) if stack.unchanged.is_some() => (
-                    "ok",
+                    RecordResult::Ok,
                     images,
                     "unchanged: the images, configuration and secrets asked for already ran"
                         .to_string(),
                 ),
-                Ok(images) => ("ok", images, String::new()),
+                Ok(images) => (RecordResult::Ok, images, String::new()),
                 Err((f, images, rolled_back)) => {
                     let result = if f.interrupted {
-                        "interrupted"
+                        RecordResult::Interrupted
                     } else if rolled_back {
-                        "rolled-back"
+                        RecordResult::RolledBack
                     } else {
-                        "failed"
+                        RecordResult::Failed
                     };
                     let detail = format!("{}: {}", f.step, f.reason);
                     failure.get_or_insert(f);
@@ -631,7 +631,7 @@ impl PreparedNode {
             let result = if stack.unchanged.is_some() {
                 "unchanged"
             } else {
-                result
+                record.result.as_str()
             };
             summaries.push(format!("{} {} ({result})", stack.deploy.stack, record.tag));
             if let Err(f) = self.write_record(&record).await {
@@ -844,10 +844,9 @@ fn rollback_pins(
     let services: Vec<String> = match selected {
         Some(list) => list.iter().filter(|s| app_service(s)).cloned().collect(),
         None => {
-            let last = history
-                .iter()
-                .rev()
-                .find(|r| r.stack == stack.name && r.result == "ok" && r.kind != "down");
+            let last = history.iter().rev().find(|r| {
+                r.stack == stack.name && r.result == RecordResult::Ok && r.kind != RecordKind::Down
+            });
             last.map(|r| {
                 r.images
                     .keys()

@@ -300,16 +300,6 @@ pub async fn resolve_host(settings: &SshSettings, node: &Node) -> Result<String,
     }
 }
 
-/// Whether a path is usable as an ssh -F config (for a clear early error).
-pub fn config_exists(settings: &SshSettings) -> Result<(), String> {
-    match &settings.config {
-        Some(path) if !Path::new(path).is_file() => {
-            Err(format!("ssh config {} not found", path.display()))
-        }
-        _ => Ok(()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};

@@ -70,7 +70,7 @@ pub(crate) async fn rollback_images(
     let out = session.run(&step, STEP_TIMEOUT).await?;
     let history = crate::plan::history::parse_history(&out);
     let mut ok = history.iter().rev().filter(|r| {
-        r.stack == stack && r.result == "ok" && matches!(r.kind.as_str(), "deploy" | "rollback")
+        r.stack == stack && r.result == crate::plan::history::RecordResult::Ok && r.kind.is_deploy()
     });
     let current = ok.next().ok_or_else(|| {
         format!(

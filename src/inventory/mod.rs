@@ -41,7 +41,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 pub use config_error::{line_column, ConfigError, SourceFile};
-pub use config_errors::{ConfigErrors, MAX_ERRORS};
+pub use config_errors::ConfigErrors;
 pub use model::*;
 
 /// The inventory to use: `-i PATH`, else `$HOMECTL_INVENTORY` (clap fills

@@ -2,7 +2,7 @@
 //! (docs/operations.md, "Rolling back": "back to the images that ran before the last deploy of
 //! those services, by digest from the node's history").
 
-use super::history::{HistoryRecord, ImageRecord};
+use super::history::{HistoryRecord, ImageRecord, RecordResult};
 
 /// What to bring back for one stack on one node.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +20,7 @@ fn covers(record: &HistoryRecord, service: &str) -> bool {
 }
 
 fn counts(record: &HistoryRecord) -> bool {
-    matches!(record.kind.as_str(), "deploy" | "rollback") && record.result == "ok"
+    record.kind.is_deploy() && record.result == RecordResult::Ok
 }
 
 /// For `services` of `stack`: the images of the successful deploy before
@@ -63,6 +63,7 @@ pub fn rollback_target(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::history::RecordKind;
 
     fn rec(tag: &str, services: &[&str], result: &str, kind: &str) -> HistoryRecord {
         HistoryRecord {
@@ -70,11 +71,11 @@ mod tests {
             operator: "op@host".into(),
             node: "node-a".into(),
             stack: "core".into(),
-            kind: kind.into(),
+            kind: RecordKind::from(kind),
             services: services.iter().map(|s| s.to_string()).collect(),
             tag: tag.into(),
             scale: 1,
-            result: result.into(),
+            result: RecordResult::from(result),
             detail: String::new(),
             images: [
                 ("backend", format!("id-{tag}")),

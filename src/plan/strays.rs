@@ -10,6 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::Serialize;
 
 use super::history::HistoryRecord;
+#[cfg(test)]
+use super::history::{RecordKind, RecordResult};
 use crate::inventory::Inventory;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -125,11 +127,11 @@ mod tests {
             operator: "me@laptop".into(),
             node: "node-a".into(),
             stack: stack.into(),
-            kind: "deploy".into(),
+            kind: RecordKind::Deploy,
             services: Vec::new(),
             tag: "abc".into(),
             scale: 1,
-            result: "ok".into(),
+            result: RecordResult::Ok,
             detail: String::new(),
             images: BTreeMap::new(),
             duration_ms: 1,

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::deploy_plan::StackDeploy;
-use super::history::HistoryRecord;
+use super::history::{HistoryRecord, RecordKind, RecordResult};
 
 /// One container of the project, as the state step saw it.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +30,7 @@ pub fn last_record<'a>(history: &'a [HistoryRecord], stack: &str) -> Option<&'a 
     history
         .iter()
         .rev()
-        .find(|r| r.stack == stack && r.kind != "restart")
+        .find(|r| r.stack == stack && r.kind != RecordKind::Restart)
 }
 
 /// If nothing the deploy controls changed since `last` (the stack's newest
@@ -47,7 +47,7 @@ pub fn candidate(
     let Some(last) = last else {
         return Err("no earlier deploy of this stack".into());
     };
-    if last.kind != "deploy" || last.result != "ok" {
+    if last.kind != RecordKind::Deploy || last.result != RecordResult::Ok {
         return Err(format!(
             "the last {} of this stack ended {}",
             last.kind, last.result
@@ -156,11 +156,11 @@ mod tests {
             operator: String::new(),
             node: "n".into(),
             stack: "workers".into(),
-            kind: "deploy".into(),
+            kind: RecordKind::Deploy,
             services: vec![],
             tag: "t".into(),
             scale: 1,
-            result: "ok".into(),
+            result: RecordResult::Ok,
             detail: String::new(),
             images: [image("a"), image("b")].into(),
             duration_ms: 0,
@@ -188,13 +188,13 @@ mod tests {
             "other inputs"
         );
         let mut failed = record();
-        failed.result = "rolled-back".into();
+        failed.result = RecordResult::RolledBack;
         assert!(
             candidate(&d, Some(&failed), true, &running).is_err(),
             "last deploy failed"
         );
         let mut rollback = record();
-        rollback.kind = "rollback".into();
+        rollback.kind = RecordKind::Rollback;
         assert!(
             candidate(&d, Some(&rollback), true, &running).is_err(),
             "last was a rollback"

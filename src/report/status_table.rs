@@ -4,7 +4,7 @@ use comfy_table::{presets, Attribute, Cell, Color, ContentArrangement, Table};
 use serde::Serialize;
 
 use super::escape::escape_controls;
-use crate::plan::history::HistoryRecord;
+use crate::plan::history::{HistoryRecord, RecordResult};
 use crate::plan::strays::Stray;
 
 /// A cell of text from a node, its control characters escaped.
@@ -150,9 +150,9 @@ pub fn render_history(records: &[HistoryRecord]) -> String {
         "time", "node", "stack", "kind", "tag", "scale", "result", "by", "took",
     ]);
     for r in records {
-        let result = match r.result.as_str() {
-            "ok" => text(&r.result).fg(Color::Green),
-            _ => text(&r.result).fg(Color::Red),
+        let result = match r.result {
+            RecordResult::Ok => text(r.result.as_str()).fg(Color::Green),
+            _ => text(r.result.as_str()).fg(Color::Red),
         };
         let stack = if r.services.is_empty() {
             r.stack.clone()
@@ -163,7 +163,7 @@ pub fn render_history(records: &[HistoryRecord]) -> String {
             text(&r.time),
             text(&r.node),
             text(&stack),
-            text(&r.kind),
+            text(r.kind.as_str()),
             text(&short_tag(&r.tag)),
             Cell::new(r.scale),
             result,

@@ -33,10 +33,6 @@ impl Secrets {
         self.values.is_empty()
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = (&SecretRef, &SecretValue)> {
-        self.values.iter()
-    }
-
     /// `text` with every known value replaced by `***`, in each of the
     /// forms of `mask.rs` (the value, its lines, JSON-escaped, URL-encoded).
     /// For remote output that homectl shows. Empty values mask nothing.

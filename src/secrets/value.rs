@@ -29,10 +29,6 @@ impl SecretValue {
         hasher.update((self.0.expose_secret().len() as u64).to_le_bytes());
         hasher.update(self.0.expose_secret().as_bytes());
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.expose_secret().is_empty()
-    }
 }
 
 impl From<String> for SecretValue {

@@ -18,5 +18,6 @@ mod realworld;
 mod restart;
 mod rig;
 mod rolling;
+mod safe_defaults;
 mod secrets;
 mod swarm;

@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use std::ffi::OsStr;
 use std::path::PathBuf;
 
-use clap_complete::CompletionCandidate;
+use clap_complete::{ArgValueCompleter, CompletionCandidate};
 
 use crate::inventory::{self, Project};
 
@@ -107,4 +107,78 @@ fn project_being_completed() -> Option<Project> {
         }
     }
     inventory::load(&inventory::inventory_path(path.as_deref())).ok()
+}
+
+/// The command line with the completers of the inventory's names attached,
+/// by argument id: `target` (TARGET), `names` (NAME...), `node` and
+/// `service`, in every subcommand. The definitions in `cli::args` stay
+/// free of the inventory; only the shell's completion requests need this.
+pub fn with_name_completers(command: clap::Command) -> clap::Command {
+    let subcommands: Vec<String> = command
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    subcommands.iter().fold(command, |command, name| {
+        // mut_args keeps the arguments' order (positional indexes).
+        command.mut_subcommand(name, |sub| {
+            sub.mut_args(|arg| match completer_of(arg.get_id().as_str()) {
+                Some(completer) => arg.add(completer),
+                None => arg,
+            })
+        })
+    })
+}
+
+fn completer_of(id: &str) -> Option<ArgValueCompleter> {
+    let complete: fn(&OsStr) -> Vec<CompletionCandidate> = match id {
+        "target" => complete_target,
+        "names" => complete_name,
+        "node" => complete_node,
+        "service" => complete_service,
+        _ => return None,
+    };
+    Some(ArgValueCompleter::new(complete))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// Every argument named target, names, node or service completes, in
+    /// every command that has one.
+    #[test]
+    fn the_name_arguments_get_their_completers() {
+        let command = with_name_completers(crate::cli::args::Cli::command());
+        // The same definitions, still valid (positional order included).
+        command.clone().debug_assert();
+        let mut attached = Vec::new();
+        for sub in command.get_subcommands() {
+            for arg in sub.get_arguments() {
+                let id = arg.get_id().as_str();
+                if completer_of(id).is_some() {
+                    assert!(
+                        arg.get::<ArgValueCompleter>().is_some(),
+                        "{} {id}",
+                        sub.get_name()
+                    );
+                    attached.push(format!("{} {id}", sub.get_name()));
+                }
+            }
+        }
+        for expected in [
+            "deploy target",
+            "deploy names",
+            "logs node",
+            "exec service",
+            "unlock node",
+            "history target",
+        ] {
+            assert!(
+                attached.contains(&expected.to_string()),
+                "{expected}: {attached:?}"
+            );
+        }
+    }
 }

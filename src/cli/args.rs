@@ -1,17 +1,12 @@
-//! The command line: flag definitions (clap) and the dispatch to commands.
-//! Help, completions and the man page all come from these definitions.
+//! The command line as typed: the clap definitions and nothing else (help,
+//! completions and the man page are generated from them). Depends on
+//! nothing in the crate; `crate::settings` turns these into what the
+//! commands take, and `cli::name_completion` attaches the completers of
+//! the inventory's names by argument id.
 
 use std::path::PathBuf;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
-use clap_complete::ArgValueCompleter;
-
-use crate::commands::name_completion::{
-    complete_name, complete_node, complete_service, complete_target,
-};
-
-use crate::commands;
-use crate::error::Error;
+use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -104,7 +99,6 @@ pub enum Command {
     )]
     History {
         /// A group, a node, or `all` [default: all]
-        #[arg(add = ArgValueCompleter::new(complete_target))]
         target: Option<String>,
         /// How many records to show
         #[arg(short = 'n', long = "limit", default_value_t = 20, value_name = "N")]
@@ -178,7 +172,6 @@ pub enum Command {
     )]
     Unlock {
         /// The node whose lock to end
-        #[arg(add = ArgValueCompleter::new(complete_node))]
         node: String,
     },
     /// The effective configuration per node and stack: env with sources, secrets by reference
@@ -243,10 +236,8 @@ pub struct DeployArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct TargetArgs {
     /// A group, a node, or `all` [default: all]
-    #[arg(add = ArgValueCompleter::new(complete_target))]
     pub target: Option<String>,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
-    #[arg(add = ArgValueCompleter::new(complete_name))]
     pub names: Vec<String>,
     /// Image tag [default: git HEAD of the current folder]
     #[arg(long, value_name = "T")]
@@ -270,10 +261,8 @@ pub struct RollbackArgs {
 #[derive(Args, Debug, Clone)]
 pub struct LogsArgs {
     /// The node
-    #[arg(add = ArgValueCompleter::new(complete_node))]
     pub node: String,
     /// Only this service
-    #[arg(add = ArgValueCompleter::new(complete_service))]
     pub service: Option<String>,
     /// Keep streaming new lines
     #[arg(short, long)]
@@ -287,10 +276,9 @@ pub struct LogsArgs {
 #[derive(Args, Debug, Clone)]
 pub struct ExecArgs {
     /// The node
-    #[arg(add = ArgValueCompleter::new(complete_node))]
     pub node: String,
     /// `[stack:S] SERVICE`: the service (stack:S where two stacks define it)
-    #[arg(required = true, num_args = 1..=2, value_name = "SERVICE", add = ArgValueCompleter::new(complete_service))]
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVICE")]
     pub service: Vec<String>,
     /// An interactive terminal: `-it` (as docker's), `-t` or `--tty`
     #[arg(short = 't', long = "tty", visible_alias = "interactive")]
@@ -307,10 +295,9 @@ pub struct ExecArgs {
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     /// The node
-    #[arg(add = ArgValueCompleter::new(complete_node))]
     pub node: String,
     /// `[stack:S] SERVICE`: the service (stack:S where two stacks define it)
-    #[arg(required = true, num_args = 1..=2, value_name = "SERVICE", add = ArgValueCompleter::new(complete_service))]
+    #[arg(required = true, num_args = 1..=2, value_name = "SERVICE")]
     pub service: Vec<String>,
     /// Pass the output exactly as it comes: secret values are NOT masked
     #[arg(long)]
@@ -324,10 +311,9 @@ pub struct RunArgs {
 #[derive(Args, Debug, Clone)]
 pub struct RestartArgs {
     /// A group, a node, or `all` (required: no default)
-    #[arg(required = true, add = ArgValueCompleter::new(complete_target))]
+    #[arg(required = true)]
     pub target: String,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
-    #[arg(add = ArgValueCompleter::new(complete_name))]
     pub names: Vec<String>,
 }
 
@@ -345,10 +331,8 @@ pub struct DownArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct SelectArgs {
     /// A group, a node, or `all` [default: all]
-    #[arg(add = ArgValueCompleter::new(complete_target))]
     pub target: Option<String>,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
-    #[arg(add = ArgValueCompleter::new(complete_name))]
     pub names: Vec<String>,
 }
 
@@ -357,10 +341,8 @@ pub struct SelectArgs {
 #[derive(Args, Debug, Clone, Default)]
 pub struct RequiredTargetArgs {
     /// A group, a node, or `all` (required)
-    #[arg(add = ArgValueCompleter::new(complete_target))]
     pub target: String,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
-    #[arg(add = ArgValueCompleter::new(complete_name))]
     pub names: Vec<String>,
 }
 
@@ -396,230 +378,4 @@ pub struct ManArgs {
     /// Write homectl.1 and a page per command (homectl-deploy.1, ...) into DIR
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
-}
-
-/// Global options every command receives.
-#[derive(Debug, Clone)]
-pub struct GlobalOptions {
-    pub inventory: PathBuf,
-    pub json: bool,
-    pub verbose: u8,
-    pub quiet: bool,
-}
-
-impl GlobalOptions {
-    pub fn printer(&self) -> crate::report::Printer {
-        crate::report::Printer {
-            json: self.json,
-            quiet: self.quiet,
-        }
-    }
-}
-
-/// Parses the command line, runs the command and returns the exit code.
-pub fn run() -> i32 {
-    // A shell asking for completions (see `homectl completions`): answer, exit.
-    clap_complete::CompleteEnv::with_factory(Cli::command)
-        .var(crate::commands::name_completion::COMPLETE_VAR)
-        .complete();
-    let cli = match Cli::try_parse_from(terminal_flag(std::env::args_os().collect())) {
-        Ok(cli) => cli,
-        Err(err) => {
-            // --help and --version go to stdout; a closed pipe is not an error.
-            let _ = err.print();
-            // clap: 0 for --help/--version, 2 for usage errors (docs/operations.md, "Exit codes").
-            let code = err.exit_code();
-            if code != 0 && std::env::args().skip(1).any(|a| a == "--json") {
-                let rendered = err.to_string();
-                let first = rendered.lines().next().unwrap_or_default();
-                let message = first.strip_prefix("error: ").unwrap_or(first).to_string();
-                let printer = crate::report::Printer {
-                    json: true,
-                    quiet: false,
-                };
-                printer.json_line(&crate::report::error_json::usage_object(code, &message));
-            }
-            return code;
-        }
-    };
-    let global = GlobalOptions {
-        inventory: crate::inventory::inventory_path(cli.inventory.as_deref()),
-        json: cli.json,
-        verbose: cli.verbose,
-        quiet: cli.quiet,
-    };
-    init_tracing(global.verbose);
-    init_diagnostics();
-    let result = match cli.command {
-        Command::Check { strict } => commands::check::run(&global, strict),
-        Command::Config(args) => commands::config::run(&global, &args),
-        Command::Preflight(args) => commands::preflight::run(&global, &args),
-        Command::Deploy(args) => commands::deploy::run(&global, &args),
-        Command::Status(args) => commands::status::run(&global, &args),
-        Command::History { target, limit } => {
-            commands::history::run(&global, target.as_deref(), limit)
-        }
-        Command::Rollback(args) => commands::rollback::run(&global, &args),
-        Command::Logs(args) => commands::logs::run(&global, &args),
-        Command::Down(args) => commands::down::run(&global, &args),
-        Command::Exec(args) => commands::exec::run(&global, &args),
-        Command::Run(args) => commands::run::run(&global, &args),
-        Command::Restart(args) => commands::restart::run(&global, &args),
-        Command::Unlock { node } => commands::unlock::run(&global, &node),
-        Command::Init(args) => commands::init::run(&global, &args),
-        Command::Completions(args) => commands::completions::completions(&global, &args),
-        Command::Man(args) => commands::completions::man(&global, &args),
-    };
-    match result {
-        Ok(code) => code,
-        Err(err) => {
-            let code = err.exit_code();
-            if global.json {
-                global
-                    .printer()
-                    .json_line(&crate::report::error_json::error_object(&err));
-            }
-            report_error(global.printer(), err);
-            code
-        }
-    }
-}
-
-/// `exec ... -it`: docker's spelling of an interactive terminal. `-i` is
-/// the global `--inventory`, so clap alone would read `-it` as
-/// `--inventory t`; between `exec` and `--` it means `--tty`.
-fn terminal_flag(mut args: Vec<std::ffi::OsString>) -> Vec<std::ffi::OsString> {
-    let Some(exec) = args.iter().position(|a| a == "exec") else {
-        return args;
-    };
-    let end = args.iter().position(|a| a == "--").unwrap_or(args.len());
-    for arg in args.iter_mut().take(end).skip(exec + 1) {
-        if arg == "-it" || arg == "-ti" {
-            *arg = "--tty".into();
-        }
-    }
-    args
-}
-
-fn report_error(printer: crate::report::Printer, err: Error) {
-    match err {
-        Error::Config(mut errors) => {
-            let (total, left_out) = (errors.total(), errors.left_out());
-            let warnings = std::mem::take(&mut errors.warnings);
-            for diagnostic in errors.into_errors() {
-                printer.diagnostic(&format!("{:?}", miette::Report::new(diagnostic)));
-            }
-            if left_out > 0 {
-                printer.warn(&format!(
-                    "error: {left_out} more errors not shown (the first {} of {total} are)",
-                    total - left_out
-                ));
-            } else if total > 1 {
-                printer.warn(&format!("error: {total} errors"));
-            }
-            for warning in warnings {
-                printer.warn(&warning.warning_text());
-            }
-        }
-        other => printer.warn(&format!("error: {other}")),
-    }
-}
-
-/// Diagnostics: unwrapped lines when stderr is not a terminal, so that
-/// `file:line:col: message` stays greppable in CI logs.
-fn init_diagnostics() {
-    use std::io::IsTerminal;
-    if !std::io::stderr().is_terminal() {
-        let _ = miette::set_hook(Box::new(|_| {
-            Box::new(
-                miette::MietteHandlerOpts::new()
-                    .wrap_lines(false)
-                    .color(false)
-                    .build(),
-            )
-        }));
-    }
-}
-
-fn init_tracing(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("HOMECTL_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("homectl={level}")));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .without_time()
-        .try_init();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn parse(line: &str) -> Cli {
-        let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
-        Cli::try_parse_from(terminal_flag(args)).unwrap()
-    }
-
-    #[test]
-    fn exec_dash_it_is_a_terminal_not_an_inventory() {
-        let cli = parse("homectl -i inv.toml exec node-a backend -it -- sh -it");
-        assert_eq!(
-            cli.inventory.as_deref(),
-            Some(std::path::Path::new("inv.toml"))
-        );
-        let Command::Exec(args) = cli.command else {
-            panic!("not exec")
-        };
-        assert!(args.tty);
-        assert_eq!(args.service, ["backend"]);
-        // After `--` it is the command's own.
-        assert_eq!(args.command, ["sh", "-it"]);
-        assert_eq!(args.replica, 1);
-    }
-
-    #[test]
-    fn exec_and_run_take_a_stack_a_service_and_the_command_after_the_dashes() {
-        let Command::Exec(args) =
-            parse("homectl exec node-b stack:workers backtest-worker-1 --replica 2 -- sh -c x")
-                .command
-        else {
-            panic!("not exec")
-        };
-        assert!(!args.tty);
-        assert_eq!(args.service, ["stack:workers", "backtest-worker-1"]);
-        assert_eq!(args.replica, 2);
-        assert_eq!(args.command, ["sh", "-c", "x"]);
-        let Command::Run(args) = parse("homectl run node-a db --raw -- pg_dump -Fc").command else {
-            panic!("not run")
-        };
-        assert!(args.raw);
-        assert_eq!(args.command, ["pg_dump", "-Fc"]);
-    }
-
-    #[test]
-    fn missing_parts_are_usage_errors() {
-        for line in [
-            "homectl exec node-a backend",
-            "homectl exec node-a -- true",
-            "homectl run node-a backend",
-            "homectl exec node-a backend --replica 0 -- true",
-            "homectl restart",
-        ] {
-            let args: Vec<std::ffi::OsString> = line.split(' ').map(Into::into).collect();
-            let err = Cli::try_parse_from(terminal_flag(args)).unwrap_err();
-            assert_eq!(err.exit_code(), 2, "{line}: {err}");
-        }
-        let Command::Restart(args) = parse("homectl restart core backend").command else {
-            panic!("not restart")
-        };
-        assert_eq!(
-            (args.target.as_str(), args.names.as_slice()),
-            ("core", &["backend".to_string()][..])
-        );
-    }
 }

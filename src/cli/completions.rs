@@ -1,17 +1,18 @@
 //! `homectl completions SHELL` and `homectl man`: generated from the clap
-//! definitions in src/cli.rs, so they always match the real command line.
+//! definitions in src/cli/args.rs, so they always match the real command line.
 
 use std::path::Path;
 
 use clap::CommandFactory;
 
-use crate::cli::{Cli, CompletionsArgs, GlobalOptions, ManArgs};
+use super::args::{Cli, CompletionsArgs, ManArgs};
 use crate::error::{Error, Result};
+use crate::settings::GlobalSettings;
 
 /// The completion script for a shell, on stdout. It asks homectl itself
 /// for candidates (clap_complete's dynamic completion), so commands, flags
 /// and the inventory's names all complete (docs/getting-started.md).
-pub fn completions(global: &GlobalOptions, args: &CompletionsArgs) -> Result<i32> {
+pub fn completions(global: &GlobalSettings, args: &CompletionsArgs) -> Result<i32> {
     use clap_complete::env::EnvCompleter;
     use clap_complete::Shell;
     let shell: &dyn EnvCompleter = match args.shell {
@@ -29,7 +30,7 @@ pub fn completions(global: &GlobalOptions, args: &CompletionsArgs) -> Result<i32
     let mut out = Vec::new();
     shell
         .write_registration(
-            crate::commands::name_completion::COMPLETE_VAR,
+            super::name_completion::COMPLETE_VAR,
             "homectl",
             "homectl",
             &completer,
@@ -43,7 +44,7 @@ pub fn completions(global: &GlobalOptions, args: &CompletionsArgs) -> Result<i32
 /// The man page homectl(1) on stdout, or with `--dir`, homectl(1) and a
 /// page for each command (homectl-deploy(1), ...) written into a folder.
 /// Each page ends with EXIT STATUS and ENVIRONMENT sections.
-pub fn man(global: &GlobalOptions, args: &ManArgs) -> Result<i32> {
+pub fn man(global: &GlobalSettings, args: &ManArgs) -> Result<i32> {
     let command = Cli::command();
     match &args.dir {
         None => {
