@@ -85,6 +85,25 @@ impl From<args::RestartArgs> for SelectSettings {
     }
 }
 
+/// `prune TARGET [NAME...] [--keep N] [--dry-run]`.
+#[derive(Debug, Clone)]
+pub struct PruneSettings {
+    pub select: SelectSettings,
+    /// Versions to keep per stack; `None`: the inventory's `keep`.
+    pub keep: Option<usize>,
+    pub dry_run: bool,
+}
+
+impl From<args::PruneArgs> for PruneSettings {
+    fn from(a: args::PruneArgs) -> Self {
+        PruneSettings {
+            select: SelectSettings::new(Some(a.target), a.names),
+            keep: a.keep.map(|k| k as usize),
+            dry_run: a.dry_run,
+        }
+    }
+}
+
 /// The project, the selection in it and the tag of a command that runs
 /// images: `preflight`, `config` (and, within [`DeploySettings`], deploy).
 #[derive(Debug)]

@@ -153,6 +153,18 @@ pub enum Command {
         homectl down node-c stack:workers --yes"
     )]
     Down(DownArgs),
+    /// Remove old images and stack file versions from the nodes
+    #[command(
+        after_help = "Per node and stack, keeps the images and stack file versions of the last \
+        N distinct versions the stack ran successfully (--keep, else the inventory's `keep`, \
+        default 3; an unchanged redeploy or a restart is no new version) and whatever runs, so \
+        `rollback` within N needs no registry. Removes older images that homectl pulled for that \
+        stack (never one another stack keeps, a container uses, or one tagged by hand) and older \
+        file versions, and says what it freed. Takes each node's lock; --dry-run takes none and \
+        removes nothing. A successful deploy prunes by itself. See docs/operations.md, \"Pruning\".\n\n\
+        Examples:\n  homectl prune all --dry-run\n  homectl prune core\n  homectl prune workers --keep 5"
+    )]
+    Prune(PruneArgs),
     /// Go back to the images that ran before the last deploy
     #[command(
         after_help = "Without --to: the images that ran before the last successful deploy of \
@@ -315,6 +327,22 @@ pub struct RestartArgs {
     pub target: String,
     /// Narrow to nodes, stacks or services (`node:X`, `stack:X`, `service:X` when ambiguous)
     pub names: Vec<String>,
+}
+
+/// `prune TARGET [NAME...] [--keep N] [--dry-run]`
+#[derive(Args, Debug, Clone)]
+pub struct PruneArgs {
+    /// A group, a node, or `all` (required: no default)
+    #[arg(required = true)]
+    pub target: String,
+    /// Narrow to nodes or stacks (`node:X`, `stack:X` when ambiguous)
+    pub names: Vec<String>,
+    /// Versions to keep per stack [default: the inventory's `keep`, else 3]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub keep: Option<u32>,
+    /// Say what would be removed; remove nothing
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// `down TARGET [NAME...] [--yes]`

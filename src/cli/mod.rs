@@ -64,6 +64,7 @@ pub fn run() -> i32 {
             .and_then(|settings| commands::deploy::run(&global, settings)),
         Command::Logs(a) => commands::logs::run(&global, &a.into()),
         Command::Down(a) => commands::down::run(&global, &DownSettings::from(a)),
+        Command::Prune(a) => commands::prune::run(&global, &a.into()),
         Command::Exec(a) => commands::exec::run(&global, &a.into()),
         Command::Run(a) => commands::run::run(&global, &a.into()),
         Command::Restart(a) => commands::restart::run(&global, &a.into()),

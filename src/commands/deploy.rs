@@ -2,19 +2,26 @@
 //! (docs/operations.md, "Deploying"). Phase 1 everywhere, then phase 2 only if every
 //! node passed phase 1.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::execution::interrupt::Interrupt;
+use crate::execution::moved_stacks::strays_elsewhere;
 use crate::execution::node_deploy::{prepare, DeployContext, NodeFailure};
 use crate::execution::operator::operator;
 use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
+use crate::plan::moved_stacks::moved_stack_warnings;
 use crate::plan::Selection;
 use crate::remote::deploy_steps::{self, Login};
 use crate::report::progress::Progress;
 use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
 use crate::settings::{DeploySettings, GlobalSettings};
+
+/// How long a deploy waits, after its nodes applied, for the other nodes'
+/// answer about moved stacks (they were asked while the nodes applied).
+const MOVED_WAIT: std::time::Duration = std::time::Duration::from_secs(15);
 
 /// A deploy, or a rollback (`DeploySettings::rollback`: two phases, locks,
 /// health wait, automatic rollback, history marked "rollback").
@@ -70,6 +77,10 @@ pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
     }
 
     let nodes: Vec<String> = selection.nodes.iter().map(|n| n.node.clone()).collect();
+    // The stacks of this deploy, for the moved-stack warning.
+    let stacks: BTreeSet<String> = (selection.nodes.iter())
+        .flat_map(|n| n.stacks.iter().map(|s| s.stack.clone()))
+        .collect();
     let progress = Arc::new(Progress::new(printer, &nodes));
     let runtime = crate::commands::runtime()?;
     runtime.block_on(async move {
@@ -120,6 +131,12 @@ pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
             };
         }
 
+        // While the nodes apply: do the deployed stacks still run elsewhere?
+        let moved = tokio::spawn(strays_elsewhere(
+            Arc::new(ctx.project.inventory.clone()),
+            stacks.clone(),
+            nodes.iter().cloned().collect(),
+        ));
         // Phase 2: apply on every node.
         let tasks: Vec<_> = prepared.into_iter().map(|p| tokio::spawn(p.apply(ctx.clone()))).collect();
         let mut failed = Vec::new();
@@ -134,7 +151,13 @@ pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
             }
         }
         if interrupt.is_set() {
+            moved.abort();
             return Err(Error::Interrupted);
+        }
+        if let Ok(Ok(strays)) = tokio::time::timeout(MOVED_WAIT, moved).await {
+            for warning in moved_stack_warnings(&ctx.project.inventory, &strays, Some(&stacks)) {
+                progress.warn(&warning);
+            }
         }
         if failed.is_empty() {
             return Ok(0);

@@ -2,7 +2,9 @@
 
 pub mod fanout;
 pub mod interrupt;
+pub mod moved_stacks;
 pub mod node_deploy;
+pub mod node_prune;
 pub mod node_session;
 pub mod one_off;
 pub mod operator;

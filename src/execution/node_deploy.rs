@@ -641,6 +641,16 @@ impl PreparedNode {
                 break;
             }
         }
+        if failure.is_none() {
+            // An unchanged redeploy is no new version: nothing new to prune.
+            let names: Vec<String> = (stacks.iter())
+                .filter(|s| s.unchanged.is_none())
+                .map(|s| s.deploy.stack.clone())
+                .collect();
+            summaries.extend(
+                super::node_prune::after_deploy(&mut self.shell, &ctx, &self.node, &names).await,
+            );
+        }
         self.shell.finish().await;
         close(self.session).await;
         let summary = format!(

@@ -17,12 +17,16 @@ use super::references::secret_reference;
 use super::toml_error::toml_error;
 use super::values::{parse_duration, parse_env};
 
+/// Versions per stack a node keeps when nothing says otherwise (docs/inventory.md, `keep`).
+pub const DEFAULT_KEEP: usize = 3;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawInventory {
     name: Spanned<String>,
     stacks_dir: Option<Spanned<String>>,
     tag_length: Option<Spanned<i64>>,
+    keep: Option<Spanned<i64>>,
     #[serde(default)]
     ssh: RawSsh,
     registry: Option<Spanned<RawRegistry>>,
@@ -126,6 +130,19 @@ pub fn parse_inventory(
         }
     };
 
+    let keep = match &raw.keep {
+        None => DEFAULT_KEEP,
+        Some(n) if (1..=1000).contains(n.get_ref()) => *n.get_ref() as usize,
+        Some(n) => {
+            errors.push(at(
+                n.span(),
+                format!("keep: {} is out of range", n.get_ref()),
+                "keep 1 to 1000 versions per stack on a node (3, the default, leaves two to roll back to)",
+            ));
+            DEFAULT_KEEP
+        }
+    };
+
     let ssh = parse_ssh(file, &raw.ssh, &inventory_dir).unwrap_or_else(|e| {
         errors.push(e);
         SshSettings {
@@ -221,6 +238,7 @@ pub fn parse_inventory(
         name: raw.name.into_inner(),
         stacks_dir,
         tag_length,
+        keep,
         ssh,
         registry,
         secrets_exec,

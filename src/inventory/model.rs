@@ -23,6 +23,9 @@ pub struct Inventory {
     pub stacks_dir: PathBuf,
     /// How many hex digits of git HEAD make the default tag.
     pub tag_length: usize,
+    /// Distinct versions per stack whose images and files stay on a node
+    /// (docs/operations.md, "Pruning").
+    pub keep: usize,
     pub ssh: SshSettings,
     pub registry: Registry,
     /// The argv for `exec://` references, with `{}` for the argument.

@@ -99,6 +99,7 @@ mod tests {
             name: "ktrdr".into(),
             stacks_dir: "stacks".into(),
             tag_length: 12,
+            keep: 3,
             ssh: SshSettings {
                 user: None,
                 config: None,

@@ -5,10 +5,12 @@
 pub mod deploy_steps;
 pub mod one_off;
 pub mod preflight_step;
+pub mod prune_step;
 pub mod restart_step;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
+pub mod strays_step;
 pub mod swarm_logs;
 pub mod swarm_steps;
 

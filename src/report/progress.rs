@@ -154,6 +154,21 @@ impl Progress {
         }
     }
 
+    /// A warning: between the bars on a terminal, on stderr without one,
+    /// a `{"warning": ...}` line with `--json`.
+    pub fn warn(&self, text: &str) {
+        let mode = self.mode.lock().expect("progress lock");
+        match &*mode {
+            Mode::Bars { multi, .. } => {
+                let _ = multi.println(esc(text));
+            }
+            Mode::Plain => self.printer.warn(text),
+            Mode::Json => self
+                .printer
+                .json_line(&serde_json::json!({ "warning": text })),
+        }
+    }
+
     /// A note about the whole command, between the bars on a terminal.
     pub fn note(&self, text: &str) {
         let mode = self.mode.lock().expect("progress lock");

@@ -14,6 +14,7 @@ mod hostkeys;
 mod one_off;
 mod operate;
 mod preflight;
+mod prune;
 mod realworld;
 mod restart;
 mod rig;
