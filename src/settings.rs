@@ -190,7 +190,16 @@ pub struct DeploySettings {
 impl DeploySettings {
     /// `deploy TARGET [NAME...] [--tag T] [--scale N] [--dry-run] [--no-rollback] [--force]`.
     pub fn resolve(a: args::DeployArgs, global: &GlobalSettings) -> Result<Self> {
-        let (project, selection) = load_and_select(a.target.target, a.target.names, global)?;
+        let (project, warnings) = inventory::check(&global.inventory)?;
+        let selection = SelectSettings::new(a.target.target, a.target.names).select(&project)?;
+        if a.dry_run {
+            // check's warnings first: a secret-looking `[env]` value, which
+            // the plan shows as it is, is announced before it
+            // (docs/inventory.md, "What check verifies").
+            for warning in &warnings {
+                global.printer().warn(&warning.warning_text());
+            }
+        }
         let tag = tag_of(a.target.tag.as_deref(), &project, global)?;
         check_scale(&project, &selection, a.scale)?;
         Ok(DeploySettings {

@@ -612,6 +612,37 @@ fn a_secret_looking_env_name_warns_and_strict_refuses_it() {
     assert!(!stderr.contains("plain-token-value"), "{stderr}");
 }
 
+/// `deploy --dry-run` shows a secret-looking `[env]` value as it is (it is
+/// no secret), but the warning comes first, in the one stream a terminal
+/// shows (stdout and stderr on one pipe, in the order written).
+#[test]
+fn deploy_dry_run_warns_of_a_secret_looking_env_value_before_showing_it() {
+    let text = "images = [\"app\"]\n\n[env]\nAPI_TOKEN = \"plain-token-value\"\n";
+    let (dir, _) = check_case_with("stacks/app/stack.toml", text.as_bytes());
+    let inventory = dir.path().join("inventory.toml");
+    let output = Command::new("sh")
+        .arg("-c")
+        .arg("exec \"$0\" \"$@\" 2>&1")
+        .arg(env!("CARGO_BIN_EXE_homectl"))
+        .args(["-i", inventory.to_str().unwrap()])
+        .args(["deploy", "all", "--dry-run", "--tag", "abc1234"])
+        .env("NO_COLOR", "1")
+        .env_remove("HOMECTL_INVENTORY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run homectl");
+    let both = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{both}");
+    let warning = both
+        .find("env.API_TOKEN: `API_TOKEN` looks like a secret")
+        .unwrap_or_else(|| panic!("no warning: {both}"));
+    let value = both
+        .find("API_TOKEN=plain-token-value")
+        .unwrap_or_else(|| panic!("the value is not shown: {both}"));
+    assert!(warning < value, "{both}");
+    assert!(both[..warning].starts_with("warning: "), "{both}");
+}
+
 /// `--scale N` applies to the stacks that scale; a stack with max_scale 1
 /// beside them deploys as it is (here: two stacks that do not scale).
 #[test]

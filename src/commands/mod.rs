@@ -10,6 +10,7 @@ pub mod history;
 pub mod init;
 pub mod logs;
 pub mod preflight;
+pub mod preflight_folder;
 pub mod prune;
 pub mod restart;
 pub mod run;

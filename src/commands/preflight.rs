@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::OnceCell;
 
+use crate::commands::preflight_folder::preflight_stack;
 use crate::error::{Error, Result};
 use crate::execution::node_session::close;
 use crate::execution::{operator, ssh, RemoteShell, StartError};
@@ -187,13 +188,12 @@ async fn check_node(
         }
     };
 
-    let password = match secrets
+    let resolved = secrets
         .get_or_init(|| async { Err("not resolved".to_string()) })
         .await
-    {
-        Ok(s) => s.get(&inv.registry.password).cloned(),
-        Err(_) => None,
-    };
+        .as_ref()
+        .ok();
+    let password = resolved.and_then(|s| s.get(&inv.registry.password).cloned());
     let stacks: Vec<_> = selected
         .stacks
         .iter()
@@ -241,7 +241,7 @@ async fn check_node(
             .collect(),
         stacks: stacks
             .iter()
-            .map(|s| (inv.project_name(&s.name), s.compose.text.clone()))
+            .map(|s| preflight_stack(inv.project_name(&s.name), s, resolved))
             .collect(),
         env,
         probe: stacks.iter().any(|s| s.health.url.is_some()),

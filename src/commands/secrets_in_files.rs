@@ -10,7 +10,7 @@ use crate::plan::Selection;
 use crate::secrets::Secrets;
 
 /// Shorter values would match by chance (`true`, `5432`).
-const MIN_LEN: usize = 6;
+pub const MIN_LEN: usize = 6;
 
 pub fn refuse_secrets_in_files(
     project: &Project,

@@ -125,7 +125,7 @@ fn problem(dir: &Path, path: &str, optional: bool) -> Option<Problem> {
 
 /// `path` relative to the stack folder, with `.` and `..` resolved, if it
 /// stays inside it; `None` for an absolute path, `~`, or one that leaves it.
-fn inside(path: &str) -> Option<PathBuf> {
+pub(super) fn inside(path: &str) -> Option<PathBuf> {
     if path.starts_with('~') {
         return None;
     }

@@ -14,9 +14,11 @@ mod diagnostic_secrets_tests;
 mod dotenv;
 mod excerpt;
 mod file_references;
+mod git_untracked;
 mod image_tags;
 mod interpolation;
 mod inventory_file;
+mod missing_bind_files;
 mod model;
 pub mod names;
 mod node_conflicts;
@@ -128,6 +130,8 @@ pub fn check(path: &Path) -> Result<(Project, Vec<ConfigError>), ConfigErrors> {
     image_tags::check(&stacks, &mut errors, &mut warnings);
     project_names::check(&inventory, &stacks, &mut warnings);
     secret_looking_env::check(&file, &inventory, &spans, &stacks, &mut warnings);
+    missing_bind_files::check(&inventory, &stacks, &mut warnings);
+    git_untracked::check(&stacks, &mut warnings);
     if errors.is_empty() {
         Ok((Project { inventory, stacks }, warnings))
     } else {

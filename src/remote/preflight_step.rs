@@ -8,6 +8,19 @@ use crate::secrets::SecretValue;
 pub const LIB: &str = include_str!("scripts/lib.sh");
 const PREFLIGHT: &str = include_str!("scripts/preflight.sh");
 
+/// A stack as preflight validates it on the node: its folder in the shipped
+/// form, in a temporary folder (docs/stacks.md, "What preflight checks on
+/// the node").
+pub struct PreflightStack {
+    /// The compose project name.
+    pub project: String,
+    /// The compose file and its override, by name.
+    pub compose_files: Vec<String>,
+    /// The shipped files (path in the folder, content), or why none are
+    /// sent (then the stack check fails with that reason).
+    pub files: Result<Vec<(String, Vec<u8>)>, String>,
+}
+
 /// What the checks on one node need to know.
 pub struct PreflightInput<'a> {
     pub server: &'a str,
@@ -15,8 +28,7 @@ pub struct PreflightInput<'a> {
     pub password: SecretValue,
     /// Full image references (`server/ns/name:tag`) to look up.
     pub image_refs: Vec<String>,
-    /// Compose project name and compose file text, per stack.
-    pub stacks: Vec<(String, String)>,
+    pub stacks: Vec<PreflightStack>,
     /// Plain variables for interpolation (never secrets).
     pub env: BTreeMap<String, String>,
     pub probe: bool,
@@ -55,7 +67,7 @@ pub fn preflight_step(input: &PreflightInput) -> Step {
             &input
                 .stacks
                 .iter()
-                .map(|(p, _)| p.as_str())
+                .map(|s| s.project.as_str())
                 .collect::<Vec<_>>()
                 .join("\n")
         ),
@@ -68,14 +80,38 @@ pub fn preflight_step(input: &PreflightInput) -> Step {
         quote(&lines(&input.volumes)),
         u8::from(input.disk),
     ));
+    // Each file of each stack: "STACK_NUMBER PATH" and a data frame.
+    let mut files = Vec::new();
+    for (i, stack) in input.stacks.iter().enumerate() {
+        let n = i + 1;
+        script.push_str(&format!(
+            "HC_PF_COMPOSE_{n}={}\n",
+            quote(&stack.compose_files.join(" "))
+        ));
+        match &stack.files {
+            Ok(list) => files.extend(list.iter().map(|(path, bytes)| (n, path, bytes))),
+            Err(why) => script.push_str(&format!("HC_PF_UNSENT_{n}={}\n", quote(why))),
+        }
+    }
+    script.push_str(&format!(
+        "HC_PF_FILES={}\n",
+        quote(
+            &files
+                .iter()
+                .map(|(n, path, _)| format!("{n} {path}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        )
+    ));
     script.push_str(LIB);
     script.push_str(PREFLIGHT);
     let mut step = Step::new("preflight", script)
         .with_data("HC_PASSWORD", Payload::Secret(input.password.clone()));
-    for (i, (_, text)) in input.stacks.iter().enumerate() {
+    for (_, _, bytes) in files {
+        use base64::Engine;
         step = step.with_data(
-            &format!("HC_COMPOSE_TEXT_{}", i + 1),
-            Payload::Plain(text.clone()),
+            "hc_b64",
+            Payload::Plain(base64::engine::general_purpose::STANDARD.encode(bytes)),
         );
     }
     step
@@ -128,7 +164,8 @@ mod tests {
             std::fs::create_dir(&tools).unwrap();
             for tool in [
                 "sh", "cat", "grep", "tail", "head", "cut", "env", "mkdir", "chmod", "mktemp",
-                "stat", "id", "rm", "ln", "readlink", "wc", "dd",
+                "stat", "id", "rm", "ln", "readlink", "wc", "dd", "base64", "dirname", "find",
+                "sort", "tr", "kill",
             ] {
                 if let Some(path) = ["/usr/bin", "/bin"]
                     .iter()
@@ -146,7 +183,9 @@ mod tests {
             } else {
                 String::new()
             };
-            let validate = r#"cat > "$LOG.stdin"; grep -q BROKEN "$LOG.stdin" && { echo "services.x Additional property bad" >&2; exit 1; }; exit 0"#;
+            // Compose validates the folder it runs in: the shipped files
+            // are there (their list and the env file's text are logged).
+            let validate = r#"find . -type f | sort | tr '\n' ' ' >> "$LOG.files"; echo >> "$LOG.files"; [ -f app.env ] && cat app.env >> "$LOG.files"; grep -q BROKEN compose.yml && { echo "services.x Additional property bad" >&2; exit 1; }; [ ! -f needs-env ] || [ -f app.env ] || { echo "env file $PWD/app.env not found" >&2; exit 1; }; exit 0"#;
             script(
                 &bin,
                 "docker",
@@ -259,8 +298,16 @@ esac
                 password: SecretValue::new("pw".to_string()),
                 image_refs: vec!["10.77.0.1:5000/lab/app:t1".into()],
                 stacks: vec![
-                    ("p-core".into(), compose_text.into()),
-                    ("p-workers".into(), "services: {}\n".into()),
+                    PreflightStack {
+                        project: "p-core".into(),
+                        compose_files: vec!["compose.yml".into()],
+                        files: Ok(vec![("compose.yml".into(), compose_text.into())]),
+                    },
+                    PreflightStack {
+                        project: "p-workers".into(),
+                        compose_files: vec!["compose.yml".into()],
+                        files: Ok(vec![("compose.yml".into(), b"services: {}\n".to_vec())]),
+                    },
                 ],
                 env: BTreeMap::new(),
                 probe: false,
@@ -505,6 +552,65 @@ esac
             assert_eq!(
                 find(&checks, "disk"),
                 &("disk".into(), true, format!("58593 MiB free on {root}")),
+            );
+        }
+    }
+
+    #[test]
+    fn each_stack_is_validated_in_its_shipped_folder_removed_after() {
+        let node = FakeNode::new(true, false, false);
+        let state = node.dir.path().join("state");
+        let files_log = node.dir.path().join("starts.files");
+        for shell in shells() {
+            // Left by a preflight whose session is gone.
+            std::fs::create_dir_all(state.join(".preflight.999999999/1")).unwrap();
+            let _ = std::fs::remove_file(&files_log);
+            let (checks, _) = node.run_with(&shell, "services: {}\n", |input| {
+                input.stacks[0].files = Ok(vec![
+                    ("app.env".into(), b"A=1\n".to_vec()),
+                    ("compose.yml".into(), b"services: {}\n".to_vec()),
+                    ("conf/deep/x y.bin".into(), vec![0, 255, b'\n']),
+                    ("needs-env".into(), Vec::new()),
+                ]);
+                input.stacks[1].files = Err("the secrets did not resolve".into());
+            });
+            assert_eq!(
+                find(&checks, "stack"),
+                &(
+                    "stack".into(),
+                    false,
+                    "p-workers: not validated: the secrets did not resolve;".into()
+                ),
+                "{shell:?}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(&files_log).unwrap(),
+                "./app.env ./compose.yml ./conf/deep/x y.bin ./needs-env \nA=1\n",
+                "{shell:?}"
+            );
+            let left: Vec<_> = std::fs::read_dir(&state)
+                .unwrap()
+                .map(|e| e.unwrap().file_name().into_string().unwrap())
+                .filter(|n| n.starts_with(".preflight"))
+                .collect();
+            assert!(left.is_empty(), "{shell:?}: {left:?}");
+
+            // The env file is not shipped: Compose's message names it as the
+            // stack folder has it, not the temporary folder.
+            let (checks, _) = node.run_with(&shell, "services: {}\n", |input| {
+                input.stacks[0].files = Ok(vec![
+                    ("compose.yml".into(), b"services: {}\n".to_vec()),
+                    ("needs-env".into(), Vec::new()),
+                ]);
+            });
+            assert_eq!(
+                find(&checks, "stack"),
+                &(
+                    "stack".into(),
+                    false,
+                    "p-core: env file app.env not found;".into()
+                ),
+                "{shell:?}"
             );
         }
     }

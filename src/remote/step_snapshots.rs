@@ -4,7 +4,7 @@
 //! they are tested by running them (see the tests beside each builder).
 
 use super::deploy_steps::{self, Login};
-use super::preflight_step::{preflight_step, PreflightInput, LIB};
+use super::preflight_step::{preflight_step, PreflightInput, PreflightStack, LIB};
 use super::Step;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::secrets::{SecretValue, Secrets};
@@ -137,7 +137,21 @@ fn the_preflight_step() {
         username: "lab-ci",
         password: SecretValue::new("not-shown".to_string()),
         image_refs: vec!["10.77.0.1:5000/lab/ktrdr-backend:abc1234".to_string()],
-        stacks: vec![("ktrdr-core".to_string(), "services: {}\n".to_string())],
+        stacks: vec![
+            PreflightStack {
+                project: "ktrdr-core".to_string(),
+                compose_files: vec!["compose.yml".to_string()],
+                files: Ok(vec![(
+                    "compose.yml".to_string(),
+                    b"services: {}\n".to_vec(),
+                )]),
+            },
+            PreflightStack {
+                project: "ktrdr-workers".to_string(),
+                compose_files: vec!["compose.yml".to_string()],
+                files: Err("the secrets did not resolve".to_string()),
+            },
+        ],
         env: [("TZ".to_string(), "Europe/Paris".to_string())].into(),
         probe: true,
         binds: vec![

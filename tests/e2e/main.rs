@@ -14,6 +14,8 @@ mod hostkeys;
 mod one_off;
 mod operate;
 mod preflight;
+mod preflight_disk;
+mod preflight_folder;
 mod prune;
 mod realworld;
 mod restart;

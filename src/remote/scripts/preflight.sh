@@ -1,11 +1,14 @@
 # Preflight checks on one node. Set before this by homectl: HC_SERVER, HC_USERNAME,
 # HC_PROBE (1 if a stack probes a url), HC_REFS (image references, one a line),
-# HC_STACKS (compose project names, one a line, in the order of the compose
-# data frames), and what the stacks need on the node, one "PROJECT<tab>WHAT"
+# HC_STACKS (compose project names, one a line), per stack N (from 1)
+# HC_PF_COMPOSE_N (its compose file and override, by name) and, if its
+# files are not sent, HC_PF_UNSENT_N (why), HC_PF_FILES (lines "N PATH": the
+# stacks' shipped files, one data frame each, base64), and what the stacks
+# need on the node, one "PROJECT<tab>WHAT"
 # a line: HC_BINDS (absolute bind-mount sources), HC_DEVICES (devices' host
 # paths), HC_NETWORKS and HC_VOLUMES (external ones, by their name on the
 # node), and HC_DISK (1: check the free disk of Docker's data root).
-# Data frames: the registry password, then each compose file.
+# Data frames: the registry password, then each file of HC_PF_FILES.
 # Prints one line a check: CHECK NAME ok|fail DETAIL.
 #
 # Cheap on purpose: preflight runs on every node at once, and the nodes'
@@ -13,18 +16,44 @@
 # registries it treats as insecure and the Compose v2 plugin; Compose v1's
 # version comes from dpkg when the package owns it (v1 is a Python program:
 # each start costs up to a second of CPU, so it starts once, to validate);
-# the stack files are validated while the registry is checked.
+# the stack files are validated while the registry is checked, each stack in
+# its shipped form: its folder in a temporary folder under the state dir
+# (removed after), Compose run there as the up step runs it, so relative
+# paths (`env_file:`, `.env`) resolve as on a deploy.
 
 check() { printf 'CHECK %s %s %s\n' "$1" "$2" "$3"; }
 first_line() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1; }
 
 # Read every data frame first: the remote shell expects none left over.
+# The files go into the temporary folder (left over from an interrupted
+# preflight whose session is gone: removed).
 hc_data HC_PASSWORD
-hc_compose_count=0
-for hc_project in $HC_STACKS; do
-    hc_compose_count=$((hc_compose_count + 1))
-    hc_data "HC_COMPOSE_TEXT_$hc_compose_count"
+for hc_pf_old in "$HOMECTL_STATE"/.preflight.*; do
+    [ -d "$hc_pf_old" ] && ! kill -0 "${hc_pf_old##*.}" 2>/dev/null && rm -rf "$hc_pf_old"
 done
+hc_pf_tmp="$HOMECTL_STATE/.preflight.$$"
+trap 'rm -rf "$hc_pf_tmp"' EXIT
+trap 'exit 130' INT TERM
+rm -rf "$hc_pf_tmp"
+hc_pf_unwritten=''
+(umask 077 && mkdir -p "$hc_pf_tmp") || hc_pf_unwritten="cannot create $hc_pf_tmp"
+hc_nl='
+'
+hc_ifs=$IFS
+set -f
+IFS=$hc_nl
+for hc_line in $HC_PF_FILES; do
+    IFS=$hc_ifs
+    hc_data hc_b64
+    hc_file="$hc_pf_tmp/${hc_line%% *}/${hc_line#* }"
+    [ -n "$hc_pf_unwritten" ] && continue
+    # shellcheck disable=SC2154 # hc_b64 is set by hc_data
+    { mkdir -p "$(dirname "$hc_file")" && printf '%s' "$hc_b64" | base64 -d >"$hc_file"; } \
+        || hc_pf_unwritten="cannot write ${hc_line#* } into $hc_pf_tmp"
+    IFS=$hc_nl
+done
+IFS=$hc_ifs
+set +f
 
 # Compose v1's version without starting it: the Debian/Ubuntu package's
 # version when the package owns this docker-compose ("1:1.29.2-3" ->
@@ -63,15 +92,36 @@ pf_find_compose() {
     fi
 }
 
-# Validates each stack's compose file; prints the stack check.
+# TEXT with every PREFIX taken out (the temporary folder, in what Compose
+# says of a file in it: the path in the stack folder is what matters).
+pf_rebase() { # TEXT PREFIX
+    hc_r='' hc_t=$1
+    while :; do
+        case $hc_t in
+            *"$2"*) hc_r="$hc_r${hc_t%%"$2"*}" hc_t=${hc_t#*"$2"} ;;
+            *) break ;;
+        esac
+    done
+    printf '%s' "$hc_r$hc_t"
+}
+
+# Validates each stack in its shipped form; prints the stack check.
 pf_validate() {
     hc_bad='' hc_i=0
     for hc_project in $HC_STACKS; do
         hc_i=$((hc_i + 1))
-        eval "hc_text=\$HC_COMPOSE_TEXT_$hc_i"
-        # shellcheck disable=SC2154 # hc_text is set by the eval above
-        if ! hc_out=$(printf '%s' "$hc_text" | $hc_pf_validator -p "$hc_project" -f - config -q 2>&1); then
-            hc_bad="$hc_bad $hc_project: $(first_line "$hc_out");"
+        eval "hc_unsent=\${HC_PF_UNSENT_$hc_i:-} hc_names=\$HC_PF_COMPOSE_$hc_i"
+        # shellcheck disable=SC2154 # hc_unsent and hc_names are set by the eval above
+        if [ -n "$hc_unsent$hc_pf_unwritten" ]; then
+            hc_bad="$hc_bad $hc_project: not validated: ${hc_unsent:-$hc_pf_unwritten};"
+            continue
+        fi
+        hc_files=''
+        # shellcheck disable=SC2154 # set by the eval above
+        for hc_f in $hc_names; do hc_files="$hc_files -f $hc_f"; done
+        # shellcheck disable=SC2086 # the validator may be a command with arguments; files are "-f NAME" words
+        if ! hc_out=$(cd "$hc_pf_tmp/$hc_i" && $hc_pf_validator -p "$hc_project" $hc_files config -q 2>&1); then
+            hc_bad="$hc_bad $hc_project: $(pf_rebase "$(first_line "$hc_out")" "$hc_pf_tmp/$hc_i/");"
         fi
     done
     if [ -z "$hc_bad" ]; then check stack ok "compose files valid"
