@@ -532,7 +532,7 @@ fn check_rendering_hides_the_secret(err: inventory::ConfigError) {
 /// and rollback decisions made from them.
 pub fn check_history(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let records = plan::history::parse_history(&text);
+    let records = homectl::remote::steps::history::parse(&text);
     let mut stacks: Vec<&str> = records.iter().map(|r| r.stack.as_str()).collect();
     stacks.push("core");
     stacks.dedup();

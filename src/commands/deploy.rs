@@ -14,7 +14,8 @@ use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::moved_stacks::moved_stack_warnings;
 use crate::plan::Selection;
-use crate::remote::deploy_steps::{self, Login};
+use crate::remote::steps::lib::Login;
+use crate::remote::steps::{health, hooks, pull, stage, up};
 use crate::report::progress::Progress;
 use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
 use crate::settings::{DeploySettings, GlobalSettings};
@@ -225,23 +226,19 @@ fn dry_run(
             ));
             let lines: Vec<String> = plan.iter().map(|f| f.line.clone()).collect();
             let mut steps = vec![
-                deploy_steps::stage_step(&d, &lines, Vec::new()),
-                deploy_steps::pull_step(&d, &hidden, &login),
+                stage::step(&d, &lines, Vec::new()),
+                pull::step(&d, &hidden, &login),
             ];
-            steps.extend(deploy_steps::hook_steps(&d, &hidden));
+            steps.extend(hooks::steps(&d, &hidden));
             if stack.rolling && !d.services.is_empty() {
                 // One up and health a round (docs/stacks.md, "Rolling updates").
-                let plans = deploy_steps::rolling_rounds(&d);
+                let plans = up::rolling_rounds(&d);
                 let count = plans.len();
                 for (i, plan) in plans.iter().enumerate() {
-                    steps.push(deploy_steps::round_step(
-                        deploy_steps::up_step(plan, &hidden),
-                        i + 1,
-                        count,
-                    ));
+                    steps.push(up::round_step(up::step(plan, &hidden), i + 1, count));
                     if !plan.services.is_empty() {
-                        steps.push(deploy_steps::round_step(
-                            deploy_steps::health_step(
+                        steps.push(up::round_step(
+                            health::step(
                                 plan,
                                 stack.health.url.as_deref(),
                                 stack.health.timeout.as_secs(),
@@ -252,8 +249,8 @@ fn dry_run(
                     }
                 }
             } else {
-                steps.push(deploy_steps::up_step(&d, &hidden));
-                steps.push(deploy_steps::health_step(
+                steps.push(up::step(&d, &hidden));
+                steps.push(health::step(
                     &d,
                     stack.health.url.as_deref(),
                     stack.health.timeout.as_secs(),
@@ -262,7 +259,7 @@ fn dry_run(
             let mut json_steps = Vec::new();
             for step in steps {
                 let text = step.to_string().replace(
-                    crate::remote::preflight_step::LIB,
+                    crate::remote::steps::lib::LIB,
                     "# (homectl's shell functions: src/remote/scripts/lib.sh)\n",
                 );
                 out.push_str(&format!("{text}\n\n"));

@@ -12,15 +12,11 @@ use crate::execution::fanout::run_on_nodes;
 use crate::execution::node_session::NodeSession;
 use crate::execution::operator::operator;
 use crate::inventory::{self, names::check_name};
-use crate::plan::history::{now_rfc3339, parse_history, HistoryRecord, RecordKind, RecordResult};
+use crate::plan::history::{now_rfc3339, HistoryRecord, RecordKind, RecordResult};
 use crate::plan::strays::homectl_stack;
 use crate::plan::{SelectedNode, SelectedStack, Selection};
-use crate::remote::deploy_steps::record_step;
-use crate::remote::{quote, Step};
+use crate::remote::steps::{down, record, stray};
 use crate::settings::{DownSettings, GlobalSettings};
-
-const DOWN: &str = include_str!("../remote/scripts/down.sh");
-const STRAY: &str = include_str!("../remote/scripts/stray.sh");
 
 pub fn run(global: &GlobalSettings, args: &DownSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
@@ -157,10 +153,7 @@ fn stray_selection(
     confirm_possible(args)?;
     let inv = Arc::new(project.inventory.clone());
     let compose_project = inv.project_name(stack);
-    let step = Step::new(
-        format!("stray {stack}"),
-        format!("HC_PROJECT={}\n{STRAY}", quote(&compose_project)),
-    );
+    let step = stray::step(stack, &compose_project);
     let mut results = crate::commands::runtime()?.block_on(run_on_nodes(
         inv.clone(),
         vec![(node.to_string(), step)],
@@ -173,12 +166,10 @@ fn stray_selection(
         }
         None => return Err(Error::runtime(format!("down: no answer from {node}"))),
     };
-    let containers: usize = output
-        .lines()
-        .find_map(|l| l.strip_prefix("CONTAINERS "))
-        .and_then(|n| n.trim().parse().ok())
-        .unwrap_or(0);
-    let history = parse_history(&output);
+    let stray::Stray {
+        containers,
+        history,
+    } = stray::parse(&output);
     if homectl_stack(&inv, &compose_project, &history).is_none() {
         return Err(Error::usage(if containers > 0 {
             format!(
@@ -220,14 +211,7 @@ async fn down_node(
             let t = Instant::now();
             let project = inv.project_name(&s.stack);
             let services = s.services.clone().unwrap_or_default();
-            let step = Step::new(
-                format!("down {}", s.stack),
-                format!(
-                    "HC_PROJECT={} HC_SERVICES={}\n{DOWN}",
-                    quote(&project),
-                    quote(&services.join(" "))
-                ),
-            );
+            let step = down::step(&s.stack, &project, &services);
             let out = match session.run(&step, Duration::from_secs(300)).await {
                 Ok(o) => o,
                 Err(e) => {
@@ -235,11 +219,7 @@ async fn down_node(
                     return Err(e);
                 }
             };
-            let removed = out
-                .lines()
-                .find_map(|l| l.strip_prefix("REMOVED "))
-                .unwrap_or("0")
-                .to_string();
+            let removed = down::parse(&out);
             let record = HistoryRecord {
                 time: now_rfc3339(),
                 operator: who.clone(),
@@ -258,7 +238,7 @@ async fn down_node(
             };
             let _ = session
                 .run(
-                    &record_step(&serde_json::to_string(&record).expect("serializes")),
+                    &record::step(&serde_json::to_string(&record).expect("serializes")),
                     Duration::from_secs(30),
                 )
                 .await;

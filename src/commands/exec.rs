@@ -8,7 +8,8 @@ use crate::execution::node_session::{close, NodeSession};
 use crate::execution::one_off::{run_in_channel, run_in_terminal, Shown};
 use crate::inventory;
 use crate::plan::service_target::resolve_service;
-use crate::remote::one_off::{container_of_output, container_of_step, exec_step, exec_tty_command};
+use crate::remote::steps::container_of;
+use crate::remote::steps::one_off::{exec_step, exec_tty_command};
 use crate::settings::{ExecSettings, GlobalSettings};
 
 pub fn run(global: &GlobalSettings, args: &ExecSettings) -> Result<i32> {
@@ -26,7 +27,7 @@ pub fn run(global: &GlobalSettings, args: &ExecSettings) -> Result<i32> {
             .map_err(|e| Error::runtime(format!("{}: {e}", node.name)))?;
         let found = opened
             .run(
-                &container_of_step(
+                &container_of::step(
                     &inv.project_name(&stack.name),
                     &target.service,
                     args.replica,
@@ -36,7 +37,7 @@ pub fn run(global: &GlobalSettings, args: &ExecSettings) -> Result<i32> {
             .await;
         let session = opened.session.clone();
         opened.shell.finish().await;
-        let container = match found.map(|out| container_of_output(&out)) {
+        let container = match found.map(|out| container_of::parse(&out)) {
             Ok(Some(id)) => id,
             Ok(None) => {
                 close(session).await;

@@ -6,12 +6,9 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
-use crate::plan::history::parse_history;
-use crate::remote::Step;
+use crate::remote::steps::history;
 use crate::report::status_table::render_history;
 use crate::settings::{GlobalSettings, HistorySettings};
-
-const READ: &str = "[ -f \"$HOMECTL_STATE/history.jsonl\" ] && tail -n \"$HC_HISTORY_LINES\" \"$HOMECTL_STATE/history.jsonl\" | sed 's/^/HISTORY /'; exit 0";
 
 pub fn run(global: &GlobalSettings, settings: &HistorySettings) -> Result<i32> {
     let limit = settings.limit;
@@ -21,12 +18,7 @@ pub fn run(global: &GlobalSettings, settings: &HistorySettings) -> Result<i32> {
     let steps = selection
         .nodes
         .iter()
-        .map(|n| {
-            (
-                n.node.clone(),
-                Step::new("history", format!("HC_HISTORY_LINES={limit}\n{READ}")),
-            )
-        })
+        .map(|n| (n.node.clone(), history::step(limit)))
         .collect();
     let results =
         crate::commands::runtime()?.block_on(run_on_nodes(inv, steps, Duration::from_secs(60)));
@@ -34,7 +26,7 @@ pub fn run(global: &GlobalSettings, settings: &HistorySettings) -> Result<i32> {
     let mut failed = Vec::new();
     for (node, result) in results {
         match result {
-            Ok(out) => records.extend(parse_history(&out)),
+            Ok(out) => records.extend(history::parse(&out)),
             Err(e) => failed.push((node, e)),
         }
     }

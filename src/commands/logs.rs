@@ -10,11 +10,9 @@ use crate::error::{Error, Result};
 use crate::execution::node_session::{close, NodeSession};
 use crate::inventory;
 use crate::plan::deploy_plan::plan_stack;
-use crate::remote::quote;
+use crate::remote::steps::logs::{self as logs_step, LogsRequest};
 use crate::secrets::{resolve_all, ProviderSettings, SecretRef};
 use crate::settings::{GlobalSettings, LogsSettings};
-
-const LOGS: &str = include_str!("../remote/scripts/logs.sh");
 
 pub fn run(global: &GlobalSettings, args: &LogsSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
@@ -72,52 +70,41 @@ pub fn run(global: &GlobalSettings, args: &LogsSettings) -> Result<i32> {
 
     crate::commands::runtime()?.block_on(async {
         // The remote shell tells where the node's state folder (and stack files) are.
-        let opened = NodeSession::open(inv, node, false).await.map_err(|e| Error::runtime(format!("{}: {e}", node.name)))?;
+        let opened = NodeSession::open(inv, node, false)
+            .await
+            .map_err(|e| Error::runtime(format!("{}: {e}", node.name)))?;
         let state_dir = opened.shell.state_dir.clone();
         let session = opened.session.clone();
         opened.shell.finish().await;
 
-        let mut script = String::new();
-        let mut commands = Vec::new();
-        for stack in &stacks {
-            if stack.is_swarm() {
-                // Tasks, not compose containers (docs/swarm.md).
+        let plans: Vec<_> = stacks
+            .iter()
+            .filter(|stack| !stack.is_swarm())
+            .map(|stack| plan_stack(inv, node, stack, None, "unknown", stack.max_scale))
+            .collect();
+        // A swarm stack's tasks, not compose containers (docs/swarm.md).
+        let swarm_commands: Vec<String> = stacks
+            .iter()
+            .filter(|stack| stack.is_swarm())
+            .map(|stack| {
                 let services: Vec<String> = match &args.service {
                     Some(s) => vec![s.clone()],
                     None => stack.compose.services.keys().cloned().collect(),
                 };
-                let project = inv.project_name(&stack.name);
-                commands.push(crate::remote::swarm_logs::swarm_logs_command(&project, &services, args.follow, args.tail.map(|n| n as u64)));
-                continue;
-            }
-            let plan = plan_stack(inv, node, stack, None, "unknown", stack.max_scale);
-            for (k, v) in &plan.env {
-                script.push_str(&format!("export {k}={}\n", quote(v)));
-            }
-            // Interpolation needs the secret variables to exist; their values do not matter here.
-            for k in plan.secrets.keys() {
-                script.push_str(&format!("export {k}=\n"));
-            }
-            let dir = format!("{state_dir}/stacks/{}", stack.name);
-            // The compose files of the folder's version in use (docs/stacks.md,
-            // "What travels"); compose.yml for a folder deployed before versions.
-            let files = "$(v=$(cat .homectl/in-use 2>/dev/null); if [ -n \"$v\" ] && [ -f \".homectl/versions/$v/.compose\" ]; then for n in $(cat \".homectl/versions/$v/.compose\"); do printf ' -f %s' \"$n\"; done; else printf ' -f compose.yml'; fi)";
-            let mut cmd = format!("cd {} && $HC_COMPOSE -p {} {files} {} logs --no-color", quote(&dir), quote(&plan.project), plan.profiles.join(" "));
-            if args.follow {
-                cmd.push_str(" -f");
-            }
-            if let Some(n) = args.tail {
-                cmd.push_str(&format!(" --tail {n}"));
-            }
-            if let Some(service) = &args.service {
-                cmd.push_str(&format!(" {}", quote(service)));
-            }
-            commands.push(format!("if [ -d {d}/.homectl ] || [ -f {d}/compose.yml ]; then ({cmd}) & else echo 'stack {s} is not deployed on this node'; fi", d = quote(&dir), s = stack.name));
-        }
-        script.push_str(crate::remote::preflight_step::LIB);
-        script.push_str("hc_find_compose || { echo \"no Compose on the node\"; exit 1; }\nhc_compose_command\nexport HC_COMPOSE\n");
-        script.push_str(&format!("HC_COMPOSE_CMDS={}\n", quote(&format!("{}\nwait", commands.join("\n")))));
-        script.push_str(LOGS);
+                crate::remote::swarm_logs::swarm_logs_command(
+                    &inv.project_name(&stack.name),
+                    &services,
+                    args.follow,
+                    args.tail.map(u64::from),
+                )
+            })
+            .collect();
+        let request = LogsRequest {
+            follow: args.follow,
+            tail: args.tail,
+            service: args.service.as_deref(),
+        };
+        let script = logs_step::script_with(&state_dir, &plans, &request, swarm_commands);
 
         let mut child = session
             .clone()
@@ -162,7 +149,10 @@ pub fn run(global: &GlobalSettings, args: &LogsSettings) -> Result<i32> {
         }
         match status {
             Ok(Ok(s)) if s.success() => Ok(0),
-            Ok(Ok(s)) => Err(Error::runtime(format!("{}: logs ended with {s}", node.name))),
+            Ok(Ok(s)) => Err(Error::runtime(format!(
+                "{}: logs ended with {s}",
+                node.name
+            ))),
             _ => Err(Error::runtime(format!("{}: logs did not end", node.name))),
         }
     })

@@ -15,7 +15,7 @@ use crate::execution::{operator, ssh, RemoteShell, StartError};
 use crate::inventory::Project;
 use crate::plan::node_needs::{missing_features, node_needs, NodeNeeds};
 use crate::plan::{SelectedNode, Selection};
-use crate::remote::preflight_step::{parse_checks, preflight_step, PreflightInput};
+use crate::remote::steps::preflight::{self as remote_checks, Check, PreflightInput};
 use crate::report::preflight_table::{render_table, CheckResult, NodeReport, PreflightReport};
 use crate::secrets::{resolve_all, ProviderSettings, SecretValue, Secrets};
 use crate::settings::{GlobalSettings, TaggedSelection};
@@ -252,11 +252,11 @@ async fn check_node(
         disk: true,
     };
     match shell
-        .run(&preflight_step(&input), REMOTE_CHECKS_TIMEOUT)
+        .run(&remote_checks::step(&input), REMOTE_CHECKS_TIMEOUT)
         .await
     {
         Ok(out) => {
-            for (name, ok, detail) in parse_checks(&out.output) {
+            for Check { name, ok, detail } in remote_checks::parse(&out.output) {
                 if name == "registry" && password.is_none() {
                     report.add(
                         "registry",

@@ -4,7 +4,7 @@
 //! value: not before the secrets resolved, not if a file holds one.
 
 use crate::inventory::Stack;
-use crate::remote::preflight_step::PreflightStack;
+use crate::remote::steps::preflight::PreflightStack;
 use crate::secrets::Secrets;
 
 use super::secrets_in_files::MIN_LEN;

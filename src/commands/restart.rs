@@ -14,8 +14,7 @@ use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::history::{now_rfc3339, HistoryRecord, RecordKind, RecordResult};
 use crate::plan::{SelectedNode, SelectedStack};
-use crate::remote::deploy_steps::{health_step, record_step};
-use crate::remote::restart_step::{restart_step, restarted_of_output};
+use crate::remote::steps::{health, record, restart};
 use crate::settings::{GlobalSettings, SelectSettings};
 
 const RESTART_TIMEOUT: Duration = Duration::from_secs(300);
@@ -141,7 +140,7 @@ async fn restart_node(
         };
         let json = serde_json::to_string(&record).expect("a record serializes");
         if let Err(e) = session
-            .run(&record_step(&json), Duration::from_secs(30))
+            .run(&record::step(&json), Duration::from_secs(30))
             .await
         {
             failure.get_or_insert(format!("the history was not written: {e}"));
@@ -170,11 +169,11 @@ async fn restart_stack(
     let selected = chosen.services.clone().unwrap_or_default();
     let out = session
         .run(
-            &restart_step(&stack.name, &inv.project_name(&stack.name), &selected),
+            &restart::step(&stack.name, &inv.project_name(&stack.name), &selected),
             RESTART_TIMEOUT,
         )
         .await?;
-    let restarted = restarted_of_output(&out);
+    let restarted = restart::parse(&out);
     if interrupt.is_set() {
         return Err(format!(
             "interrupted after restarting {}: their health was not waited for",
@@ -187,7 +186,7 @@ async fn restart_stack(
     let timeout = stack.health.timeout;
     session
         .run(
-            &health_step(
+            &health::step(
                 &deploy,
                 stack.health.url.as_deref(),
                 timeout.as_secs().max(1),

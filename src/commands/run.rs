@@ -11,10 +11,12 @@ use crate::execution::node_session::{close, NodeSession};
 use crate::execution::one_off::{run_in_channel, Shown};
 use crate::inventory::{self, Node, Project, Stack};
 use crate::plan::deploy_plan::plan_stack;
-use crate::plan::history::{deployed_tag, parse_history};
+use crate::plan::history::deployed_tag;
 use crate::plan::service_target::resolve_service;
-use crate::remote::deploy_steps::{compose_of_state, state_step, with_compose};
-use crate::remote::one_off::{deployed_step, run_step};
+use crate::remote::steps::deployed;
+use crate::remote::steps::lib::with_compose;
+use crate::remote::steps::one_off::run_step;
+use crate::remote::steps::state;
 use crate::secrets::{resolve_all, ProviderSettings, SecretRef, Secrets};
 use crate::settings::{GlobalSettings, RunSettings};
 
@@ -54,13 +56,13 @@ pub fn run(global: &GlobalSettings, args: &RunSettings) -> Result<i32> {
         let state_dir = opened.shell.state_dir.clone();
         let timeout = std::time::Duration::from_secs(60);
         let found = async {
-            let deployed = opened.run(&deployed_step(&stack.name), timeout).await?;
-            if deployed.trim() != "DEPLOYED" {
+            let deployed = opened.run(&deployed::step(&stack.name), timeout).await?;
+            if !deployed::parse(&deployed) {
                 return Err(format!("stack {} is not deployed on this node", stack.name));
             }
             opened
                 .run(
-                    &state_step(
+                    &state::step(
                         &[inv.project_name(&stack.name)],
                         std::slice::from_ref(&stack.name),
                     ),
@@ -72,13 +74,13 @@ pub fn run(global: &GlobalSettings, args: &RunSettings) -> Result<i32> {
         let session = opened.session.clone();
         opened.shell.finish().await;
         let state = match found {
-            Ok(state) => state,
+            Ok(state) => state::parse(&state),
             Err(e) => {
                 close(session).await;
                 return Err(Error::runtime(format!("{}: {e}", node.name)));
             }
         };
-        let Some(tag) = deployed_tag(&parse_history(&state), &stack.name, &target.service) else {
+        let Some(tag) = deployed_tag(&state.history, &stack.name, &target.service) else {
             close(session).await;
             return Err(Error::runtime(format!(
                 "{}: no successful deploy of {} in the node's history: its image tag is not known",
@@ -98,7 +100,7 @@ pub fn run(global: &GlobalSettings, args: &RunSettings) -> Result<i32> {
                 &name,
                 &args.command,
             ),
-            compose_of_state(&state).as_deref(),
+            state.compose.as_deref(),
         );
         let shown = if args.raw {
             Shown::Raw

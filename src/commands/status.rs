@@ -2,20 +2,17 @@
 //! Compose state (by labels, so Compose v1 and v2 alike) and history, and
 //! each node's strays (docs/operations.md, "Strays").
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::execution::fanout::run_on_nodes;
 use crate::inventory;
-use crate::plan::history::{current_scale, parse_history};
+use crate::plan::history::current_scale;
 use crate::plan::strays::{strays, Stray};
-use crate::remote::Step;
+use crate::remote::steps::status::{self as status_step, NodeStatus};
 use crate::report::status_table::{render_status, StatusRow};
 use crate::settings::{GlobalSettings, SelectSettings};
-
-const STATUS: &str = include_str!("../remote/scripts/status.sh");
 
 pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
@@ -32,7 +29,7 @@ pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     let steps = selection
         .nodes
         .iter()
-        .map(|n| (n.node.clone(), Step::new("status", STATUS)))
+        .map(|n| (n.node.clone(), status_step::step()))
         .collect();
     let results = crate::commands::runtime()?.block_on(run_on_nodes(
         inv.clone(),
@@ -54,23 +51,17 @@ pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
                 continue;
             }
         };
-        let history = parse_history(output);
-        let containers = parse_containers(output);
+        let NodeStatus {
+            containers,
+            digests,
+            history,
+        } = status_step::parse(output);
         stray_list.extend(strays(
             &inv,
             &selected.node,
             containers.iter().map(|c| (c.project, c.service)),
             &history,
         ));
-        let digests: BTreeMap<&str, Vec<&str>> = output
-            .lines()
-            .filter_map(|l| l.strip_prefix("DIGESTS "))
-            .filter_map(|l| {
-                l.split_once(' ')
-                    .map(|(id, d)| (id, d.split(',').filter(|x| !x.is_empty()).collect()))
-                    .or_else(|| Some((l, Vec::new())))
-            })
-            .collect();
         for s in &selected.stacks {
             let project_name = inv.project_name(&s.stack);
             let last = history.iter().rev().find(|r| r.stack == s.stack);
@@ -150,40 +141,6 @@ pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     ))
 }
 
-/// A `CONTAINER project service image_ref image_id state health` line of
-/// the status step.
-#[derive(Debug, PartialEq)]
-struct Listed<'a> {
-    project: &'a str,
-    service: &'a str,
-    image_ref: &'a str,
-    image_id: &'a str,
-    state: &'a str,
-    health: &'a str,
-}
-
-/// Every compose container the status step listed (malformed lines skipped).
-fn parse_containers(output: &str) -> Vec<Listed<'_>> {
-    output
-        .lines()
-        .filter_map(|l| l.strip_prefix("CONTAINER "))
-        .filter_map(|line| {
-            let f: Vec<&str> = line.split(' ').collect();
-            let [project, service, image_ref, image_id, state, health] = f.as_slice() else {
-                return None;
-            };
-            Some(Listed {
-                project,
-                service,
-                image_ref,
-                image_id,
-                state,
-                health,
-            })
-        })
-        .collect()
-}
-
 /// `reg/ns/name:tag` → `tag` (a digest reference keeps its digest).
 fn tag_of(image_ref: &str) -> String {
     let last = image_ref.rsplit('/').next().unwrap_or(image_ref);
@@ -206,32 +163,4 @@ fn repo_of(image_ref: &str) -> &str {
 fn short_digest(digest: &str) -> String {
     let d = digest.rsplit('@').next().unwrap_or(digest);
     d.chars().take(19).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn container_lines_are_parsed_and_malformed_ones_skipped() {
-        let output = "CONTAINER ktrdr-core backend reg/lab/app:abc sha256:1 running healthy\n\
-                      CONTAINER handmade web busybox:latest sha256:2 exited -\n\
-                      CONTAINER too few fields\n\
-                      DIGESTS sha256:1 reg/lab/app@sha256:ff,\n\
-                      HISTORY {}\n";
-        let listed = parse_containers(output);
-        assert_eq!(listed.len(), 2);
-        assert_eq!(
-            listed[1],
-            Listed {
-                project: "handmade",
-                service: "web",
-                image_ref: "busybox:latest",
-                image_id: "sha256:2",
-                state: "exited",
-                health: "-",
-            }
-        );
-        assert_eq!(listed[0].project, "ktrdr-core");
-    }
 }

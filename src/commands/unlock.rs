@@ -6,10 +6,8 @@ use std::time::Duration;
 use crate::error::{Error, Result};
 use crate::execution::node_session::NodeSession;
 use crate::inventory;
-use crate::remote::Step;
+use crate::remote::steps::unlock::{self, Unlocked};
 use crate::settings::GlobalSettings;
-
-const UNLOCK: &str = include_str!("../remote/scripts/unlock.sh");
 
 pub fn run(global: &GlobalSettings, node_name: &str) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
@@ -27,22 +25,14 @@ pub fn run(global: &GlobalSettings, node_name: &str) -> Result<i32> {
         let mut session = NodeSession::open(inv, node, false)
             .await
             .map_err(|e| Error::runtime(format!("{node_name}: {e}")))?;
-        let result = session
-            .run(&Step::new("unlock", UNLOCK), Duration::from_secs(30))
-            .await;
+        let result = session.run(&unlock::step(), Duration::from_secs(30)).await;
         session.close().await;
         let output = result.map_err(|e| Error::runtime(format!("{node_name}: {e}")))?;
-        let holder = output
-            .lines()
-            .find_map(|l| l.strip_prefix("HOLDER "))
-            .unwrap_or("")
-            .to_string();
-        if output.lines().any(|l| l == "FREE") {
-            printer.out(&format!("{node_name} is not locked"));
-        } else {
-            printer.out(&format!(
+        match unlock::parse(&output) {
+            Unlocked::Free => printer.out(&format!("{node_name} is not locked")),
+            Unlocked::Ended { holder } => printer.out(&format!(
                 "{node_name} was locked by {holder}; ended it, the lock is released"
-            ));
+            )),
         }
         Ok(0)
     })

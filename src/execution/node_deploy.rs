@@ -15,15 +15,16 @@ use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::Project;
 use crate::plan::deploy_plan::{orphans, plan_stack, StackDeploy};
 use crate::plan::fingerprint;
-use crate::plan::folder_changes::{
-    changed_paths, parse_node_folders, services_reading, stage_plan, StagedFile,
-};
+use crate::plan::folder_changes::{changed_paths, services_reading, stage_plan, StagedFile};
 use crate::plan::history::{
-    current_scale, now_rfc3339, parse_history, HistoryRecord, ImageRecord, RecordKind, RecordResult,
+    current_scale, now_rfc3339, HistoryRecord, ImageRecord, RecordKind, RecordResult,
 };
 use crate::plan::unchanged::{self, Container};
 use crate::plan::SelectedNode;
-use crate::remote::deploy_steps::{self, Login};
+use crate::remote::steps::lib::{with_compose, Login};
+use crate::remote::steps::{
+    health, hooks, pin, pull, record, rollback, stage, state, unstage, up, verify,
+};
 use crate::remote::Step;
 use crate::report::progress::{Progress, Status};
 use crate::secrets::Secrets;
@@ -207,17 +208,16 @@ async fn prepare_stacks(
         .collect();
     let stack_names: Vec<String> = selected.stacks.iter().map(|s| s.stack.clone()).collect();
     let state = prepared
-        .step(
-            ctx,
-            &deploy_steps::state_step(&projects, &stack_names),
-            STATE_TIMEOUT,
-        )
+        .step(ctx, &state::step(&projects, &stack_names), STATE_TIMEOUT)
         .await?;
-    let folders = parse_node_folders(&state);
-    let history = parse_history(&state);
-    let containers = parse_containers(&state);
+    let state::NodeState {
+        containers,
+        history,
+        folders,
+        compose,
+    } = state::parse(&state);
     let running = running_by_project(&containers);
-    prepared.compose = deploy_steps::compose_of_state(&state);
+    prepared.compose = compose;
 
     for chosen in &selected.stacks {
         let stack = &ctx.project.stacks[&chosen.stack];
@@ -330,8 +330,8 @@ async fn prepare_stacks(
             }
         }
         let fetch = match &pins {
-            Some(pins) => deploy_steps::pin_step(&deploy, &ctx.secrets, &login, pins),
-            None => deploy_steps::pull_step(&deploy, &ctx.secrets, &login),
+            Some(pins) => pin::step(&deploy, &ctx.secrets, &login, pins),
+            None => pull::step(&deploy, &ctx.secrets, &login),
         };
         // Listed before its steps run: a failure or an interruption from
         // here on unstages its file and (after Ctrl-C) records it.
@@ -381,9 +381,10 @@ impl PreparedNode {
             }
         };
         let url = ctx.project.stacks[&deploy.stack].health.url.as_deref();
-        let verify = deploy_steps::verify_step(&deploy.stack, login, &refs, url);
+        let verify = verify::step(&deploy.stack, login, &refs, url);
         let output = self.step(ctx, &verify, PULL_TIMEOUT).await?;
-        if !unchanged::confirmed(deploy, containers, &deploy_steps::refs_of_verify(&output)) {
+        let verified = verify::parse(&output);
+        if !unchanged::confirmed(deploy, containers, &verified.refs) {
             tracing::debug!(
                 "{}: {}: the tag names other images now",
                 self.node,
@@ -391,7 +392,7 @@ impl PreparedNode {
             );
             return Ok(None);
         }
-        if !deploy_steps::url_answers_in_verify(&output, url) {
+        if !verified.url_answers(url) {
             tracing::debug!(
                 "{}: {}: the health url does not answer",
                 self.node,
@@ -418,7 +419,7 @@ impl PreparedNode {
 
     /// The step, told the node's Compose (found once by the state step).
     fn known_compose(&self, step: Step) -> Step {
-        deploy_steps::with_compose(step, self.compose.as_deref())
+        with_compose(step, self.compose.as_deref())
     }
 
     /// Runs one step; a non-zero exit is a failure with the step's output
@@ -482,24 +483,9 @@ impl PreparedNode {
     /// record an interruption (docs/operations.md, "Interruptions": Ctrl-C records "interrupted" in
     /// the history of every node it stopped), release the lock.
     pub async fn release(mut self, ctx: &DeployContext) {
-        let dirs: Vec<String> = self
-            .stacks
-            .iter()
-            .map(|s| {
-                format!(
-                    "\"$HOMECTL_STATE/stacks/\"{}/compose.yml.next",
-                    crate::remote::quote(&s.deploy.stack)
-                )
-            })
-            .collect();
-        if !dirs.is_empty() {
-            let _ = self
-                .shell
-                .run(
-                    &Step::new("unstage", format!("rm -f {}", dirs.join(" "))),
-                    STATE_TIMEOUT,
-                )
-                .await;
+        let stacks: Vec<String> = self.stacks.iter().map(|s| s.deploy.stack.clone()).collect();
+        if !stacks.is_empty() {
+            let _ = self.shell.run(&unstage::step(&stacks), STATE_TIMEOUT).await;
         }
         // The interrupt flag does not stop this clean-up.
         if ctx.interrupt.is_set() {
@@ -575,11 +561,7 @@ impl PreparedNode {
     /// it is how an interruption is told).
     async fn write_record(&mut self, record: &HistoryRecord) -> Result<(), NodeFailure> {
         let json = serde_json::to_string(record).expect("a record serializes");
-        match self
-            .shell
-            .run(&deploy_steps::record_step(&json), STATE_TIMEOUT)
-            .await
-        {
+        match self.shell.run(&record::step(&json), STATE_TIMEOUT).await {
             Ok(out) if out.code == 0 => Ok(()),
             Ok(out) => Err(fail(
                 "record",
@@ -676,7 +658,7 @@ impl PreparedNode {
         let deploy = &stack.deploy;
         let stack_def = &ctx.project.stacks[&deploy.stack];
         let none = BTreeMap::new;
-        for hook in deploy_steps::hook_steps(deploy, &ctx.secrets) {
+        for hook in hooks::steps(deploy, &ctx.secrets) {
             let hook = self.known_compose(hook);
             self.step(ctx, &hook, HOOK_TIMEOUT)
                 .await
@@ -690,11 +672,11 @@ impl PreparedNode {
                 Err(Roll::Stopped(f)) => f,
             }
         } else {
-            let up = self.known_compose(deploy_steps::up_step(deploy, &ctx.secrets));
+            let up = self.known_compose(up::step(deploy, &ctx.secrets));
             self.step(ctx, &up, UP_TIMEOUT)
                 .await
                 .map_err(|f| (f, none(), false))?;
-            let health = deploy_steps::health_step(
+            let health = health::step(
                 deploy,
                 stack_def.health.url.as_deref(),
                 timeout.as_secs().max(1),
@@ -703,7 +685,7 @@ impl PreparedNode {
                 .step(ctx, &health, timeout + Duration::from_secs(30))
                 .await
             {
-                Ok(out) => return Ok(parse_images(&out)),
+                Ok(out) => return Ok(health::parse(&out)),
                 Err(f) => f,
             }
         };
@@ -736,19 +718,14 @@ impl PreparedNode {
             "{}: health failed, rolling back {} to {tag} at scale {scale}",
             self.node, deploy.stack
         ));
-        let rollback = self.known_compose(deploy_steps::rollback_step(
-            &previous,
-            &ctx.secrets,
-            &tag,
-            &retag,
-        ));
+        let rollback = self.known_compose(rollback::step(&previous, &ctx.secrets, &tag, &retag));
         if let Err(f) = self.step(ctx, &rollback, UP_TIMEOUT).await {
             let mut f2 = health_failure;
             f2.reason
                 .push_str(&format!("\nrollback failed too: {}", f.reason));
             return Err((f2, none(), false));
         }
-        let health = deploy_steps::health_step(
+        let health = health::step(
             &previous,
             stack_def.health.url.as_deref(),
             timeout.as_secs().max(1),
@@ -758,7 +735,7 @@ impl PreparedNode {
             .step(ctx, &health, timeout + Duration::from_secs(30))
             .await
         {
-            Ok(out) => parse_images(&out),
+            Ok(out) => health::parse(&out),
             Err(again) => {
                 f.reason.push_str(&format!(
                     "\nthe previous images are not healthy either: {}",
@@ -792,12 +769,12 @@ impl PreparedNode {
     ) -> Result<BTreeMap<String, ImageRecord>, Roll> {
         let stack_def = &ctx.project.stacks[&deploy.stack];
         let timeout = stack_def.health.timeout;
-        let plans = deploy_steps::rolling_rounds(deploy);
+        let plans = up::rolling_rounds(deploy);
         let count = plans.len();
         let mut images = BTreeMap::new();
         for (i, plan) in plans.iter().enumerate() {
-            let up = deploy_steps::round_step(
-                self.known_compose(deploy_steps::up_step(plan, &ctx.secrets)),
+            let up = up::round_step(
+                self.known_compose(up::step(plan, &ctx.secrets)),
                 i + 1,
                 count,
             );
@@ -811,8 +788,8 @@ impl PreparedNode {
             if plan.services.is_empty() {
                 continue;
             }
-            let health = deploy_steps::round_step(
-                deploy_steps::health_step(
+            let health = up::round_step(
+                health::step(
                     plan,
                     stack_def.health.url.as_deref(),
                     timeout.as_secs().max(1),
@@ -824,7 +801,7 @@ impl PreparedNode {
                 .step(ctx, &health, timeout + Duration::from_secs(30))
                 .await
                 .map_err(Roll::Stopped)?;
-            images.extend(parse_images(&out));
+            images.extend(health::parse(&out));
         }
         Ok(images)
     }
@@ -958,30 +935,6 @@ fn rollback_plan(
     Some((tag?, retag))
 }
 
-/// The `RUNNING project service container image_id state image_ref
-/// config_hash state_json` lines of the state step.
-fn parse_containers(output: &str) -> Vec<Container> {
-    output
-        .lines()
-        .filter_map(|l| l.strip_prefix("RUNNING "))
-        .filter_map(|line| match line.splitn(8, ' ').collect::<Vec<_>>().as_slice() {
-            [project, service, _container, image_id, state, image_ref, config_hash, state_json] => Some(Container {
-                project: project.to_string(),
-                service: service.to_string(),
-                image_id: image_id.to_string(),
-                state: state.to_string(),
-                image_ref: image_ref.to_string(),
-                health: serde_json::from_str::<serde_json::Value>(state_json)
-                    .ok()
-                    .and_then(|s| s.pointer("/Health/Status").and_then(|h| h.as_str()).map(str::to_string))
-                    .unwrap_or_default(),
-                config_hash: if *config_hash == "-" { String::new() } else { config_hash.to_string() },
-            }),
-            _ => None,
-        })
-        .collect()
-}
-
 /// project → service → (image id, image reference) of the running containers.
 fn running_by_project(
     containers: &[Container],
@@ -994,35 +947,6 @@ fn running_by_project(
             .insert(c.service.clone(), (c.image_id.clone(), c.image_ref.clone()));
     }
     by_project
-}
-
-/// `IMAGE service image_id digest,digest config_hash` lines of the health step.
-fn parse_images(output: &str) -> BTreeMap<String, ImageRecord> {
-    output
-        .lines()
-        .filter_map(|l| l.strip_prefix("IMAGE "))
-        .filter_map(|l| {
-            let mut parts = l.split(' ');
-            let service = parts.next()?.to_string();
-            let id = parts.next()?.to_string();
-            let digests = parts
-                .next()
-                .unwrap_or("")
-                .split(',')
-                .filter(|d| !d.is_empty())
-                .map(str::to_string)
-                .collect();
-            let config_hash = parts.next().filter(|h| *h != "-").unwrap_or("").to_string();
-            Some((
-                service,
-                ImageRecord {
-                    id,
-                    digests,
-                    config_hash,
-                },
-            ))
-        })
-        .collect()
 }
 
 fn last_lines(text: &str, n: usize) -> String {
@@ -1046,5 +970,5 @@ fn stage_step_of(
         }
     }
     let lines: Vec<String> = plan.iter().map(|f| f.line.clone()).collect();
-    Ok(deploy_steps::stage_step(deploy, &lines, contents))
+    Ok(stage::step(deploy, &lines, contents))
 }

@@ -17,7 +17,7 @@ use openssh::{Session, Stdio};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 
 use crate::error::{Error, Result};
-use crate::remote::one_off::channel_code;
+use crate::remote::steps::one_off::channel_code;
 use crate::remote::Step;
 use crate::report::Printer;
 use crate::secrets::{Masker, StreamMasker};

@@ -17,7 +17,7 @@ use crate::plan::deploy_plan::plan_stack;
 use crate::plan::swarm_members::{find_manager, parse_info};
 use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy, SwarmTarget};
 use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
-use crate::remote::deploy_steps::Login;
+use crate::remote::steps::lib::Login;
 use crate::remote::swarm_steps;
 use crate::report::progress::{Progress, Status};
 use crate::secrets::Secrets;

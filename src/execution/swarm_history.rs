@@ -9,7 +9,7 @@ use super::node_session::NodeSession;
 use super::swarm_deploy::{SwarmContext, STEP_TIMEOUT};
 use crate::plan::history::{now_rfc3339, HistoryRecord, ImageRecord};
 use crate::plan::swarm_plan::SwarmTarget;
-use crate::remote::deploy_steps::record_step;
+use crate::remote::steps::record::step as record_step;
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn record(
@@ -68,7 +68,7 @@ pub(crate) async fn rollback_images(
         "sed 's/^/HISTORY /' \"$HOMECTL_STATE/history.jsonl\" 2>/dev/null; exit 0",
     );
     let out = session.run(&step, STEP_TIMEOUT).await?;
-    let history = crate::plan::history::parse_history(&out);
+    let history = crate::remote::steps::history::parse(&out);
     let mut ok = history.iter().rev().filter(|r| {
         r.stack == stack && r.result == crate::plan::history::RecordResult::Ok && r.kind.is_deploy()
     });

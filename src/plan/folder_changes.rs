@@ -21,37 +21,6 @@ pub struct NodeFolder {
     pub files: BTreeMap<String, String>,
 }
 
-/// Each stack's folder from the state step's `INUSE`, `VERSION` and
-/// `MANIFEST` lines.
-pub fn parse_node_folders(state: &str) -> BTreeMap<String, NodeFolder> {
-    let mut out: BTreeMap<String, NodeFolder> = BTreeMap::new();
-    for line in state.lines() {
-        if let Some(rest) = line.strip_prefix("INUSE ") {
-            let (stack, version) = rest.split_once(' ').unwrap_or((rest, ""));
-            out.entry(stack.to_string()).or_default().in_use = version.trim().to_string();
-        } else if let Some(rest) = line.strip_prefix("VERSION ") {
-            if let Some((stack, version)) = rest.split_once(' ') {
-                out.entry(stack.to_string())
-                    .or_default()
-                    .versions
-                    .insert(version.trim().to_string());
-            }
-        } else if let Some(rest) = line.strip_prefix("MANIFEST ") {
-            // STACK SHA MODE PATH (the path may hold spaces).
-            let mut parts = rest.splitn(4, ' ');
-            if let (Some(stack), Some(sha), Some(_mode), Some(path)) =
-                (parts.next(), parts.next(), parts.next(), parts.next())
-            {
-                out.entry(stack.to_string())
-                    .or_default()
-                    .files
-                    .insert(path.to_string(), sha.to_string());
-            }
-        }
-    }
-    out
-}
-
 /// One line of the stage step's plan, and whether its file travels.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StagedFile {
@@ -266,17 +235,6 @@ mod tests {
                 .map(|(p, s)| (p.to_string(), s.to_string()))
                 .collect(),
         }
-    }
-
-    #[test]
-    fn the_state_lines_give_each_stacks_folder() {
-        let state = "RUNNING x\nINUSE web v1\nVERSION web v0\nVERSION web v1\n\
-                     MANIFEST web aa 0 conf/index.html\nMANIFEST web bb 1 my file.sh\nINUSE db \n";
-        let folders = parse_node_folders(state);
-        assert_eq!(folders["web"].in_use, "v1");
-        assert_eq!(folders["web"].versions.len(), 2);
-        assert_eq!(folders["web"].files["my file.sh"], "bb");
-        assert_eq!(folders["db"], NodeFolder::default());
     }
 
     #[test]

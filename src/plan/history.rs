@@ -143,15 +143,6 @@ impl HistoryRecord {
     }
 }
 
-/// Parses the `HISTORY <json>` lines of the state step; bad lines are skipped.
-pub fn parse_history(output: &str) -> Vec<HistoryRecord> {
-    output
-        .lines()
-        .filter_map(|l| l.strip_prefix("HISTORY "))
-        .filter_map(|j| serde_json::from_str(j).ok())
-        .collect()
-}
-
 /// The scale a stack last ran at on a node (its newest successful record).
 pub fn current_scale(history: &[HistoryRecord], stack: &str) -> Option<u32> {
     history
@@ -272,7 +263,7 @@ mod tests {
             r#"{"time":"2025-06-01T10:00:00Z","operator":"me@laptop","node":"node-a","stack":"core","kind":"prune","services":[],"tag":"-","scale":0,"result":"skipped","detail":"","images":{},"duration_ms":3}"#,
         ];
         let output: String = lines.iter().map(|l| format!("HISTORY {l}\n")).collect();
-        let records = parse_history(&output);
+        let records = crate::remote::steps::history::parse(&output);
         assert_eq!(records.len(), lines.len());
         let kinds: Vec<&RecordKind> = records.iter().map(|r| &r.kind).collect();
         assert_eq!(

@@ -2,14 +2,11 @@
 //! building, tested without SSH: `holder.sh` (the per-node remote shell)
 //! and the steps it runs.
 
-pub mod deploy_steps;
-pub mod one_off;
-pub mod preflight_step;
 pub mod prune_step;
-pub mod restart_step;
 pub mod step;
 #[cfg(test)]
 mod step_snapshots;
+pub mod steps;
 pub mod strays_step;
 pub mod swarm_logs;
 pub mod swarm_steps;

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use super::step::{quote, Step};
 use crate::inventory::names::check_name;
-use crate::plan::history::parse_history;
 use crate::plan::prune::{NodeFacts, NodeImage, StackPrune};
+use crate::remote::steps::history::parse as parse_history;
 
 const FACTS: &str = include_str!("scripts/prune_facts.sh");
 const PRUNE: &str = include_str!("scripts/prune.sh");

@@ -3,14 +3,18 @@
 //! reads), for the lab's stacks. The script bodies are shown by name only:
 //! they are tested by running them (see the tests beside each builder).
 
-use super::deploy_steps::{self, Login};
-use super::preflight_step::{preflight_step, PreflightInput, PreflightStack, LIB};
+use super::steps::lib::{with_compose, Login, LIB};
+use super::steps::preflight::{self, PreflightInput, PreflightStack};
+use super::steps::{
+    container_of, deployed, down, health, history, hooks, one_off, pin, pull, record, restart,
+    rollback, stage, state, status, stray, unlock, unstage, up, verify,
+};
 use super::Step;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::secrets::{SecretValue, Secrets};
 
 /// Each script body, and the name shown in its place.
-const BODIES: [(&str, &str); 11] = [
+const BODIES: [(&str, &str); 24] = [
     (LIB, "<lib.sh>"),
     (include_str!("scripts/state.sh"), "<state.sh>"),
     (include_str!("scripts/stage.sh"), "<stage.sh>"),
@@ -22,6 +26,19 @@ const BODIES: [(&str, &str); 11] = [
     (include_str!("scripts/record.sh"), "<record.sh>"),
     (include_str!("scripts/pin.sh"), "<pin.sh>"),
     (include_str!("scripts/verify.sh"), "<verify.sh>"),
+    (include_str!("scripts/status.sh"), "<status.sh>"),
+    (include_str!("scripts/history.sh"), "<history.sh>"),
+    (include_str!("scripts/down.sh"), "<down.sh>"),
+    (include_str!("scripts/stray.sh"), "<stray.sh>"),
+    (include_str!("scripts/unlock.sh"), "<unlock.sh>"),
+    (include_str!("scripts/unstage.sh"), "<unstage.sh>"),
+    (include_str!("scripts/restart.sh"), "<restart.sh>"),
+    (include_str!("scripts/container_of.sh"), "<container_of.sh>"),
+    (include_str!("scripts/deployed.sh"), "<deployed.sh>"),
+    (include_str!("scripts/run.sh"), "<run.sh>"),
+    (include_str!("scripts/one_off.sh"), "<one_off.sh>"),
+    (include_str!("scripts/preflight.sh"), "<preflight.sh>"),
+    (include_str!("scripts/frames.sh"), "<frames.sh>"),
 ];
 
 fn shown(step: &Step) -> String {
@@ -29,10 +46,6 @@ fn shown(step: &Step) -> String {
     for (body, name) in BODIES {
         text = text.replace(body.trim_end(), name);
     }
-    text = text.replace(
-        include_str!("scripts/preflight.sh").trim_end(),
-        "<preflight.sh>",
-    );
     text
 }
 
@@ -69,8 +82,8 @@ fn the_steps_of_a_core_deploy() {
     let deploy = plan("node-a", "core", None, 1);
     let secrets = Secrets::new();
     let steps = [
-        deploy_steps::state_step(&["ktrdr-core".to_string()], &["core".to_string()]),
-        deploy_steps::stage_step(
+        state::step(&["ktrdr-core".to_string()], &["core".to_string()]),
+        stage::step(
             &deploy,
             &[
                 "- 0a1b 0 compose.yml".to_string(),
@@ -78,17 +91,17 @@ fn the_steps_of_a_core_deploy() {
             ],
             vec![b"services: {}\n".to_vec()],
         ),
-        deploy_steps::with_compose(
-            deploy_steps::pull_step(&deploy, &secrets, &login()),
+        with_compose(
+            pull::step(&deploy, &secrets, &login()),
             Some("docker compose"),
         ),
     ]
     .into_iter()
-    .chain(deploy_steps::hook_steps(&deploy, &secrets))
+    .chain(hooks::steps(&deploy, &secrets))
     .chain([
-        deploy_steps::up_step(&deploy, &secrets),
-        deploy_steps::health_step(&deploy, Some("http://127.0.0.1:8000/health"), 60),
-        deploy_steps::record_step("{\"kind\":\"deploy\"}"),
+        up::step(&deploy, &secrets),
+        health::step(&deploy, Some("http://127.0.0.1:8000/health"), 60),
+        record::step("{\"kind\":\"deploy\"}"),
     ]);
     let text: Vec<String> = steps.map(|s| shown(&s)).collect();
     insta::assert_snapshot!(text.join("\n\n"));
@@ -99,8 +112,8 @@ fn the_steps_of_a_service_deploy_at_scale_2_and_its_rollback() {
     let deploy = plan("node-b", "workers", Some(&["backtest-worker-2"]), 2);
     let secrets = Secrets::new();
     let steps = [
-        deploy_steps::up_step(&deploy, &secrets),
-        deploy_steps::rollback_step(
+        up::step(&deploy, &secrets),
+        rollback::step(
             &deploy,
             &secrets,
             "old1234",
@@ -109,7 +122,7 @@ fn the_steps_of_a_service_deploy_at_scale_2_and_its_rollback() {
                 "10.77.0.1:5000/lab/ktrdr-backend:old1234".to_string(),
             )],
         ),
-        deploy_steps::pin_step(
+        pin::step(
             &deploy,
             &secrets,
             &login(),
@@ -119,7 +132,7 @@ fn the_steps_of_a_service_deploy_at_scale_2_and_its_rollback() {
                 "10.77.0.1:5000/lab/ktrdr-backend:old1234".to_string(),
             )],
         ),
-        deploy_steps::verify_step(
+        verify::step(
             "workers",
             &login(),
             &["10.77.0.1:5000/lab/ktrdr-backend:abc1234".to_string()],
@@ -132,7 +145,7 @@ fn the_steps_of_a_service_deploy_at_scale_2_and_its_rollback() {
 
 #[test]
 fn the_preflight_step() {
-    let step = preflight_step(&PreflightInput {
+    let step = preflight::step(&PreflightInput {
         server: "10.77.0.1:5000",
         username: "lab-ci",
         password: SecretValue::new("not-shown".to_string()),
@@ -166,4 +179,40 @@ fn the_preflight_step() {
     let text = shown(&step);
     assert!(!text.contains("not-shown"));
     insta::assert_snapshot!(text);
+}
+
+#[test]
+fn the_steps_of_status_history_down_unlock_restart_exec_and_run() {
+    let deploy = plan("node-a", "core", None, 1);
+    let secrets = Secrets::new();
+    let services = ["backend".to_string(), "db".to_string()];
+    let steps = [
+        status::step(),
+        history::step(20),
+        down::step("core", "ktrdr-core", &services),
+        down::step("core", "ktrdr-core", &[]),
+        stray::step("old", "ktrdr-old"),
+        unlock::step(),
+        unstage::step(&["core".to_string(), "workers".to_string()]),
+        restart::step("core", "ktrdr-core", &services),
+        container_of::step("ktrdr-core", "backend", 2),
+        deployed::step("core"),
+        one_off::exec_step(
+            "3f2c1d0abc",
+            &["sh".into(), "-c".into(), "echo 'a b'".into()],
+        ),
+        with_compose(
+            one_off::run_step(
+                "/var/lib/homectl",
+                &deploy,
+                &secrets,
+                "backend",
+                "ktrdr-core-run-1",
+                &["env".into()],
+            ),
+            Some("docker compose"),
+        ),
+    ];
+    let text: Vec<String> = steps.iter().map(shown).collect();
+    insta::assert_snapshot!(text.join("\n\n"));
 }

@@ -4,8 +4,8 @@
 
 use super::step::{quote, Step};
 use crate::inventory::Inventory;
-use crate::plan::history::parse_history;
 use crate::plan::strays::{strays, Stray};
+use crate::remote::steps::history::parse as parse_history;
 
 const STRAYS_OF: &str = include_str!("scripts/strays_of.sh");
 

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use super::deploy_steps::Login;
-use super::preflight_step::LIB;
 use super::step::{quote, Payload, Step};
+use super::steps::lib::Login;
+use super::steps::lib::LIB;
 use crate::secrets::{SecretRef, SecretValue, Secrets};
 
 const INFO: &str = include_str!("scripts/swarm_info.sh");

@@ -1,5 +1,5 @@
 # Finds the running container of one replica of a service (homectl exec).
-# Set before this: HC_PROJECT, HC_SERVICE, HC_REPLICA (Compose's container number).
+# Set before this (remote/steps/container_of.rs): HC_PROJECT, HC_SERVICE, HC_REPLICA (Compose's container number).
 # Prints: CONTAINER ID
 hc_id=$(docker ps -q --filter "label=com.docker.compose.project=$HC_PROJECT" \
     --filter "label=com.docker.compose.service=$HC_SERVICE" \

@@ -1,6 +1,8 @@
 # Stops and removes the containers of a stack, or of some of its services
-# (homectl down). Volumes are kept. Set before this: HC_PROJECT, HC_SERVICES
-# (empty for the whole stack, which also removes its networks).
+# (homectl down). Volumes are kept. Set before this (remote/steps/down.rs):
+# HC_PROJECT, HC_SERVICES (one a line; empty for the whole stack, which also
+# removes its networks).
+# Prints: REMOVED N
 if [ -z "$HC_SERVICES" ]; then
     hc_ids=$(docker ps -aq --filter "label=com.docker.compose.project=$HC_PROJECT") || exit 1
 else

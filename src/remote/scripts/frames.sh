@@ -1,6 +1,6 @@
 # The frames of homectl's stdin (docs/architecture.md, "The remote shell"):
 # a line "KIND LENGTH", then exactly LENGTH bytes. Sent in front of
-# holder.sh, and of a one-off command's script (remote/one_off.rs).
+# holder.sh, and of a one-off command's script (remote/steps/one_off.rs).
 
 # Reads one frame into hc_kind and hc_payload (byte-exact, newlines kept).
 # Exactly LENGTH bytes are taken from stdin and not one more: `read` takes

@@ -1,7 +1,8 @@
 # Waits until every service in WAIT runs, and is healthy where it has a
 # health check, then until URL (if set) answers; fails at once on an
-# unhealthy container, else after HC_TIMEOUT seconds. Set before this:
-# HC_PROJECT, HC_WAIT, HC_URL, HC_TIMEOUT, HC_REPORT (services whose images to print).
+# unhealthy container, else after HC_TIMEOUT seconds. Set before this
+# (remote/steps/health.rs): HC_PROJECT, HC_WAIT (services, one a line),
+# HC_URL, HC_TIMEOUT, HC_REPORT (services whose images to print, one a line).
 # Prints: IMAGE SERVICE IMAGE_ID REPO_DIGESTS CONFIG_HASH for each service in REPORT.
 hc_deadline=$(( $(date +%s) + HC_TIMEOUT ))
 while :; do

@@ -118,6 +118,18 @@ hc_login() { # SERVER USER PASSWORD
         ! grep -q '"credsStore"' "$HC_DOCKER_CONFIG/config.json"
 }
 
+# The registry login of a step: a throw-away Docker config on a tmpfs
+# (HC_DOCKER_CONFIG; the caller drops it, also on EXIT), logged in to
+# HC_SERVER as HC_USERNAME with HC_PASSWORD (remote/steps/lib.rs, `login`).
+# Prints why and returns 1 on failure.
+hc_registry_login() {
+    hc_tmpfs_docker_config || { echo "$HC_WHY"; return 1; }
+    if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
+        echo "registry login to $HC_SERVER as $HC_USERNAME failed: $hc_out"
+        return 1
+    fi
+}
+
 # `--insecure` when the engine treats the registry as insecure (plain
 # HTTP), as `docker pull` would; the manifest commands do not ask it.
 hc_insecure_flag() { # SERVER

@@ -1,4 +1,5 @@
-# Streams the containers' logs (homectl logs). Set before this: HC_COMPOSE_CMDS
+# Streams the containers' logs (homectl logs). Set before this
+# (remote/steps/logs.rs): HC_COMPOSE_CMDS
 # (one compose `logs` command line a stack). The logs run in a session of
 # their own; when homectl closes the channel (Ctrl-C), stdin ends and the
 # whole session is ended, so nothing is left running on the node.

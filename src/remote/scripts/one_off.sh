@@ -1,5 +1,6 @@
 # Runs a one-off command (homectl exec, run) with the channel's stdout and
-# stderr as its own and its exit code as the channel's. Set before this:
+# stderr as its own and its exit code as the channel's. Set before this
+# (remote/steps/one_off.rs):
 # HC_ONE_OFF (shell code: the command, its arguments in "$@", variables it
 # needs exported), HC_CLEANUP (shell code or empty), the positional parameters.
 # The command runs in a session of its own, its stdin /dev/null. When

@@ -1,4 +1,4 @@
-# Preflight checks on one node. Set before this by homectl: HC_SERVER, HC_USERNAME,
+# Preflight checks on one node. Set before this (remote/steps/preflight.rs): HC_SERVER, HC_USERNAME,
 # HC_PROBE (1 if a stack probes a url), HC_REFS (image references, one a line),
 # HC_STACKS (compose project names, one a line), per stack N (from 1)
 # HC_PF_COMPOSE_N (its compose file and override, by name) and, if its
@@ -8,7 +8,8 @@
 # a line: HC_BINDS (absolute bind-mount sources), HC_DEVICES (devices' host
 # paths), HC_NETWORKS and HC_VOLUMES (external ones, by their name on the
 # node), and HC_DISK (1: check the free disk of Docker's data root).
-# Data frames: the registry password, then each file of HC_PF_FILES.
+# Data frames: HC_PASSWORD (read by the line in front, see
+# remote/steps/preflight.rs), then each file of HC_PF_FILES.
 # Prints one line a check: CHECK NAME ok|fail DETAIL.
 #
 # Cheap on purpose: preflight runs on every node at once, and the nodes'
@@ -24,10 +25,10 @@
 check() { printf 'CHECK %s %s %s\n' "$1" "$2" "$3"; }
 first_line() { printf '%s\n' "$1" | grep -v '^[[:space:]]*$' | tail -n 1; }
 
-# Read every data frame first: the remote shell expects none left over.
-# The files go into the temporary folder (left over from an interrupted
-# preflight whose session is gone: removed).
-hc_data HC_PASSWORD
+# Read every data frame first: the remote shell expects none left over
+# (HC_PASSWORD is read before this, remote/steps/preflight.rs). The files
+# go into the temporary folder (left over from an interrupted preflight
+# whose session is gone: removed).
 for hc_pf_old in "$HOMECTL_STATE"/.preflight.*; do
     [ -d "$hc_pf_old" ] && ! kill -0 "${hc_pf_old##*.}" 2>/dev/null && rm -rf "$hc_pf_old"
 done

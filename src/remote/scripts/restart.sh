@@ -1,7 +1,8 @@
 # Restarts the containers of a stack, or of some of its services, in place
 # (homectl restart): the same containers, no pull, no new image. One-off
-# containers (homectl run, hooks) are left alone. Set before this:
-# HC_PROJECT, HC_SERVICES (empty for every service of the stack).
+# containers (homectl run, hooks) are left alone. Set before this
+# (remote/steps/restart.rs): HC_PROJECT, HC_SERVICES (one a line; empty for
+# every service of the stack).
 # Prints: RESTARTED SERVICE for each service restarted.
 hc_ids=
 for hc_service in ${HC_SERVICES:-.}; do

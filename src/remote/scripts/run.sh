@@ -1,6 +1,6 @@
 # A one-off container of a service of the deployed stack (homectl run), the
 # way a before_up hook runs (hooks.sh), with the compose file in use. Set
-# before this: the compose prologue (env, secrets, HC_PROJECT, HC_PROFILES,
+# before this (remote/steps/one_off.rs, in front of one_off.sh): the compose prologue (env, secrets, HC_PROJECT, HC_PROFILES,
 # HC_DIR, HC_COMPOSE), HC_SERVICE, HC_NAME (the container's name, for the
 # clean-up after Ctrl-C), the command as the positional parameters.
 # --no-deps: a one-off changes nothing that runs.

@@ -2,8 +2,9 @@
 # (.homectl/versions/VERSION/ in the stack's folder on the node): it is
 # put in use only by the up step. Only what the version in use does not
 # have travels: a file of the same path and content is copied from it.
-# Set before this: HC_DIR, HC_VERSION, HC_INUSE (the version in use, or
-# empty), HC_COMPOSE_FILES (the compose file and its override, by name),
+# Set before this (remote/steps/stage.rs): HC_DIR, HC_VERSION, HC_INUSE (the
+# version in use, or empty), HC_COMPOSE_FILES (the compose file and its
+# override, by name, one a line),
 # HC_PLAN (lines "SOURCE SHA256 MODE PATH": SOURCE "-" for a file that
 # follows as a data frame, base64, "=" to copy it from the version in use;
 # MODE 1 for an executable file).

@@ -1,6 +1,6 @@
 # Reads what runs on the node, its recent history and its Compose. Set
-# before this: HC_PROJECTS (compose project names, one a line), HC_STACKS
-# (the stacks' names, one a word).
+# before this (remote/steps/state.rs): HC_PROJECTS (compose project names)
+# and HC_STACKS (the stacks' names), one a line.
 # Prints: RUNNING PROJECT SERVICE CONTAINER_ID IMAGE_ID STATE IMAGE_REF CONFIG_HASH STATE_JSON
 #         (CONFIG_HASH is - when the container has none; STATE_JSON holds
 #         the health, and .State.Health is not there to index without one)

@@ -1,6 +1,6 @@
 # What runs on the node, for `homectl status`: every compose container of
 # the node in one listing (its stacks' and the strays, docs/operations.md),
-# the image digests, and the history.
+# the image digests, and the history (remote/steps/status.rs).
 # Prints: CONTAINER PROJECT SERVICE IMAGE_REF IMAGE_ID STATE HEALTH
 #         DIGESTS IMAGE_ID DIGEST,DIGEST
 #         HISTORY <json line>

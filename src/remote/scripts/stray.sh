@@ -1,6 +1,6 @@
 # Whether a stack that the inventory does not assign to the node runs there
 # and is homectl's (homectl down NODE stack:S, docs/operations.md
-# "Strays"). Set before this: HC_PROJECT.
+# "Strays"). Set before this (remote/steps/stray.rs): HC_PROJECT.
 # Prints: CONTAINERS N   (the project's containers, in any state)
 #         HISTORY <json line>
 hc_ids=$(docker ps -aq --filter "label=com.docker.compose.project=$HC_PROJECT") || exit 1

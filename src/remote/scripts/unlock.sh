@@ -1,4 +1,5 @@
-# Ends the process that holds the node's lock, if any (homectl unlock).
+# Ends the process that holds the node's lock, if any (homectl unlock;
+# remote/steps/unlock.rs).
 # Prints FREE, or HOLDER <who> then ENDED.
 hc_lock="$HOMECTL_STATE/lock"
 free() { [ ! -f "$hc_lock" ] || flock -n "$hc_lock" true; }

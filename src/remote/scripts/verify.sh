@@ -4,14 +4,11 @@
 # is told apart. Quicker than a Compose pull: no Compose start.
 # Then asks the stack's health URL once, if it has one: a stack whose
 # containers run but whose URL does not answer is not "unchanged".
-# Set before this: HC_SERVER, HC_USERNAME, HC_REFS, HC_URL. Data frame: the registry password.
+# Set before this (remote/steps/verify.rs): HC_SERVER, HC_USERNAME, HC_PASSWORD
+# (a data frame), HC_REFS (one a line), HC_URL.
 # Prints: REF REFERENCE IMAGE_ID for each reference, then URL ok|fail if URL is set.
 trap 'hc_drop_docker_config' EXIT INT TERM
-hc_tmpfs_docker_config || { echo "$HC_WHY"; exit 1; }
-if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
-    echo "registry login to $HC_SERVER as $HC_USERNAME failed: $hc_out"
-    exit 1
-fi
+hc_registry_login || exit 1
 for hc_ref in $HC_REFS; do
     DOCKER_CONFIG=$HC_DOCKER_CONFIG docker pull -q "$hc_ref" >/dev/null || exit 1
 done

@@ -1,67 +1,34 @@
-//! The remote side of a one-off command in a stack's container: `exec`
-//! in the running container of a service, `run` in a new container of it
-//! (docs/operations.md, "A command in a container"). Pure text, like the
-//! deploy steps.
+//! `scripts/one_off.sh` (and `run.sh`): the remote side of a one-off
+//! command in a stack's container: `exec` in the running container of a
+//! service, `run` in a new container of it (docs/operations.md, "A command
+//! in a container").
 //!
 //! The command's own script does not run in the holder (whose relay joins
 //! stdout and stderr into lines): it runs in a channel of its own (see
 //! `execution/one_off.rs`), which reads its code and then its data frames
 //! (the secrets) from stdin, so stdout, stderr and the exit code are the
-//! command's, byte for byte.
+//! command's, byte for byte. `scripts/one_off.sh` runs the command; for
+//! `run`, `scripts/run.sh` in front of it sets up the one-off container.
 
-use super::deploy_steps::compose_prologue;
-use super::step::{quote, Step};
-use super::FRAMES;
+use super::lib::compose_input;
+use super::StepInput;
 use crate::plan::deploy_plan::StackDeploy;
+use crate::remote::step::{quote, Step};
+use crate::remote::FRAMES;
 use crate::secrets::Secrets;
 
-const CONTAINER_OF: &str = include_str!("scripts/container_of.sh");
-const ONE_OFF: &str = include_str!("scripts/one_off.sh");
-const RUN: &str = include_str!("scripts/run.sh");
-
-/// For the holder: the running container of replica `replica` of a service.
-pub fn container_of_step(project: &str, service: &str, replica: u32) -> Step {
-    Step::new(
-        format!("find {service}"),
-        format!(
-            "HC_PROJECT={} HC_SERVICE={} HC_REPLICA={replica}\n{CONTAINER_OF}",
-            quote(project),
-            quote(service)
-        ),
-    )
-}
-
-/// The container id the `container_of_step` printed.
-pub fn container_of_output(output: &str) -> Option<String> {
-    output
-        .lines()
-        .find_map(|l| l.strip_prefix("CONTAINER "))
-        .map(str::trim)
-        .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
-        .map(str::to_string)
-}
-
-/// For the holder: whether the stack's compose file is on the node.
-pub fn deployed_step(stack: &str) -> Step {
-    Step::new(
-        format!("find {stack}"),
-        format!(
-            "d=\"$HOMECTL_STATE/stacks/\"{}; {{ [ -f \"$d/.homectl/in-use\" ] || [ -f \"$d/compose.yml\" ]; }} && echo DEPLOYED || echo ABSENT",
-            quote(stack)
-        ),
-    )
-}
+const ONE_OFF: &str = include_str!("../scripts/one_off.sh");
+const RUN: &str = include_str!("../scripts/run.sh");
 
 /// `docker exec` in a container, without a terminal, for the channel.
 pub fn exec_step(container: &str, command: &[String]) -> Step {
-    Step::new(
-        "exec",
-        format!(
-            "HC_CONTAINER={}\nexport HC_CONTAINER\nHC_ONE_OFF='docker exec \"$HC_CONTAINER\" \"$@\"' HC_CLEANUP=\nset -- {}\n{ONE_OFF}",
-            quote(container),
-            quoted(command)
-        ),
-    )
+    StepInput::new("exec")
+        .var("HC_CONTAINER", container)
+        .code("export HC_CONTAINER\n")
+        .var("HC_ONE_OFF", "docker exec \"$HC_CONTAINER\" \"$@\"")
+        .var("HC_CLEANUP", "")
+        .args(command)
+        .step(ONE_OFF)
 }
 
 /// The remote command line of `exec -it` (run under a terminal by `ssh
@@ -84,14 +51,12 @@ pub fn run_step(
     name: &str,
     command: &[String],
 ) -> Step {
-    let (prologue, mut step) = compose_prologue(deploy, secrets, &format!("run {service}"));
-    step.script = format!(
-        "HOMECTL_STATE={}\n{prologue}HC_SERVICE={} HC_NAME={}\nset -- {}\n{RUN}{ONE_OFF}",
-        quote(state_dir),
-        quote(service),
-        quote(name),
-        quoted(command)
-    );
+    let mut step = compose_input(deploy, secrets, &format!("run {service}"))
+        .var("HC_SERVICE", service)
+        .var("HC_NAME", name)
+        .args(command)
+        .step(&format!("{RUN}{ONE_OFF}"));
+    step.script = format!("HOMECTL_STATE={}\n{}", quote(state_dir), step.script);
     step
 }
 
@@ -189,7 +154,7 @@ mod tests {
             secrets: [("S".to_string(), reference)].into(),
             ..Default::default()
         };
-        let step = crate::remote::deploy_steps::with_compose(
+        let step = crate::remote::steps::lib::with_compose(
             run_step(
                 &bin.path().display().to_string(),
                 &deploy,
@@ -215,13 +180,7 @@ mod tests {
     }
 
     #[test]
-    fn the_container_id_is_read_from_the_step_output() {
-        assert_eq!(
-            container_of_output("CONTAINER 3f2c1d0abc\n").as_deref(),
-            Some("3f2c1d0abc")
-        );
-        assert_eq!(container_of_output("CONTAINER $(rm -rf /)"), None);
-        assert_eq!(container_of_output("no running container"), None);
+    fn the_tty_command_quotes_the_users_words() {
         assert_eq!(
             exec_tty_command("abc", &["sh".into(), "-c".into(), "a b".into()]),
             "exec docker exec -it abc sh -c 'a b'"

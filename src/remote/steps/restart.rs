@@ -1,28 +1,24 @@
-//! The step of `homectl restart`: the selected services' containers
-//! restarted in place (docs/operations.md, "Restarting").
+//! `scripts/restart.sh`, the step of `homectl restart`: the selected
+//! services' containers restarted in place (docs/operations.md,
+//! "Restarting").
 
-use super::step::{quote, Step};
+use super::{lines_of, StepInput};
+use crate::remote::step::Step;
 
-const RESTART: &str = include_str!("scripts/restart.sh");
+const RESTART: &str = include_str!("../scripts/restart.sh");
 
 /// Restarts the containers of `services` of a compose project (all of its
 /// services when empty).
-pub fn restart_step(stack: &str, project: &str, services: &[String]) -> Step {
-    Step::new(
-        format!("restart {stack}"),
-        format!(
-            "HC_PROJECT={} HC_SERVICES={}\n{RESTART}",
-            quote(project),
-            quote(&services.join(" "))
-        ),
-    )
+pub fn step(stack: &str, project: &str, services: &[String]) -> Step {
+    StepInput::new(format!("restart {stack}"))
+        .var("HC_PROJECT", project)
+        .list("HC_SERVICES", services)
+        .step(RESTART)
 }
 
 /// The services the restart step restarted (`RESTARTED service` lines).
-pub fn restarted_of_output(output: &str) -> Vec<String> {
-    output
-        .lines()
-        .filter_map(|l| l.strip_prefix("RESTARTED "))
+pub fn parse(output: &str) -> Vec<String> {
+    lines_of(output, "RESTARTED")
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .map(str::to_string)
@@ -53,7 +49,7 @@ mod tests {
         let run = |services: &[&str]| {
             std::fs::write(&log, "").unwrap();
             let services: Vec<String> = services.iter().map(|s| s.to_string()).collect();
-            let step = restart_step("core", "lab-core", &services);
+            let step = step("core", "lab-core", &services);
             let out = std::process::Command::new("/bin/sh")
                 .args(["-c", &step.script])
                 .env("PATH", format!("{}:/usr/bin:/bin", dir.path().display()))
@@ -65,7 +61,7 @@ mod tests {
                 String::from_utf8_lossy(&out.stdout)
             );
             (
-                restarted_of_output(&String::from_utf8_lossy(&out.stdout)),
+                parse(&String::from_utf8_lossy(&out.stdout)),
                 std::fs::read_to_string(&log).unwrap(),
             )
         };
