@@ -234,6 +234,31 @@ impl DeploySettings {
     }
 }
 
+/// What `plan` asks about (docs/operations.md, "plan"): a deploy's
+/// selection, tag and `--scale`, resolved and checked as `deploy`'s.
+#[derive(Debug)]
+pub struct PlanSettings {
+    pub project: Project,
+    pub selection: Selection,
+    pub tag: String,
+    pub scale: Option<u32>,
+}
+
+impl PlanSettings {
+    /// `plan TARGET [NAME...] [--tag T] [--scale N]`.
+    pub fn resolve(a: args::PlanArgs, global: &GlobalSettings) -> Result<Self> {
+        let (project, selection) = load_and_select(a.target.target, a.target.names, global)?;
+        let tag = tag_of(a.target.tag.as_deref(), &project, global)?;
+        check_scale(&project, &selection, a.scale)?;
+        Ok(PlanSettings {
+            project,
+            selection,
+            tag,
+            scale: a.scale,
+        })
+    }
+}
+
 /// `--scale N` applies to the selected stacks that scale (`max_scale` > 1),
 /// within 1..max_scale of each; the others deploy as they are
 /// (docs/operations.md, "Scaling up and down").

@@ -78,12 +78,27 @@ pub enum Command {
         compose file, plan, env and secrets as its last successful deploy, every service running \
         and healthy as that deploy left it, and the tag still naming the same images in the \
         registry (a tag pushed again is pulled and deployed). --force runs every step anyway.\n\n\
-        --dry-run prints each node's plan with its remote commands (secrets as ***) and contacts \
-        no node: without --scale it shows the inventory's scale.\n\n\
+        --dry-run prints each node's plan, first the summary `homectl plan` shows as far as it can \
+        tell without the node, then its remote commands (secrets as ***), and contacts no node: \
+        without --scale it shows the inventory's scale (`homectl plan` asks the nodes).\n\n\
         Examples:\n  homectl deploy core\n  homectl deploy core backend --tag 3f2c1d0\n  \
         homectl deploy workers node-b --scale 2\n  homectl deploy all --dry-run"
     )]
     Deploy(DeployArgs),
+    /// Say what a deploy would change, per node and stack; change nothing
+    #[command(
+        after_help = "Read-only: no lock, one connection per node, all nodes at once. Asks each \
+        node what runs (images and digests, the stack files' version, the last deploy's record) \
+        and the registry, from the node, what the tag names (a digest; nothing is pulled), then \
+        plans as `deploy` would and prints per node and stack: images `name:tag@digest -> \
+        name:tag@digest`, stack files added, changed and removed, the env and secret names whose \
+        values changed (never a value), the scale and the replicas started or removed, the \
+        services that would be recreated, the hooks that would run; or `no change` exactly when a \
+        deploy would skip the stack. Exit 0 (1 if a node cannot be asked). --json: one document.\n\n\
+        Examples:\n  homectl plan core\n  homectl plan core backend --tag 3f2c1d0\n  \
+        homectl plan workers node-b --scale 1\n  homectl plan all --json"
+    )]
+    Plan(PlanArgs),
     /// What runs on the selected nodes: tags, digests, state, health, scale
     #[command(
         after_help = "Read from the nodes' real Compose state (by labels) and their history. \
@@ -242,6 +257,16 @@ pub struct DeployArgs {
     /// Run every step (pull, hooks, up, health) even where nothing changed
     #[arg(long)]
     pub force: bool,
+}
+
+/// `plan TARGET [NAME...] [--tag T] [--scale N]`
+#[derive(Args, Debug, Clone)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub target: TargetArgs,
+    /// Plan for N replicas [default: the current scale]
+    #[arg(long, value_name = "N")]
+    pub scale: Option<u32>,
 }
 
 /// TARGET [NAME...] [--tag T]: which nodes, stacks and services, at which tag.

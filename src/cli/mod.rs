@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser};
 use crate::commands;
 use crate::error::Error;
 use crate::settings::{
-    DeploySettings, DownSettings, GlobalSettings, HistorySettings, TaggedSelection,
+    DeploySettings, DownSettings, GlobalSettings, HistorySettings, PlanSettings, TaggedSelection,
 };
 use args::{Cli, Command};
 
@@ -56,6 +56,8 @@ pub fn run() -> i32 {
             .and_then(|settings| commands::preflight::run(&global, settings)),
         Command::Deploy(a) => DeploySettings::resolve(a, &global)
             .and_then(|settings| commands::deploy::run(&global, settings)),
+        Command::Plan(a) => PlanSettings::resolve(a, &global)
+            .and_then(|settings| commands::plan::run(&global, settings)),
         Command::Status(a) => commands::status::run(&global, &a.into()),
         Command::History { target, limit } => {
             commands::history::run(&global, &HistorySettings::new(target, limit))

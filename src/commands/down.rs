@@ -221,6 +221,7 @@ async fn down_node(
             };
             let removed = down::parse(&out);
             let record = HistoryRecord {
+                values: Default::default(),
                 time: now_rfc3339(),
                 operator: who.clone(),
                 node: node.clone(),

@@ -9,6 +9,7 @@ pub mod exec;
 pub mod history;
 pub mod init;
 pub mod logs;
+pub mod plan;
 pub mod preflight;
 pub mod preflight_folder;
 pub mod prune;

@@ -11,6 +11,7 @@ use tokio::sync::OnceCell;
 use crate::commands::preflight_folder::preflight_stack;
 use crate::error::{Error, Result};
 use crate::execution::node_session::close;
+use crate::execution::transport::Connection;
 use crate::execution::{operator, ssh, RemoteShell, StartError};
 use crate::inventory::Project;
 use crate::plan::node_needs::{missing_features, node_needs, NodeNeeds};
@@ -160,7 +161,7 @@ async fn check_node(
     let who = operator::operator();
     let dirs = operator::state_dir_candidates(node);
     let mut shell = match RemoteShell::start(
-        session.clone(),
+        &Connection::Ssh(session.clone()),
         false,
         &who,
         &dirs,

@@ -123,6 +123,7 @@ async fn restart_node(
                 }
             };
         let record = HistoryRecord {
+            values: Default::default(),
             time: now_rfc3339(),
             operator: who.clone(),
             node: node.clone(),

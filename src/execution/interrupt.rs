@@ -36,6 +36,11 @@ impl Interrupt {
         interrupt
     }
 
+    /// What the first signal does; the flow tests call it between steps.
+    pub fn set(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
     pub fn is_set(&self) -> bool {
         self.0.load(Ordering::SeqCst)
     }

@@ -7,6 +7,7 @@ use std::time::Duration;
 use openssh::Session;
 
 use super::operator::{operator, state_dir_candidates};
+use super::transport::Connection;
 use super::{ssh, RemoteShell, StartError, StepError};
 use crate::inventory::{Inventory, Node};
 use crate::remote::Step;
@@ -28,7 +29,7 @@ impl NodeSession {
             .map_err(|e| format!("ssh: {e}"))?;
         let timeout = inventory.ssh.connect_timeout * 3;
         match RemoteShell::start(
-            session.clone(),
+            &Connection::Ssh(session.clone()),
             lock,
             &operator(),
             &state_dir_candidates(node),
@@ -65,6 +66,37 @@ impl NodeSession {
             )),
             Err(StepError::Lost(e)) => Err(format!("{}: connection lost: {e}", step.name)),
         }
+    }
+
+    /// A second remote shell (no lock) on an open connection, to run a
+    /// step beside another session's. End it with `finish`.
+    pub async fn beside(
+        session: Arc<Session>,
+        node: &Node,
+        inventory: &Inventory,
+    ) -> Result<NodeSession, String> {
+        let timeout = inventory.ssh.connect_timeout * 3;
+        let shell = RemoteShell::start(
+            &Connection::Ssh(session.clone()),
+            false,
+            &operator(),
+            &state_dir_candidates(node),
+            timeout,
+        )
+        .await
+        .map_err(|e| match e {
+            StartError::Locked(holder) => format!("locked by {holder}"),
+            StartError::NoStateDir(tried) => {
+                format!("no state folder can be created and written (tried {tried})")
+            }
+            StartError::Other(e) => e,
+        })?;
+        Ok(NodeSession { session, shell })
+    }
+
+    /// Ends this remote shell, leaving the connection to its other users.
+    pub async fn finish(self) {
+        self.shell.finish().await;
     }
 
     pub async fn close(self) {

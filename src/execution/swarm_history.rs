@@ -50,6 +50,7 @@ pub(crate) async fn record(
         duration_ms: started.elapsed().as_millis() as u64,
         inputs: String::new(),
         files: String::new(),
+        values: BTreeMap::new(),
     };
     record.mask_detail(&ctx.secrets.masker());
     if let Ok(json) = serde_json::to_string(&record) {

@@ -6,6 +6,8 @@
 //! history holds no unsalted hash of a secret (a short secret could be
 //! guessed from one).
 
+use std::collections::BTreeMap;
+
 use sha2::{Digest, Sha256};
 
 use super::deploy_plan::StackDeploy;
@@ -67,6 +69,69 @@ fn with_salt(deploy: &StackDeploy, compose_text: &str, secrets: &Secrets, salt: 
         }
     }
     format!("v1:{salt}:{}", hex(&h.finalize()))
+}
+
+/// Per env and secret name, a fingerprint of its value salted as `inputs`
+/// (a stored fingerprint) is: what `plan` compares to name the values that
+/// changed, never the values (docs/operations.md, "plan"). Empty if
+/// `inputs` holds no salt.
+pub fn value_prints(
+    inputs: &str,
+    deploy: &StackDeploy,
+    secrets: &Secrets,
+) -> BTreeMap<String, String> {
+    let Some(salt) = salt_of(inputs) else {
+        return BTreeMap::new();
+    };
+    let print = |name: &str, feed: &dyn Fn(&mut Sha256)| {
+        let mut h = Sha256::new();
+        for text in [salt, name] {
+            h.update((text.len() as u64).to_le_bytes());
+            h.update(text.as_bytes());
+        }
+        feed(&mut h);
+        hex(&h.finalize()[..12])
+    };
+    let mut out = BTreeMap::new();
+    for (key, value) in &deploy.env {
+        let v = print(key, &|h| {
+            h.update((value.len() as u64).to_le_bytes());
+            h.update(value.as_bytes());
+        });
+        out.insert(key.clone(), v);
+    }
+    for (key, reference) in &deploy.secrets {
+        let v = print(key, &|h| match secrets.get(reference) {
+            Some(value) => value.hash_into(h),
+            None => h.update(b"(unresolved)"),
+        });
+        out.insert(key.clone(), v);
+    }
+    out
+}
+
+/// The names whose value differs between `recorded` (a record's per-name
+/// prints) and `now` (the same salt): changed, added or gone. Sorted.
+pub fn changed_names(
+    recorded: &BTreeMap<String, String>,
+    now: &BTreeMap<String, String>,
+) -> Vec<String> {
+    let mut names: Vec<String> = now
+        .iter()
+        .filter(|(k, v)| recorded.get(*k) != Some(v))
+        .map(|(k, _)| k.clone())
+        .chain(recorded.keys().filter(|k| !now.contains_key(*k)).cloned())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+fn salt_of(stored: &str) -> Option<&str> {
+    match stored.split(':').collect::<Vec<_>>().as_slice() {
+        ["v1", salt, _] if !salt.is_empty() => Some(salt),
+        _ => None,
+    }
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -140,6 +205,36 @@ mod tests {
             !matches(&stored, &backend, text, &secrets(&p, "s3cret")),
             "another selection"
         );
+    }
+
+    #[test]
+    fn value_prints_name_what_changed_never_the_value() {
+        let p = lab();
+        let stack = &p.stacks["core"];
+        let node = &p.inventory.nodes["node-a"];
+        let deploy = plan_stack(&p.inventory, node, stack, None, "abc1234", 1);
+        let stored = fingerprint(&deploy, &stack.compose.text, &secrets(&p, "s3cret"));
+        let before = value_prints(&stored, &deploy, &secrets(&p, "s3cret"));
+        assert!(before.contains_key("IMAGE_TAG") && before.contains_key("API_KEY"));
+        assert!(before
+            .values()
+            .all(|v| v.len() == 24 && !v.contains("s3cret")));
+        let mut env = deploy.clone();
+        env.env.insert("LOG_LEVEL".into(), "debug".into());
+        env.env.remove("HOMECTL_NODE");
+        let after = value_prints(&stored, &env, &secrets(&p, "other"));
+        let mut expected = vec!["HOMECTL_NODE".to_string(), "LOG_LEVEL".to_string()];
+        expected.extend(stack.secrets.keys().cloned());
+        expected.sort();
+        assert_eq!(changed_names(&before, &after), expected);
+        assert!(changed_names(&before, &before).is_empty());
+        // Another salt (another record, another node): other prints.
+        let again = fingerprint(&deploy, &stack.compose.text, &secrets(&p, "s3cret"));
+        assert_ne!(
+            value_prints(&again, &deploy, &secrets(&p, "s3cret")),
+            before
+        );
+        assert!(value_prints("", &deploy, &secrets(&p, "s3cret")).is_empty());
     }
 
     #[test]

@@ -35,6 +35,10 @@ pub struct HistoryRecord {
     /// The version of the stack's folder that ran afterwards.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub files: String,
+    /// Per env and secret name, its value's fingerprint salted as `inputs`
+    /// (`fingerprint::value_prints`): lets `plan` name what changed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, String>,
 }
 
 /// What a record is of, written as `"deploy"`, `"rollback"`, `"down"` or
@@ -185,6 +189,7 @@ mod tests {
         .into_iter()
         .collect();
         let mut record = HistoryRecord {
+            values: Default::default(),
             time: "2025-01-01T00:00:00Z".into(),
             operator: "me@laptop".into(),
             node: "node-a".into(),
@@ -208,6 +213,7 @@ mod tests {
 
     fn record(kind: RecordKind, tag: &str, scale: u32, services: &[&str]) -> HistoryRecord {
         HistoryRecord {
+            values: Default::default(),
             time: "2025-01-01T00:00:00Z".into(),
             operator: "me@laptop".into(),
             node: "node-b".into(),

@@ -11,6 +11,7 @@ fn record(
     files: &str,
 ) -> HistoryRecord {
     HistoryRecord {
+        values: Default::default(),
         time: "2025-01-01T00:00:00Z".into(),
         operator: "me@laptop".into(),
         node: "node-a".into(),

@@ -2,7 +2,13 @@
 //! (docs/operations.md, "Rolling back": "back to the images that ran before the last deploy of
 //! those services, by digest from the node's history").
 
-use super::history::{HistoryRecord, ImageRecord, RecordResult};
+use super::folder_changes::NodeFolder;
+use super::history::{HistoryRecord, ImageRecord, RecordKind, RecordResult};
+use crate::inventory::{Project, Stack};
+
+/// One app image to pin for a rollback: (image id, digest reference, local
+/// reference at the old tag).
+pub type RollbackPin = (String, String, String);
 
 /// What to bring back for one stack on one node.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +66,91 @@ pub fn rollback_target(
     })
 }
 
+/// For `rollback`: the tag of the deploy before the last one, and for each
+/// app image (image id, digest reference, local reference at that tag).
+pub fn rollback_pins(
+    project: &Project,
+    stack: &Stack,
+    selected: Option<&[String]>,
+    history: &[HistoryRecord],
+) -> Result<(String, Vec<RollbackPin>), String> {
+    let prefix = project.inventory.registry.prefix();
+    // The services that run app images (`${REGISTRY}/NAME:${IMAGE_TAG}`).
+    let app_service = |service: &str| {
+        stack
+            .compose
+            .services
+            .get(service)
+            .is_some_and(|s| s.image.contains("IMAGE_TAG"))
+    };
+    let services: Vec<String> = match selected {
+        Some(list) => list.iter().filter(|s| app_service(s)).cloned().collect(),
+        None => {
+            let last = history.iter().rev().find(|r| {
+                r.stack == stack.name && r.result == RecordResult::Ok && r.kind != RecordKind::Down
+            });
+            last.map(|r| {
+                r.images
+                    .keys()
+                    .filter(|s| app_service(s))
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default()
+        }
+    };
+    if services.is_empty() {
+        return Err(format!(
+            "no deploy of stack {} in this node's history: nothing to roll back to",
+            stack.name
+        ));
+    }
+    let target = rollback_target(history, &stack.name, &services)?;
+    let mut pins = Vec::new();
+    for image in &stack.images {
+        let repo = format!("{prefix}/{image}");
+        let using: Vec<&str> = stack
+            .compose
+            .services
+            .iter()
+            .filter(|(_, s)| s.image.contains(&format!("/{image}:")))
+            .map(|(n, _)| n.as_str())
+            .collect();
+        let Some((_, record)) = target
+            .images
+            .iter()
+            .find(|(s, _)| using.contains(&s.as_str()))
+        else {
+            continue;
+        };
+        let digest = record
+            .digests
+            .iter()
+            .find(|d| d.starts_with(&format!("{repo}@")))
+            .cloned()
+            .unwrap_or_else(|| "-".into());
+        pins.push((record.id.clone(), digest, format!("{repo}:{}", target.tag)));
+    }
+    Ok((target.tag, pins))
+}
+
+/// The folder version a rollback by history brings back: that of the
+/// successful deploy before the last one (as `rollback_target` picks it),
+/// if the node still keeps it.
+pub fn files_to_roll_back_to(
+    history: &[HistoryRecord],
+    stack: &str,
+    on_node: &NodeFolder,
+) -> Option<String> {
+    history
+        .iter()
+        .rev()
+        .filter(|r| r.stack == stack && counts(r))
+        .nth(1)
+        .map(|r| r.files.clone())
+        .filter(|v| !v.is_empty() && on_node.versions.contains(v))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -67,6 +158,7 @@ mod tests {
 
     fn rec(tag: &str, services: &[&str], result: &str, kind: &str) -> HistoryRecord {
         HistoryRecord {
+            values: Default::default(),
             time: format!("2026-01-01T00:00:0{}Z", tag.len()),
             operator: "op@host".into(),
             node: "node-a".into(),

@@ -6,6 +6,46 @@
 
 use std::collections::BTreeMap;
 
+use super::deploy_plan::StackDeploy;
+
+/// The `up` of a rolling update as one plan a round: round k's services
+/// alone (`--no-deps`), nothing removed; then, if replicas above the scale
+/// go, a last plan that only removes them (after the rest are updated).
+/// Each is run with an `up` step and waited for with a `health` step
+/// before the next.
+pub fn round_plans(deploy: &StackDeploy) -> Vec<StackDeploy> {
+    let mut plans: Vec<StackDeploy> = rounds(&deploy.services)
+        .into_iter()
+        .map(|services| StackDeploy {
+            up_args: std::iter::once("--no-deps".to_string())
+                .chain(services.iter().cloned())
+                .collect(),
+            // A round recreates only its own replicas, also for a changed file.
+            recreate: deploy
+                .recreate
+                .iter()
+                .filter(|s| services.contains(s))
+                .cloned()
+                .collect(),
+            services,
+            remove: Vec::new(),
+            hooks: Vec::new(),
+            ..deploy.clone()
+        })
+        .collect();
+    if !deploy.remove.is_empty() {
+        plans.push(StackDeploy {
+            services: Vec::new(),
+            recreate: Vec::new(),
+            up_args: vec!["--no-deps".to_string()],
+            remove: deploy.remove.clone(),
+            hooks: Vec::new(),
+            ..deploy.clone()
+        });
+    }
+    plans
+}
+
 /// The services of a deploy, in rounds: round k holds every group's
 /// replica k; empty rounds are left out.
 pub fn rounds(services: &[String]) -> Vec<Vec<String>> {

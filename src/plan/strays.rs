@@ -124,6 +124,7 @@ mod tests {
 
     fn record(stack: &str) -> HistoryRecord {
         HistoryRecord {
+            values: Default::default(),
             time: "2026-01-01T00:00:00Z".into(),
             operator: "me@laptop".into(),
             node: "node-a".into(),

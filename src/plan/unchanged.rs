@@ -13,6 +13,8 @@ use super::history::{HistoryRecord, RecordKind, RecordResult};
 pub struct Container {
     pub project: String,
     pub service: String,
+    /// The container's id.
+    pub id: String,
     pub image_id: String,
     /// "running", "exited", ...
     pub state: String,
@@ -132,6 +134,7 @@ mod tests {
         Container {
             project: "lab-workers".into(),
             service: service.into(),
+            id: format!("c-{service}"),
             image_id: format!("sha256:{service}"),
             state: "running".into(),
             image_ref: "r/img:t".into(),
@@ -152,6 +155,7 @@ mod tests {
             )
         };
         HistoryRecord {
+            values: Default::default(),
             time: String::new(),
             operator: String::new(),
             node: "n".into(),

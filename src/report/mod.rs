@@ -3,6 +3,7 @@
 pub mod config_view;
 pub mod error_json;
 pub mod escape;
+pub mod plan_summary;
 pub mod preflight_table;
 pub mod printer;
 pub mod progress;

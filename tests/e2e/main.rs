@@ -13,6 +13,7 @@ mod hostile;
 mod hostkeys;
 mod one_off;
 mod operate;
+mod plan;
 mod preflight;
 mod preflight_disk;
 mod preflight_folder;

@@ -1,6 +1,7 @@
 # Reads what runs on the node, its recent history and its Compose. Set
 # before this (remote/steps/state.rs): HC_PROJECTS (compose project names)
-# and HC_STACKS (the stacks' names), one a line.
+# and HC_STACKS (the stacks' names), one a line; HC_NO_COMPOSE
+# (optional: do not look for Compose).
 # Prints: RUNNING PROJECT SERVICE CONTAINER_ID IMAGE_ID STATE IMAGE_REF CONFIG_HASH STATE_JSON
 #         (CONFIG_HASH is - when the container has none; STATE_JSON holds
 #         the health, and .State.Health is not there to index without one)
@@ -30,5 +31,7 @@ for hc_stack in $HC_STACKS; do
         sed "s/^/MANIFEST $hc_stack /" "$hc_meta/versions/$hc_inuse/.manifest"
     fi
 done
-if hc_which_compose; then printf 'COMPOSE %s\n' "$HC_COMPOSE"; fi
+# `plan` sets HC_NO_COMPOSE: it runs no Compose, and finding v1 costs a
+# Python start.
+if [ -z "${HC_NO_COMPOSE:-}" ] && hc_which_compose; then printf 'COMPOSE %s\n' "$HC_COMPOSE"; fi
 exit 0

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use super::lib::LIB;
 use super::{history, lines_of, StepInput};
 use crate::plan::folder_changes::NodeFolder;
-use crate::plan::history::HistoryRecord;
+pub use crate::plan::node_state::NodeState;
 use crate::plan::unchanged::Container;
 use crate::remote::step::Step;
 
@@ -21,15 +21,15 @@ pub fn step(projects: &[String], stacks: &[String]) -> Step {
         .step(STATE)
 }
 
-/// What the state step found on the node.
-#[derive(Debug, Default)]
-pub struct NodeState {
-    pub containers: Vec<Container>,
-    pub history: Vec<HistoryRecord>,
-    /// Each stack's folder (stacks never deployed with versions absent).
-    pub folders: BTreeMap<String, NodeFolder>,
-    /// The node's Compose command, if it has one.
-    pub compose: Option<String>,
+/// The state step of `homectl plan`, which runs no Compose: it does not
+/// look for it (finding v1 costs a Python start).
+pub fn step_without_compose(projects: &[String], stacks: &[String]) -> Step {
+    StepInput::new("state")
+        .code(LIB)
+        .list("HC_PROJECTS", projects)
+        .list("HC_STACKS", stacks)
+        .var("HC_NO_COMPOSE", "1")
+        .step(STATE)
 }
 
 pub fn parse(output: &str) -> NodeState {
@@ -55,10 +55,11 @@ fn compose(output: &str) -> Option<String> {
 fn containers(output: &str) -> Vec<Container> {
     lines_of(output, "RUNNING")
         .filter_map(|line| match line.splitn(8, ' ').collect::<Vec<_>>().as_slice() {
-            [project, service, _container, image_id, state, image_ref, config_hash, state_json] => {
+            [project, service, container, image_id, state, image_ref, config_hash, state_json] => {
                 Some(Container {
                     project: project.to_string(),
                     service: service.to_string(),
+                    id: container.to_string(),
                     image_id: image_id.to_string(),
                     state: state.to_string(),
                     image_ref: image_ref.to_string(),
@@ -115,6 +116,32 @@ pub(crate) fn folders(state: &str) -> BTreeMap<String, NodeFolder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_state_steps_lines_become_the_nodes_state() {
+        let out =
+            "RUNNING p web c1 sha256:i1 running r/web:t h1 {\"Health\":{\"Status\":\"healthy\"}}\n\
+                   RUNNING p old c2 sha256:i2 exited r/old:t - {}\n\
+                   RUNNING short line\n\
+                   INUSE web v1\nVERSION web v1\nMANIFEST web abc 0 conf/a b.txt\n\
+                   COMPOSE docker compose\n";
+        let s = parse(out);
+        assert_eq!(s.containers.len(), 2);
+        assert_eq!(s.containers[0].id, "c1");
+        assert_eq!(s.containers[0].health, "healthy");
+        assert_eq!(s.containers[1].config_hash, "");
+        assert_eq!(
+            s.running("p"),
+            crate::plan::node_state::Running::from([(
+                "web".to_string(),
+                ("sha256:i1".to_string(), "r/web:t".to_string())
+            )])
+        );
+        assert_eq!(s.folder("web").in_use, "v1");
+        assert_eq!(s.folder("web").files["conf/a b.txt"], "abc");
+        assert_eq!(s.compose.as_deref(), Some("docker compose"));
+        assert!(parse("COMPOSE rm -rf /").compose.is_none());
+    }
 
     #[test]
     fn the_state_step_tells_the_nodes_compose() {

@@ -1,5 +1,5 @@
 //! `scripts/up.sh`: puts the staged version in use, `up -d`, removes
-//! replicas above the scale; and the rounds of a rolling update.
+//! replicas above the scale; and a rolling round's name.
 
 use super::lib::compose_input;
 use crate::plan::deploy_plan::StackDeploy;
@@ -31,44 +31,6 @@ pub(crate) fn start_flag(deploy: &StackDeploy) -> &'static str {
 
 fn starts_something(deploy: &StackDeploy) -> bool {
     deploy.up_args.is_empty() || !deploy.services.is_empty()
-}
-
-/// The `up` of a rolling update (docs/stacks.md, "Rolling updates"), as
-/// one plan a round: round k's services alone (`--no-deps`), nothing
-/// removed; then, if replicas above the scale go, a last plan that only
-/// removes them (after the rest are updated). Each is run with `step`,
-/// and each round is waited for with the health step before the next.
-pub fn rolling_rounds(deploy: &StackDeploy) -> Vec<StackDeploy> {
-    let mut plans: Vec<StackDeploy> = crate::plan::rolling::rounds(&deploy.services)
-        .into_iter()
-        .map(|services| StackDeploy {
-            up_args: std::iter::once("--no-deps".to_string())
-                .chain(services.iter().cloned())
-                .collect(),
-            // A round recreates only its own replicas, also for a changed file.
-            recreate: deploy
-                .recreate
-                .iter()
-                .filter(|s| services.contains(s))
-                .cloned()
-                .collect(),
-            services,
-            remove: Vec::new(),
-            hooks: Vec::new(),
-            ..deploy.clone()
-        })
-        .collect();
-    if !deploy.remove.is_empty() {
-        plans.push(StackDeploy {
-            services: Vec::new(),
-            recreate: Vec::new(),
-            up_args: vec!["--no-deps".to_string()],
-            remove: deploy.remove.clone(),
-            hooks: Vec::new(),
-            ..deploy.clone()
-        });
-    }
-    plans
 }
 
 /// A rolling round's step, named by its place ("up workers 2/3").
@@ -110,7 +72,7 @@ mod tests {
         let node = &inv.nodes["node-b"];
         // Scale 3 to 2 of a selection: replica 3 is in the selection, above the scale.
         let deploy = crate::plan::deploy_plan::plan_stack(inv, node, &stack, None, "t", 2);
-        let plans = rolling_rounds(&deploy);
+        let plans = crate::plan::rolling::round_plans(&deploy);
         let ups: Vec<(Vec<String>, Vec<String>, bool)> = plans
             .iter()
             .map(|p| (p.up_args.clone(), p.remove.clone(), starts_something(p)))

@@ -1,0 +1,157 @@
+//! `homectl plan TARGET [NAME...] [--tag T] [--scale N]`: what a deploy
+//! would change, per node and stack (docs/operations.md, "plan"). Read-only:
+//! no lock, one connection per node, all nodes at once; the node's state
+//! and the registry's digests (asked from the node, never a pull) go
+//! through the same planner as `deploy` (`plan::node_plan`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::error::{Error, Result};
+use crate::execution::node_session::NodeSession;
+use crate::inventory::Project;
+use crate::plan::node_plan::{plan_node, Request, Target};
+use crate::plan::node_state::NodeState;
+use crate::plan::plan_changes::{changes, registry_questions, StackChanges};
+use crate::plan::SelectedNode;
+use crate::remote::steps::lib::Login;
+use crate::remote::steps::{plan as plan_step, state};
+use crate::report::plan_summary::render_plan;
+use crate::secrets::{resolve_all, ProviderSettings, Secrets};
+use crate::settings::{GlobalSettings, PlanSettings};
+
+const STEP_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
+    let PlanSettings {
+        project,
+        selection,
+        tag,
+        scale,
+    } = settings;
+    let printer = global.printer();
+    // The values are needed to tell which changed (compared salted, per name).
+    let refs = selection.secret_references(&project);
+    let settings = ProviderSettings {
+        exec: project.inventory.secrets_exec.clone(),
+    };
+    let secrets = resolve_all(&refs, &settings)
+        .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
+
+    let project = Arc::new(project);
+    let secrets = Arc::new(secrets);
+    let results = crate::commands::runtime()?.block_on(async {
+        let tasks: Vec<_> = selection
+            .nodes
+            .iter()
+            .cloned()
+            .map(|selected| {
+                let (project, secrets, tag) = (project.clone(), secrets.clone(), tag.clone());
+                tokio::spawn(async move {
+                    let node = selected.node.clone();
+                    (
+                        node,
+                        plan_on(&project, &selected, &secrets, &tag, scale).await,
+                    )
+                })
+            })
+            .collect();
+        let mut results = Vec::new();
+        for task in tasks {
+            match task.await {
+                Ok(r) => results.push(r),
+                Err(e) => results.push(("?".into(), Err(format!("internal error: {e}")))),
+            }
+        }
+        results
+    });
+
+    let mut all: Vec<StackChanges> = Vec::new();
+    let mut failed = Vec::new();
+    for (node, result) in results {
+        match result {
+            Ok(list) => all.extend(list),
+            Err(e) => failed.push((node, e)),
+        }
+    }
+    if printer.json {
+        let errors: Vec<_> = failed
+            .iter()
+            .map(|(n, e)| serde_json::json!({ "node": n, "error": e }))
+            .collect();
+        printer.json_line(&serde_json::json!({ "tag": tag, "plans": all, "errors": errors }));
+    } else {
+        printer.out(render_plan(&all, "").trim_end());
+    }
+    if failed.is_empty() {
+        return Ok(0);
+    }
+    let nodes: Vec<&str> = failed.iter().map(|(n, _)| n.as_str()).collect();
+    let list: Vec<String> = failed.iter().map(|(n, e)| format!("  {n}: {e}")).collect();
+    Err(Error::on_nodes(
+        format!(
+            "plan could not ask {}\n{}",
+            nodes.join(", "),
+            list.join("\n")
+        ),
+        &nodes,
+    ))
+}
+
+/// One node: its state and, on a second channel of the same connection
+/// at the same time, the registry's answers; then the planner and the
+/// changes of each stack.
+async fn plan_on(
+    project: &Project,
+    selected: &SelectedNode,
+    secrets: &Secrets,
+    tag: &str,
+    scale: Option<u32>,
+) -> std::result::Result<Vec<StackChanges>, String> {
+    let inv = &project.inventory;
+    let node = &inv.nodes[&selected.node];
+    let projects: Vec<String> = selected
+        .stacks
+        .iter()
+        .map(|s| inv.project_name(&s.stack))
+        .collect();
+    let stacks: Vec<String> = selected.stacks.iter().map(|s| s.stack.clone()).collect();
+    let (refs, urls) = registry_questions(project, selected, tag);
+    let password = secrets
+        .get(&inv.registry.password)
+        .cloned()
+        .ok_or("the registry password is not resolved")?;
+    let login = Login {
+        server: &inv.registry.server,
+        username: &inv.registry.username,
+        password,
+    };
+    let ask = plan_step::step(&login, &refs, &urls);
+    let mut session = NodeSession::open(inv, node, false).await?;
+    let state_step = state::step_without_compose(&projects, &stacks);
+    let connection = session.session.clone();
+    let (state, answers) = tokio::join!(session.run(&state_step, STEP_TIMEOUT), async {
+        let mut beside = NodeSession::beside(connection, node, inv).await?;
+        let out = beside.run(&ask, STEP_TIMEOUT).await;
+        beside.finish().await;
+        out
+    });
+    session.close().await;
+    let state: NodeState = state::parse(&state?);
+    let answers = plan_step::parse(&answers?);
+    if let Some(why) = &answers.registry_error {
+        return Err(format!("registry: {}", secrets.mask(why)));
+    }
+    let request = Request {
+        target: Target::Tag,
+        tag,
+        scale,
+        force: false,
+        secrets,
+    };
+    let plans = plan_node(project, selected, &state, &request)?;
+    Ok(plans
+        .iter()
+        .map(|p| changes(project, &node.name, p, &state, Some(&answers), secrets))
+        .collect())
+}

@@ -1,0 +1,103 @@
+//! `scripts/plan.sh`: what `homectl plan` asks a node besides its state,
+//! read-only; its output parsed into `RegistryAnswers`.
+
+use super::lib::{Login, LIB};
+use super::StepInput;
+use crate::plan::plan_changes::RegistryAnswers;
+use crate::remote::step::Step;
+
+const PLAN: &str = include_str!("../scripts/plan.sh");
+
+/// `refs`: the references to ask the registry about; `urls`: (stack,
+/// health url).
+pub fn step(login: &Login, refs: &[String], urls: &[(String, String)]) -> Step {
+    let urls: Vec<String> = urls.iter().map(|(s, u)| format!("{s} {u}")).collect();
+    StepInput::new("plan")
+        .code(LIB)
+        .login(login)
+        .list("HC_REFS", refs)
+        .list("HC_URLS", &urls)
+        .step(PLAN)
+}
+
+/// The `HAS`, `NAMES`, `URL` and `REGISTRY` lines of the plan step.
+pub fn parse(output: &str) -> RegistryAnswers {
+    let mut answers = RegistryAnswers::default();
+    for line in output.lines() {
+        let mut words = line.splitn(3, ' ');
+        match (words.next(), words.next(), words.next()) {
+            (Some("HAS"), Some(id), digests) => {
+                // One line a digest (several for an image of many repositories).
+                let list = answers.has.entry(id.to_string()).or_default();
+                list.extend(
+                    digests
+                        .unwrap_or("")
+                        .split(',')
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string),
+                );
+            }
+            (Some("NAMES"), Some(reference), Some(digest)) => {
+                let digest = digest.trim();
+                answers.names.insert(
+                    reference.to_string(),
+                    (digest != "-").then(|| digest.to_string()),
+                );
+            }
+            (Some("URL"), Some(stack), Some(answer)) => {
+                answers
+                    .urls
+                    .insert(stack.to_string(), answer.trim() == "ok");
+            }
+            (Some("REGISTRY"), Some("fail"), why) => {
+                answers.registry_error = Some(why.unwrap_or("").to_string());
+            }
+            _ => {}
+        }
+    }
+    answers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::SecretValue;
+
+    #[test]
+    fn the_password_travels_as_a_frame_and_the_answers_parse() {
+        let login = Login {
+            server: "reg:5000",
+            username: "ci",
+            password: SecretValue::new("pw-canary".into()),
+        };
+        let step = step(
+            &login,
+            &["reg:5000/x:t".into(), "reg:5000/y:t".into()],
+            &[("core".into(), "http://n:1/health".into())],
+        );
+        assert!(!step.script.contains("pw-canary"));
+        assert!(!step.to_string().contains("pw-canary"));
+        assert!(step.script.contains("hc_data HC_PASSWORD"));
+        assert!(step.script.contains("HC_REFS='reg:5000/x:t\nreg:5000/y:t'"));
+        let a = parse(
+            "HAS sha256:a reg:5000/x@sha256:d1\nHAS sha256:a reg:5000/y@sha256:d2\nHAS sha256:b \n\
+             NAMES reg:5000/x:t sha256:d1\nNAMES reg:5000/x:gone -\nURL core ok\nURL w fail\n",
+        );
+        assert_eq!(
+            a.has["sha256:a"],
+            ["reg:5000/x@sha256:d1", "reg:5000/y@sha256:d2"]
+        );
+        assert!(a.has["sha256:b"].is_empty());
+        assert_eq!(a.names["reg:5000/x:t"].as_deref(), Some("sha256:d1"));
+        assert_eq!(a.names["reg:5000/x:gone"], None);
+        assert!(a.urls["core"] && !a.urls["w"]);
+        assert!(a.registry_error.is_none());
+        assert_eq!(
+            parse("REGISTRY fail login failed")
+                .registry_error
+                .as_deref(),
+            Some("login failed")
+        );
+    }
+}
