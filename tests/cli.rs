@@ -155,6 +155,22 @@ fn the_reference_inventories_pass() {
 }
 
 #[test]
+fn the_swarm_lab_inventory_passes_with_a_compose_and_a_swarm_stack() {
+    let path = "inventory/lab-swarm.toml";
+    let output = homectl(&["-i", path, "check"]);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        format!("{path}: ok (3 nodes, 2 stacks: core, swarm-workers)")
+    );
+}
+
+#[test]
 fn check_json_reports_success() {
     let output = homectl(&["-i", "inventory/lab.toml", "--json", "check"]);
     assert_eq!(output.status.code(), Some(0));

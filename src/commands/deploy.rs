@@ -36,9 +36,20 @@ pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
         force,
     } = settings;
     let printer = global.printer();
+    let refs = selection.secret_references(&project);
+    // Swarm stacks deploy once each, through a manager (docs/swarm.md).
+    let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
 
     if dry {
-        let (text, json) = dry_run(&project, &selection, target, &tag, scale)?;
+        let (mut text, mut json) = dry_run(&project, &selection, target, &tag, scale)?;
+        for t in &swarm {
+            let (more, plan) = crate::plan::swarm_dry_run::swarm_dry_run(&project, t, &tag, scale);
+            text.push_str(&more);
+            json["swarm"]
+                .as_array_mut()
+                .map(|a| a.push(plan.clone()))
+                .unwrap_or_else(|| json["swarm"] = serde_json::json!([plan]));
+        }
         if printer.json {
             printer.json_line(&json);
         } else {
@@ -48,13 +59,21 @@ pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
     }
 
     // Every secret resolves before any node is touched (one `op` call).
-    let refs = selection.secret_references(&project);
     let settings = ProviderSettings {
         exec: project.inventory.secrets_exec.clone(),
     };
     let secrets = resolve_all(&refs, &settings)
         .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
     crate::commands::secrets_in_files::refuse_secrets_in_files(&project, &selection, &secrets)?;
+    if !swarm.is_empty() {
+        let by_history = target == crate::execution::node_deploy::Target::RollbackByHistory;
+        crate::commands::swarm_deploy::run(
+            &project, &swarm, &tag, scale, &secrets, printer, by_history,
+        )?;
+        if selection.nodes.is_empty() {
+            return Ok(0);
+        }
+    }
 
     let nodes: Vec<String> = selection.nodes.iter().map(|n| n.node.clone()).collect();
     let progress = Arc::new(Progress::new(printer, &nodes));

@@ -42,6 +42,14 @@ pub fn run(global: &GlobalSettings, args: &DownSettings) -> Result<i32> {
     if !args.yes {
         confirm(&what)?;
     }
+    // Swarm stacks go once each, through a manager (docs/swarm.md).
+    let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
+    if !swarm.is_empty() {
+        crate::commands::swarm_deploy::down(&project, &swarm, printer)?;
+        if selection.nodes.is_empty() {
+            return Ok(0);
+        }
+    }
     let inv = Arc::new(project.inventory.clone());
     let who = operator();
     let results = crate::commands::runtime()?.block_on(async {

@@ -79,14 +79,32 @@ pub fn run(global: &GlobalSettings, args: &LogsSettings) -> Result<i32> {
 
         let plans: Vec<_> = stacks
             .iter()
+            .filter(|stack| !stack.is_swarm())
             .map(|stack| plan_stack(inv, node, stack, None, "unknown", stack.max_scale))
+            .collect();
+        // A swarm stack's tasks, not compose containers (docs/swarm.md).
+        let swarm_commands: Vec<String> = stacks
+            .iter()
+            .filter(|stack| stack.is_swarm())
+            .map(|stack| {
+                let services: Vec<String> = match &args.service {
+                    Some(s) => vec![s.clone()],
+                    None => stack.compose.services.keys().cloned().collect(),
+                };
+                crate::remote::swarm_logs::swarm_logs_command(
+                    &inv.project_name(&stack.name),
+                    &services,
+                    args.follow,
+                    args.tail.map(u64::from),
+                )
+            })
             .collect();
         let request = LogsRequest {
             follow: args.follow,
             tail: args.tail,
             service: args.service.as_deref(),
         };
-        let script = logs_step::script(&state_dir, &plans, &request);
+        let script = logs_step::script_with(&state_dir, &plans, &request, swarm_commands);
 
         let mut child = session
             .clone()

@@ -17,6 +17,7 @@ pub mod restart;
 pub mod run;
 pub mod secrets_in_files;
 pub mod status;
+pub mod swarm_deploy;
 pub mod unlock;
 
 /// The async runtime for commands that talk to nodes.

@@ -23,6 +23,14 @@ pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     let project = Arc::new(crate::inventory::load(&global.inventory)?);
     let selection = select.select(&project)?;
     let printer = global.printer();
+    // Swarm stacks: once each, through a manager (docs/swarm.md).
+    let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
+    if !swarm.is_empty() {
+        crate::commands::swarm_deploy::restart(&project, &swarm, printer)?;
+        if selection.nodes.is_empty() {
+            return Ok(0);
+        }
+    }
     let who = operator();
     let (results, interrupted) = crate::commands::runtime()?.block_on(async {
         // Ctrl-C: the steps in flight finish, no new one starts, and each

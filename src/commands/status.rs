@@ -17,6 +17,14 @@ use crate::settings::{GlobalSettings, SelectSettings};
 pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     let project = inventory::load(&global.inventory)?;
     let selection = select.select(&project)?;
+    // Swarm stacks: once each, from their manager (docs/swarm.md).
+    let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
+    if !swarm.is_empty() {
+        crate::commands::swarm_deploy::status(&project, &swarm, global.printer())?;
+        if selection.nodes.is_empty() {
+            return Ok(0);
+        }
+    }
     let inv = Arc::new(project.inventory.clone());
     let steps = selection
         .nodes

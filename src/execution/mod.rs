@@ -18,6 +18,11 @@ pub mod operator;
 pub mod remote_shell;
 pub mod ssh;
 pub mod step_output;
+pub mod swarm_deploy;
+pub mod swarm_down;
+pub mod swarm_history;
+pub mod swarm_restart;
+pub mod swarm_status;
 pub mod transport;
 
 /// How a one-off command's channel starts: the holder's bootstrap (its

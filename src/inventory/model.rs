@@ -101,9 +101,28 @@ pub struct Stack {
     /// `rolling = true`: the replicas of each service group are recreated
     /// one at a time, each healthy before the next (docs/stacks.md).
     pub rolling: bool,
+    /// `engine = "swarm"`: deployed with `docker stack deploy` through a
+    /// manager of the Swarm its nodes form (docs/swarm.md).
+    pub engine: Engine,
+    /// The services whose `deploy.replicas` `--scale N` sets (swarm only).
+    pub scale_services: Vec<String>,
+}
+
+/// What runs a stack's compose file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Engine {
+    /// `docker compose` on each node the stack is listed on.
+    #[default]
+    Compose,
+    /// `docker stack deploy` on a manager of the nodes' Swarm.
+    Swarm,
 }
 
 impl Stack {
+    pub fn is_swarm(&self) -> bool {
+        self.engine == Engine::Swarm
+    }
+
     /// The stack's compose file as a source for diagnostics at its lines.
     pub(crate) fn compose_source(&self) -> super::config_error::SourceFile {
         super::config_error::SourceFile::new(

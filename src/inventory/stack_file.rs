@@ -9,10 +9,11 @@ use toml::Spanned;
 
 use super::compose_file::{merge_override, parse_compose};
 use super::config_error::{ConfigError, SourceFile};
-use super::model::{profile_scale, Compose, Health, Hook, Stack};
+use super::model::{profile_scale, Compose, Engine, Health, Hook, Stack};
 use super::names;
 use super::references::secret_reference;
 use super::stack_folder::{compose_file_name, override_file_name, read_folder};
+use super::swarm_stack::{SwarmKeys, SwarmSettings};
 use super::toml_error::toml_error;
 use super::values::{check_env_key, parse_duration, parse_env};
 use super::yaml_locate::locate_value;
@@ -33,8 +34,12 @@ struct RawStack {
     #[serde(default)]
     hooks: RawHooks,
     /// Replicas recreated one at a time (docs/stacks.md, "Rolling updates").
+    rolling: Option<Spanned<bool>>,
+    /// `"compose"` (default) or `"swarm"` (docs/swarm.md).
+    engine: Option<Spanned<String>>,
+    /// Swarm: the services whose replicas `--scale N` sets.
     #[serde(default)]
-    rolling: bool,
+    scale_services: Vec<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -182,20 +187,42 @@ fn check_stack(
         images.push(image.get_ref().clone());
     }
 
+    let swarm = SwarmSettings::check(
+        stack_file,
+        compose_file,
+        &compose,
+        SwarmKeys {
+            engine: raw.engine.as_ref(),
+            scale_services: &raw.scale_services,
+            rolling: raw
+                .rolling
+                .as_ref()
+                .filter(|r| *r.get_ref())
+                .map(|r| r.span()),
+            hooks: raw.hooks.before_up.first().map(|h| h.service.span()),
+            health_url: raw
+                .health
+                .as_ref()
+                .and_then(|h| h.url.as_ref())
+                .map(|u| u.span()),
+        },
+        errors,
+    );
     let max_scale = match &raw.max_scale {
         None => 1,
-        Some(n) if (1..=64).contains(n.get_ref()) => *n.get_ref() as u32,
+        Some(n) if (1..=swarm.max_scale_limit()).contains(n.get_ref()) => *n.get_ref() as u32,
         Some(n) => {
             errors.push(at(
                 n.span(),
                 format!("max_scale: {} is out of range", n.get_ref()),
-                Some("use 1 to 64"),
+                Some(&format!("use 1 to {}", swarm.max_scale_limit())),
             ));
             1
         }
     };
-    // Every profile scale-2..scale-max must exist, and none above it.
-    for n in 2..=max_scale {
+    // Every profile scale-2..scale-max must exist, and none above it
+    // (a swarm stack scales by deploy.replicas instead).
+    for n in (2..=max_scale).filter(|_| swarm.engine == Engine::Compose) {
         let profile = format!("scale-{n}");
         if !compose
             .services
@@ -211,7 +238,11 @@ fn check_stack(
             break;
         }
     }
-    for (service, s) in &compose.services {
+    for (service, s) in compose
+        .services
+        .iter()
+        .filter(|_| swarm.engine == Engine::Compose)
+    {
         for p in &s.profiles {
             if let Some(n) = profile_scale(p) {
                 if n < 2 || n > max_scale {
@@ -360,6 +391,8 @@ fn check_stack(
         before_up,
         compose,
         folder: Default::default(),
-        rolling: raw.rolling,
+        rolling: raw.rolling.as_ref().is_some_and(|r| *r.get_ref()),
+        engine: swarm.engine,
+        scale_services: swarm.scale_services,
     }
 }

@@ -21,6 +21,10 @@ pub mod rolling;
 pub mod selection;
 pub mod service_target;
 pub mod strays;
+pub mod swarm_dry_run;
+pub mod swarm_members;
+pub mod swarm_plan;
+pub mod swarm_state;
 pub mod tag;
 pub mod unchanged;
 

@@ -252,6 +252,8 @@ mod tests {
             },
             folder: Default::default(),
             rolling: false,
+            engine: Default::default(),
+            scale_services: Vec::new(),
         }
     }
 

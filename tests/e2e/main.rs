@@ -24,3 +24,4 @@ mod rig;
 mod rolling;
 mod safe_defaults;
 mod secrets;
+mod swarm;

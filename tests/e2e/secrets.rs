@@ -15,23 +15,23 @@ const CORE: &str = "core.lab.home.arpa";
 
 /// Samples every process's argv (/proc/*/cmdline: the lab's namespaces
 /// share the host's /proc) every few milliseconds.
-struct ArgvWatcher {
+pub(crate) struct ArgvWatcher {
     stop: Arc<AtomicBool>,
     handle: JoinHandle<Sampled>,
 }
 
 #[derive(Default)]
-struct Sampled {
-    sweeps: u64,
+pub(crate) struct Sampled {
+    pub(crate) sweeps: u64,
     /// argv seen with a secret in it, the secret replaced by ***.
-    leaks: Vec<String>,
+    pub(crate) leaks: Vec<String>,
     /// Every distinct compose (and `docker pull`) command line seen (to show
     /// the watcher saw the deploys).
-    compose: std::collections::BTreeSet<String>,
+    pub(crate) compose: std::collections::BTreeSet<String>,
 }
 
 impl ArgvWatcher {
-    fn start() -> ArgvWatcher {
+    pub(crate) fn start() -> ArgvWatcher {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         let needles = secret_needles();
@@ -64,7 +64,8 @@ impl ArgvWatcher {
                     let text = String::from_utf8_lossy(&argv).replace('\0', " ");
                     if (text.contains("docker-compose")
                         || text.contains("compose ")
-                        || text.starts_with("docker pull "))
+                        || text.starts_with("docker pull ")
+                        || text.starts_with("docker stack "))
                         && sampled.compose.len() < 500
                     {
                         sampled.compose.insert(text.chars().take(200).collect());
@@ -78,14 +79,14 @@ impl ArgvWatcher {
         ArgvWatcher { stop, handle }
     }
 
-    fn finish(self) -> Sampled {
+    pub(crate) fn finish(self) -> Sampled {
         self.stop.store(true, Ordering::SeqCst);
         self.handle.join().expect("the watcher thread")
     }
 }
 
 /// Every regular file under `dir`, except the Docker engine's own data.
-fn node_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+pub(crate) fn node_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
@@ -112,7 +113,7 @@ fn node_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 /// The registry credential as docker login stores it (base64 of user:password).
-fn registry_auth() -> String {
+pub(crate) fn registry_auth() -> String {
     let secrets = lab_secrets();
     let user = secrets
         .iter()

@@ -19,8 +19,18 @@ pub struct LogsRequest<'a> {
 /// The channel's script: one compose `logs` a stack of `plans`, run
 /// side by side in the stacks' folders under `state_dir`.
 pub fn script(state_dir: &str, plans: &[StackDeploy], request: &LogsRequest) -> String {
+    script_with(state_dir, plans, request, Vec::new())
+}
+
+/// As `script`, with more log commands run beside the compose ones (a
+/// swarm stack's: docs/swarm.md).
+pub fn script_with(
+    state_dir: &str,
+    plans: &[StackDeploy],
+    request: &LogsRequest,
+    mut commands: Vec<String>,
+) -> String {
     let mut input = StepInput::new("logs");
-    let mut commands = Vec::new();
     for plan in plans {
         for (k, v) in &plan.env {
             input = input.export(k, v);

@@ -1,0 +1,511 @@
+//! The deploy of a swarm stack (docs/swarm.md, "A deploy"): prepare on
+//! every node of the stack (connect, lock, find the manager, pull with a
+//! throw-away login: by tag on the manager, by digest on the others); if
+//! one fails nothing changes. Then through the manager: `docker stack
+//! deploy` of the file with every image pinned, the wait until Swarm has
+//! converged or rolled back, and the record in the manager's history.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::interrupt::Interrupt;
+use super::node_session::NodeSession;
+use super::swarm_history::{record, rollback_images};
+use crate::inventory::Project;
+use crate::plan::deploy_plan::plan_stack;
+use crate::plan::swarm_members::{find_manager, parse_info};
+use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy, SwarmTarget};
+use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
+use crate::remote::steps::lib::Login;
+use crate::remote::swarm_steps;
+use crate::report::progress::{Progress, Status};
+use crate::secrets::Secrets;
+
+pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
+const POLL: Duration = Duration::from_secs(1);
+/// The least time a deploy waits for Swarm: an update with a rollback
+/// takes about half a minute on the lab (docs/swarm.md).
+pub(crate) const MIN_WAIT: Duration = Duration::from_secs(180);
+
+#[derive(Clone)]
+pub struct SwarmContext<'a> {
+    pub project: &'a Project,
+    pub tag: &'a str,
+    /// `rollback`: the images of the deploy before the last successful
+    /// one, from the manager's history, instead of `tag`.
+    pub rollback: bool,
+    pub scale: Option<u32>,
+    pub secrets: &'a Secrets,
+    pub progress: Arc<Progress>,
+    pub interrupt: Interrupt,
+    pub operator: String,
+}
+
+impl SwarmContext<'_> {
+    fn kind(&self) -> &'static str {
+        if self.rollback {
+            "rollback"
+        } else {
+            "deploy"
+        }
+    }
+}
+
+/// A failure: the message (secrets masked) and the nodes it concerns.
+pub struct SwarmFailure {
+    pub message: String,
+    pub nodes: Vec<String>,
+    pub interrupted: bool,
+}
+
+pub(crate) fn fail(message: String, nodes: &[&str]) -> SwarmFailure {
+    SwarmFailure {
+        message,
+        nodes: nodes.iter().map(|n| n.to_string()).collect(),
+        interrupted: false,
+    }
+}
+
+/// Deploys one swarm stack. Ok: the summary line.
+pub async fn deploy(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<String, SwarmFailure> {
+    let mut sessions = open_all(ctx, target, true).await?;
+    let result = run(ctx, target, &mut sessions).await;
+    close_all(sessions).await;
+    result
+}
+
+/// Connects to and locks every node of the stack; if one fails, the others
+/// are released and the error names it.
+pub(crate) async fn open_all(
+    ctx: &SwarmContext<'_>,
+    target: &SwarmTarget,
+    lock: bool,
+) -> Result<BTreeMap<String, NodeSession>, SwarmFailure> {
+    let inv = &ctx.project.inventory;
+    let opened = futures_join(target.nodes.iter().map(|name| {
+        let node = &inv.nodes[name];
+        async move { (name.clone(), NodeSession::open(inv, node, lock).await) }
+    }))
+    .await;
+    let mut sessions: BTreeMap<String, NodeSession> = BTreeMap::new();
+    let mut errors = Vec::new();
+    for (name, result) in opened {
+        match result {
+            Ok(s) => {
+                sessions.insert(name, s);
+            }
+            Err(e) => errors.push((name, ctx.secrets.mask(&e))),
+        }
+    }
+    if errors.is_empty() {
+        return Ok(sessions);
+    }
+    close_all(sessions).await;
+    Err(fail(
+        format!(
+            "prepare failed; nothing changed on any node:\n{}",
+            errors
+                .iter()
+                .map(|(n, e)| format!("  {n}: {e}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        ),
+        &errors.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+    ))
+}
+
+pub(crate) async fn close_all(sessions: BTreeMap<String, NodeSession>) {
+    futures_join(sessions.into_values().map(|s| s.close())).await;
+}
+
+/// Every node's place in the Swarm; the manager to go through.
+pub(crate) async fn manager_of(
+    ctx: &SwarmContext<'_>,
+    target: &SwarmTarget,
+    sessions: &mut BTreeMap<String, NodeSession>,
+) -> Result<String, SwarmFailure> {
+    let mut infos = Vec::new();
+    for name in &target.nodes {
+        let out = sessions
+            .get_mut(name)
+            .expect("opened")
+            .run(&swarm_steps::info_step(), STEP_TIMEOUT)
+            .await;
+        match out {
+            Ok(out) => infos.push((name.clone(), parse_info(&out))),
+            Err(e) => {
+                return Err(fail(
+                    format!("{name}: {}; nothing changed", ctx.secrets.mask(&e)),
+                    &[name],
+                ))
+            }
+        }
+    }
+    let manager = find_manager(&target.stack, &infos).map_err(|e| {
+        fail(
+            format!("{e}; nothing changed"),
+            &target.nodes.iter().map(String::as_str).collect::<Vec<_>>(),
+        )
+    })?;
+    ctx.progress
+        .event(&manager, "manager", Status::Ok, None, "");
+    Ok(manager)
+}
+
+async fn run(
+    ctx: &SwarmContext<'_>,
+    target: &SwarmTarget,
+    sessions: &mut BTreeMap<String, NodeSession>,
+) -> Result<String, SwarmFailure> {
+    let inv = &ctx.project.inventory;
+    let stack = &ctx.project.stacks[&target.stack];
+    let mask = |text: &str| ctx.secrets.mask(text);
+    let event = |node: &str, step: &str, status: Status, detail: &str| {
+        ctx.progress.event(node, step, status, None, detail)
+    };
+
+    // Prepare 2: every node's place in the Swarm; the manager.
+    let manager = manager_of(ctx, target, sessions).await?;
+
+    // The images: each service's reference; the stack's current state.
+    let manager_node = &inv.nodes[&manager];
+    let plan = plan_stack(inv, manager_node, stack, None, ctx.tag, 1);
+    let mut env = plan.env.clone();
+    env.remove("HOMECTL_NODE");
+    let mut refs =
+        service_images(ctx.project, &target.stack, &env).map_err(|e| fail(e, &[&manager]))?;
+    let previous;
+    let rolled;
+    let ctx = if ctx.rollback {
+        let session = sessions.get_mut(&manager).expect("opened");
+        let (tag, images) = rollback_images(session, &target.stack)
+            .await
+            .map_err(|e| fail(e, &[&manager]))?;
+        for (service, image) in images {
+            refs.insert(service, image);
+        }
+        previous = tag;
+        rolled = SwarmContext {
+            tag: &previous,
+            ..ctx.clone()
+        };
+        &rolled
+    } else {
+        ctx
+    };
+    let state_out = sessions
+        .get_mut(&manager)
+        .expect("opened")
+        .run(&swarm_steps::state_step(&plan.project), STEP_TIMEOUT)
+        .await
+        .map_err(|e| fail(mask(&e), &[&manager]))?;
+    let before = parse_state(&state_out, &plan.project);
+    let selected = |service: &str| {
+        target
+            .services
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == service))
+    };
+    // Services outside the selection keep the image they run, if they run.
+    let kept: BTreeMap<String, String> = refs
+        .keys()
+        .filter(|s| !selected(s))
+        .filter_map(|s| before.get(s).map(|b| (s.clone(), b.image.clone())))
+        .collect();
+    let mut to_pull: Vec<String> = refs
+        .iter()
+        .filter(|(s, _)| !kept.contains_key(*s))
+        .map(|(_, r)| r.clone())
+        .collect();
+    to_pull.sort();
+    to_pull.dedup();
+
+    // Prepare 3: pull, by tag on the manager, then by digest elsewhere.
+    let login = Login {
+        server: &inv.registry.server,
+        username: &inv.registry.username,
+        password: ctx
+            .secrets
+            .get(&inv.registry.password)
+            .cloned()
+            .unwrap_or_else(|| crate::secrets::SecretValue::new(String::new())),
+    };
+    event(&manager, "pull", Status::Started, "");
+    let out = sessions
+        .get_mut(&manager)
+        .expect("opened")
+        .run(
+            &swarm_steps::pull_step(&target.stack, &to_pull, &login),
+            STEP_TIMEOUT,
+        )
+        .await
+        .map_err(|e| {
+            fail(
+                format!("{manager}: {}; nothing changed", mask(&e)),
+                &[&manager],
+            )
+        })?;
+    let digests = swarm_steps::digests_of_pull(&out);
+    let mut pins = BTreeMap::new();
+    for r in &to_pull {
+        let d = digests.get(r).ok_or_else(|| {
+            fail(
+                format!("{manager}: the pull gave no digest for {r}; nothing changed"),
+                &[&manager],
+            )
+        })?;
+        pins.insert(r.clone(), d.clone());
+    }
+    event(&manager, "pull", Status::Ok, "");
+    let by_digest: Vec<String> = pins.values().cloned().collect();
+    let others: Vec<String> = target
+        .nodes
+        .iter()
+        .filter(|n| **n != manager)
+        .cloned()
+        .collect();
+    let pulls = futures_join(sessions.iter_mut().filter(|(n, _)| others.contains(n)).map(
+        |(n, s)| {
+            let step = swarm_steps::pull_step(&target.stack, &by_digest, &login);
+            async move { (n.clone(), s.run(&step, STEP_TIMEOUT).await) }
+        },
+    ))
+    .await;
+    let failed: Vec<(String, String)> = pulls
+        .into_iter()
+        .filter_map(|(n, r)| r.err().map(|e| (n, mask(&e))))
+        .collect();
+    if !failed.is_empty() {
+        return Err(fail(
+            format!(
+                "pull failed; nothing changed on any node:\n{}",
+                failed
+                    .iter()
+                    .map(|(n, e)| format!("  {n}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            ),
+            &failed.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
+        ));
+    }
+    for n in &others {
+        event(n, "pull", Status::Ok, "");
+    }
+    if ctx.interrupt.is_set() {
+        return Err(SwarmFailure {
+            message: "interrupted before the deploy; nothing changed".into(),
+            nodes: vec![],
+            interrupted: true,
+        });
+    }
+
+    // Apply: the file with every image pinned; replicas of scale_services.
+    let mut services = BTreeMap::new();
+    let mut wanted = BTreeMap::new();
+    for (service, r) in &refs {
+        let image = kept
+            .get(service)
+            .cloned()
+            .unwrap_or_else(|| pins.get(r).cloned().unwrap_or_else(|| pinned(r, "")));
+        let replicas = if stack.scale_services.contains(service) {
+            ctx.scale
+                .or_else(|| before.get(service).map(|b| b.replicas))
+        } else {
+            None
+        };
+        wanted.insert(service.clone(), image.clone());
+        services.insert(service.clone(), ServiceDeploy { image, replicas });
+    }
+    let file = deploy_file(&stack.compose.document, &services).map_err(|e| fail(e, &[&manager]))?;
+    let started = Instant::now();
+    let configs = read_configs(stack).map_err(|e| fail(e, &[&manager]))?;
+    let step = swarm_steps::deploy_step(
+        &plan.project,
+        &file,
+        &env,
+        &plan.secrets,
+        ctx.secrets,
+        &configs,
+    );
+    event(&manager, "stack deploy", Status::Started, "");
+    let session = sessions.get_mut(&manager).expect("opened");
+    if let Err(e) = session.run(&step, STEP_TIMEOUT).await {
+        let message = mask(&e);
+        record(
+            ctx,
+            session,
+            target,
+            &manager,
+            ctx.kind(),
+            "failed",
+            &message,
+            &wanted,
+            started,
+        )
+        .await;
+        return Err(fail(format!("{manager}: {message}"), &[&manager]));
+    }
+    event(&manager, "stack deploy", Status::Ok, "");
+
+    // Wait until Swarm converges or has rolled back.
+    event(&manager, "converge", Status::Started, "");
+    let deadline = started + stack.health.timeout.max(MIN_WAIT);
+    let (result, detail, state) =
+        wait_converged(ctx, session, &plan.project, &wanted, started, deadline)
+            .await
+            .map_err(|e| fail(e, &[&manager]))?;
+    record(
+        ctx,
+        session,
+        target,
+        &manager,
+        ctx.kind(),
+        result,
+        &detail,
+        &wanted,
+        started,
+    )
+    .await;
+    let nodes = nodes_of_tasks(&state);
+    match result {
+        "ok" => {
+            event(&manager, "converge", Status::Ok, "");
+            Ok(format!(
+                "stack {} converged through {manager}: {}; tasks on {}",
+                target.stack,
+                summary(&state),
+                nodes.join(", ")
+            ))
+        }
+        "interrupted" => Err(SwarmFailure {
+            message: format!("stack {}: {detail}", target.stack),
+            nodes: vec![manager.clone()],
+            interrupted: true,
+        }),
+        _ => {
+            event(&manager, "converge", Status::Failed, &detail);
+            let what = if result == "rolled-back" {
+                "the update failed and Swarm rolled it back"
+            } else {
+                "the update did not converge"
+            };
+            Err(fail(
+                format!("stack {} ({manager}): {what}: {detail}", target.stack),
+                &[&manager],
+            ))
+        }
+    }
+}
+
+/// Polls the manager until every service of `wanted` (service → image)
+/// has converged, Swarm rolled it back, the deadline passed or Ctrl-C:
+/// (result, detail, last state).
+pub(crate) async fn wait_converged(
+    ctx: &SwarmContext<'_>,
+    session: &mut NodeSession,
+    project: &str,
+    wanted: &BTreeMap<String, String>,
+    started: Instant,
+    deadline: Instant,
+) -> Result<(&'static str, String, BTreeMap<String, SwarmService>), String> {
+    let mask = |text: &str| ctx.secrets.mask(text);
+    loop {
+        let out = session
+            .run(&swarm_steps::state_step(project), STEP_TIMEOUT)
+            .await
+            .map_err(|e| mask(&e))?;
+        let state = parse_state(&out, project);
+        match verdict(&state, wanted) {
+            Verdict::Converged => return Ok(("ok", String::new(), state)),
+            Verdict::Failed(why) => {
+                let text = why
+                    .iter()
+                    .map(|(s, w)| format!("{s}: {w}"))
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                return Ok(("rolled-back", mask(&text), state));
+            }
+            Verdict::Pending if ctx.interrupt.is_set() => {
+                return Ok((
+                    "interrupted",
+                    "interrupted: the update goes on in Swarm".to_string(),
+                    state,
+                ))
+            }
+            Verdict::Pending if Instant::now() > deadline => {
+                let detail = format!(
+                    "not converged within {}s: {}",
+                    deadline.duration_since(started).as_secs(),
+                    mask(&summary(&state))
+                );
+                return Ok(("failed", detail, state));
+            }
+            Verdict::Pending => tokio::time::sleep(POLL).await,
+        }
+    }
+}
+
+/// The files the stack's `configs:` read, from its folder: (path, bytes).
+fn read_configs(stack: &crate::inventory::Stack) -> Result<Vec<(String, Vec<u8>)>, String> {
+    crate::plan::swarm_plan::config_files(&stack.compose.document)?
+        .into_iter()
+        .map(|path| {
+            std::fs::read(stack.dir.join(&path))
+                .map(|bytes| (path.clone(), bytes))
+                .map_err(|e| {
+                    format!(
+                        "stack {}: cannot read {path} for its configs: {e}",
+                        stack.name
+                    )
+                })
+        })
+        .collect()
+}
+
+/// `service running/desired` for each service.
+pub(crate) fn summary(state: &BTreeMap<String, SwarmService>) -> String {
+    state
+        .iter()
+        .map(|(n, s)| format!("{n} {}/{}", s.running(), s.replicas))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn nodes_of_tasks(state: &BTreeMap<String, SwarmService>) -> Vec<String> {
+    let mut nodes: Vec<String> = state
+        .values()
+        .flat_map(|s| s.tasks.iter().map(|t| t.node.clone()))
+        .collect();
+    nodes.sort();
+    nodes.dedup();
+    nodes
+}
+
+/// Runs the futures at once (on this task: they borrow the sessions)
+/// and collects their outputs in order.
+pub(crate) async fn futures_join<F: std::future::Future>(
+    futures: impl Iterator<Item = F>,
+) -> Vec<F::Output> {
+    use std::task::Poll;
+    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
+    let mut outs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, out) in futures.iter_mut().zip(outs.iter_mut()) {
+            if out.is_none() {
+                match f.as_mut().poll(cx) {
+                    Poll::Ready(v) => *out = Some(v),
+                    Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            Poll::Pending
+        } else {
+            Poll::Ready(())
+        }
+    })
+    .await;
+    outs.into_iter().flatten().collect()
+}

@@ -1,0 +1,26 @@
+# `docker stack deploy` of a swarm stack on a manager: the compose file (a
+# data frame, every image pinned by digest) is kept in the state folder;
+# env and secrets are in this process's environment (exported by the
+# caller from data frames), never in an argv or a file. No
+# --with-registry-auth: the Swarm stores no registry credentials; every
+# node pulled the images beforehand, so --resolve-image never.
+# The files `configs:` entries read are written beside it (base64 data
+# frames: a path, then its content), so `file: ./PATH` resolves there.
+# Set before this: HC_PROJECT, HC_CONFIGS (how many files). Data frames:
+# HC_COMPOSE_TEXT, then a path and a content per file.
+hc_data HC_COMPOSE_TEXT
+hc_dir="$HOMECTL_STATE/swarm/$HC_PROJECT"
+mkdir -p "$hc_dir" || exit 1
+hc_file="$hc_dir/compose.yml"
+printf '%s' "$HC_COMPOSE_TEXT" >"$hc_file.new" && mv -f "$hc_file.new" "$hc_file" || exit 1
+hc_i=0
+while [ "$hc_i" -lt "$HC_CONFIGS" ]; do
+    hc_data hc_path
+    hc_data hc_b64
+    # shellcheck disable=SC2154 # hc_path and hc_b64 are set by hc_data
+    mkdir -p "$hc_dir/$(dirname "$hc_path")" || exit 1
+    # shellcheck disable=SC2154 # as above
+    printf '%s' "$hc_b64" | base64 -d >"$hc_dir/$hc_path" || { echo "cannot write $hc_path"; exit 1; }
+    hc_i=$((hc_i + 1))
+done
+docker stack deploy --resolve-image never -c "$hc_file" "$HC_PROJECT" 2>&1
