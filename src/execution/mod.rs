@@ -16,6 +16,7 @@ pub mod node_session;
 pub mod one_off;
 pub mod operator;
 pub mod remote_shell;
+pub mod reporter;
 pub mod ssh;
 pub mod step_output;
 pub mod swarm_deploy;

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::interrupt::Interrupt;
+use super::reporter::{Reporter, Status};
 use super::transport::{Connection, Transport};
 use super::RemoteShell;
 use crate::inventory::Project;
@@ -21,7 +22,6 @@ use crate::plan::SelectedNode;
 use crate::remote::steps::lib::{with_compose, Login};
 use crate::remote::steps::{pin, pull, record, stage, state, unstage, verify};
 use crate::remote::Step;
-use crate::report::progress::{Progress, Status};
 use crate::secrets::Secrets;
 
 pub use super::node_deploy_error::{NodeError, NodeFailure};
@@ -43,7 +43,7 @@ pub struct DeployContext {
     /// Run every step even when the deploy would change nothing.
     pub force: bool,
     pub secrets: Secrets,
-    pub progress: Arc<Progress>,
+    pub progress: Arc<dyn Reporter>,
     pub interrupt: Interrupt,
     pub operator: String,
     /// How the nodes are reached: SSH, or local folders in the flow tests.

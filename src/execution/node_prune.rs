@@ -163,7 +163,7 @@ pub async fn after_deploy(
     node: &str,
     stacks: &[String],
 ) -> Option<String> {
-    use crate::report::progress::Status;
+    use crate::execution::reporter::Status;
     if ctx.interrupt.is_set() {
         return None;
     }

@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 
 use super::interrupt::Interrupt;
 use super::node_session::NodeSession;
+use futures_util::future::join_all;
+
+use super::reporter::{Reporter, Status};
 use super::swarm_history::{record, rollback_images};
 use crate::inventory::Project;
 use crate::plan::deploy_plan::plan_stack;
@@ -19,7 +22,6 @@ use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy
 use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
 use crate::remote::steps::lib::Login;
 use crate::remote::swarm_steps;
-use crate::report::progress::{Progress, Status};
 use crate::secrets::Secrets;
 
 pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
@@ -37,7 +39,7 @@ pub struct SwarmContext<'a> {
     pub rollback: bool,
     pub scale: Option<u32>,
     pub secrets: &'a Secrets,
-    pub progress: Arc<Progress>,
+    pub progress: Arc<dyn Reporter>,
     pub interrupt: Interrupt,
     pub operator: String,
 }
@@ -83,7 +85,7 @@ pub(crate) async fn open_all(
     lock: bool,
 ) -> Result<BTreeMap<String, NodeSession>, SwarmFailure> {
     let inv = &ctx.project.inventory;
-    let opened = futures_join(target.nodes.iter().map(|name| {
+    let opened = join_all(target.nodes.iter().map(|name| {
         let node = &inv.nodes[name];
         async move { (name.clone(), NodeSession::open(inv, node, lock).await) }
     }))
@@ -116,7 +118,7 @@ pub(crate) async fn open_all(
 }
 
 pub(crate) async fn close_all(sessions: BTreeMap<String, NodeSession>) {
-    futures_join(sessions.into_values().map(|s| s.close())).await;
+    join_all(sessions.into_values().map(|s| s.close())).await;
 }
 
 /// Every node's place in the Swarm; the manager to go through.
@@ -265,12 +267,15 @@ async fn run(
         .filter(|n| **n != manager)
         .cloned()
         .collect();
-    let pulls = futures_join(sessions.iter_mut().filter(|(n, _)| others.contains(n)).map(
-        |(n, s)| {
-            let step = swarm_steps::pull_step(&target.stack, &by_digest, &login);
-            async move { (n.clone(), s.run(&step, STEP_TIMEOUT).await) }
-        },
-    ))
+    let pulls = join_all(
+        sessions
+            .iter_mut()
+            .filter(|(n, _)| others.contains(n))
+            .map(|(n, s)| {
+                let step = swarm_steps::pull_step(&target.stack, &by_digest, &login);
+                async move { (n.clone(), s.run(&step, STEP_TIMEOUT).await) }
+            }),
+    )
     .await;
     let failed: Vec<(String, String)> = pulls
         .into_iter()
@@ -480,32 +485,4 @@ fn nodes_of_tasks(state: &BTreeMap<String, SwarmService>) -> Vec<String> {
     nodes.sort();
     nodes.dedup();
     nodes
-}
-
-/// Runs the futures at once (on this task: they borrow the sessions)
-/// and collects their outputs in order.
-pub(crate) async fn futures_join<F: std::future::Future>(
-    futures: impl Iterator<Item = F>,
-) -> Vec<F::Output> {
-    use std::task::Poll;
-    let mut futures: Vec<std::pin::Pin<Box<F>>> = futures.map(Box::pin).collect();
-    let mut outs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
-    std::future::poll_fn(|cx| {
-        let mut pending = false;
-        for (f, out) in futures.iter_mut().zip(outs.iter_mut()) {
-            if out.is_none() {
-                match f.as_mut().poll(cx) {
-                    Poll::Ready(v) => *out = Some(v),
-                    Poll::Pending => pending = true,
-                }
-            }
-        }
-        if pending {
-            Poll::Pending
-        } else {
-            Poll::Ready(())
-        }
-    })
-    .await;
-    outs.into_iter().flatten().collect()
 }

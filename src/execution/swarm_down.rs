@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::swarm_deploy::{
-    close_all, fail, futures_join, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
+    close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use super::swarm_history::record;
 use crate::plan::swarm_plan::SwarmTarget;
@@ -57,12 +57,15 @@ async fn remove(
         .filter(|n| **n != manager)
         .cloned()
         .collect();
-    let waits = futures_join(sessions.iter_mut().filter(|(n, _)| others.contains(n)).map(
-        |(n, s)| {
-            let step = down_step(&project, false, WAIT_SECS);
-            async move { (n.clone(), s.run(&step, STEP_TIMEOUT).await) }
-        },
-    ))
+    let waits = futures_util::future::join_all(
+        sessions
+            .iter_mut()
+            .filter(|(n, _)| others.contains(n))
+            .map(|(n, s)| {
+                let step = down_step(&project, false, WAIT_SECS);
+                async move { (n.clone(), s.run(&step, STEP_TIMEOUT).await) }
+            }),
+    )
     .await;
     let failed: Vec<(String, String)> = waits
         .into_iter()

@@ -13,26 +13,8 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use super::escape::escape_controls as esc;
 use super::Printer;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
-    Started,
-    Ok,
-    Failed,
-    Skipped,
-    Interrupted,
-}
-
-impl Status {
-    fn word(self) -> &'static str {
-        match self {
-            Status::Started => "started",
-            Status::Ok => "ok",
-            Status::Failed => "failed",
-            Status::Skipped => "skipped",
-            Status::Interrupted => "interrupted",
-        }
-    }
-}
+use crate::execution::reporter::Reporter;
+pub use crate::execution::reporter::Status;
 
 enum Mode {
     Json,
@@ -214,6 +196,28 @@ fn failure_line(node: &str, step: &str, status: Status, detail: &str) -> String 
         status.word(),
         esc(first)
     )
+}
+
+impl Reporter for Progress {
+    fn event(
+        &self,
+        node: &str,
+        step: &str,
+        status: Status,
+        elapsed: Option<Duration>,
+        detail: &str,
+    ) {
+        Progress::event(self, node, step, status, elapsed, detail)
+    }
+    fn finish(&self, node: &str, ok: bool, summary: &str) {
+        Progress::finish(self, node, ok, summary)
+    }
+    fn warn(&self, text: &str) {
+        Progress::warn(self, text)
+    }
+    fn note(&self, text: &str) {
+        Progress::note(self, text)
+    }
 }
 
 #[cfg(test)]
