@@ -4,8 +4,9 @@
 //! command in a container").
 
 use crate::error::{Error, Result};
-use crate::execution::node_session::{close, NodeSession};
+use crate::execution::node_session::NodeSession;
 use crate::execution::one_off::{run_in_channel, run_in_terminal, Shown};
+use crate::execution::ssh::close;
 use crate::inventory;
 use crate::plan::service_target::resolve_service;
 use crate::remote::steps::container_of;

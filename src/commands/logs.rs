@@ -7,7 +7,8 @@ use openssh::Stdio;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncWriteExt, BufReader};
 
 use crate::error::{Error, Result};
-use crate::execution::node_session::{close, NodeSession};
+use crate::execution::node_session::NodeSession;
+use crate::execution::ssh::close;
 use crate::inventory;
 use crate::plan::deploy_plan::plan_stack;
 use crate::remote::steps::logs::{self as logs_step, LogsRequest};

@@ -10,7 +10,7 @@ use tokio::sync::OnceCell;
 
 use crate::commands::preflight_folder::preflight_stack;
 use crate::error::{Error, Result};
-use crate::execution::node_session::close;
+use crate::execution::ssh::close;
 use crate::execution::transport::Connection;
 use crate::execution::{operator, ssh, RemoteShell, StartError};
 use crate::inventory::Project;

@@ -7,8 +7,9 @@
 use std::collections::BTreeSet;
 
 use crate::error::{Error, Result};
-use crate::execution::node_session::{close, NodeSession};
+use crate::execution::node_session::NodeSession;
 use crate::execution::one_off::{run_in_channel, Shown};
+use crate::execution::ssh::close;
 use crate::inventory::{self, Node, Project, Stack};
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::history::deployed_tag;

@@ -7,8 +7,9 @@ use std::time::Duration;
 use openssh::Session;
 
 use super::operator::{operator, state_dir_candidates};
+use super::ssh::{self, close};
 use super::transport::Connection;
-use super::{ssh, RemoteShell, StartError, StepError};
+use super::{RemoteShell, StartError, StepError};
 use crate::inventory::{Inventory, Node};
 use crate::remote::Step;
 
@@ -102,11 +103,5 @@ impl NodeSession {
     pub async fn close(self) {
         self.shell.finish().await;
         close(self.session).await;
-    }
-}
-
-pub async fn close(session: Arc<Session>) {
-    if let Ok(session) = Arc::try_unwrap(session) {
-        let _ = session.close().await;
     }
 }

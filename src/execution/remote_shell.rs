@@ -9,6 +9,7 @@ use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 
 use super::step_output::{read_line, read_step_output};
+pub use super::step_output::{StepError, StepOutput};
 use super::transport::{Connection, RemoteProcess};
 use crate::remote::{Step, HOLDER_SCRIPT};
 
@@ -36,21 +37,6 @@ pub enum StartError {
     /// No state folder could be created and written: the folders tried.
     NoStateDir(String),
     Other(String),
-}
-
-/// What a step printed (stdout and stderr together) and its exit code.
-#[derive(Debug)]
-pub struct StepOutput {
-    pub code: i32,
-    pub output: String,
-}
-
-#[derive(Debug)]
-pub enum StepError {
-    /// No end marker within the step's time limit.
-    Timeout,
-    /// The connection or the remote shell went away.
-    Lost(String),
 }
 
 impl RemoteShell {

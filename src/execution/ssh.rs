@@ -300,6 +300,13 @@ pub async fn resolve_host(settings: &SshSettings, node: &Node) -> Result<String,
     }
 }
 
+/// Ends an SSH connection once nothing else holds it.
+pub async fn close(session: Arc<Session>) {
+    if let Ok(session) = Arc::try_unwrap(session) {
+        let _ = session.close().await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};

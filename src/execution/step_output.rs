@@ -4,7 +4,20 @@
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
-use super::remote_shell::{StepError, StepOutput};
+/// What a step printed (stdout and stderr together) and its exit code.
+#[derive(Debug)]
+pub struct StepOutput {
+    pub code: i32,
+    pub output: String,
+}
+
+#[derive(Debug)]
+pub enum StepError {
+    /// No end marker within the step's time limit.
+    Timeout,
+    /// The connection or the remote shell went away.
+    Lost(String),
+}
 
 /// The most of a step's output that is kept: its last 1 MiB, in whole
 /// lines (docs/architecture.md, "The remote shell").

@@ -6,68 +6,26 @@
 //! converged or rolled back, and the record in the manager's history.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::interrupt::Interrupt;
 use super::node_session::NodeSession;
 use futures_util::future::join_all;
 
-use super::reporter::{Reporter, Status};
+use super::reporter::Status;
 use super::swarm_history::{record, rollback_images};
-use crate::inventory::Project;
+use super::swarm_session::{
+    close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
+};
 use crate::plan::deploy_plan::plan_stack;
-use crate::plan::swarm_members::{find_manager, parse_info};
 use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy, SwarmTarget};
 use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
 use crate::remote::steps::lib::Login;
 use crate::remote::swarm_steps;
-use crate::secrets::Secrets;
 
-pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
 const POLL: Duration = Duration::from_secs(1);
 /// The least time a deploy waits for Swarm: an update with a rollback
 /// takes about half a minute on the lab (docs/swarm.md).
 pub(crate) const MIN_WAIT: Duration = Duration::from_secs(180);
-
-#[derive(Clone)]
-pub struct SwarmContext<'a> {
-    pub project: &'a Project,
-    pub tag: &'a str,
-    /// `rollback`: the images of the deploy before the last successful
-    /// one, from the manager's history, instead of `tag`.
-    pub rollback: bool,
-    pub scale: Option<u32>,
-    pub secrets: &'a Secrets,
-    pub progress: Arc<dyn Reporter>,
-    pub interrupt: Interrupt,
-    pub operator: String,
-}
-
-impl SwarmContext<'_> {
-    fn kind(&self) -> &'static str {
-        if self.rollback {
-            "rollback"
-        } else {
-            "deploy"
-        }
-    }
-}
-
-/// A failure: the message (secrets masked) and the nodes it concerns.
-pub struct SwarmFailure {
-    pub message: String,
-    pub nodes: Vec<String>,
-    pub interrupted: bool,
-}
-
-pub(crate) fn fail(message: String, nodes: &[&str]) -> SwarmFailure {
-    SwarmFailure {
-        message,
-        nodes: nodes.iter().map(|n| n.to_string()).collect(),
-        interrupted: false,
-    }
-}
 
 /// Deploys one swarm stack. Ok: the summary line.
 pub async fn deploy(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<String, SwarmFailure> {
@@ -75,84 +33,6 @@ pub async fn deploy(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<Stri
     let result = run(ctx, target, &mut sessions).await;
     close_all(sessions).await;
     result
-}
-
-/// Connects to and locks every node of the stack; if one fails, the others
-/// are released and the error names it.
-pub(crate) async fn open_all(
-    ctx: &SwarmContext<'_>,
-    target: &SwarmTarget,
-    lock: bool,
-) -> Result<BTreeMap<String, NodeSession>, SwarmFailure> {
-    let inv = &ctx.project.inventory;
-    let opened = join_all(target.nodes.iter().map(|name| {
-        let node = &inv.nodes[name];
-        async move { (name.clone(), NodeSession::open(inv, node, lock).await) }
-    }))
-    .await;
-    let mut sessions: BTreeMap<String, NodeSession> = BTreeMap::new();
-    let mut errors = Vec::new();
-    for (name, result) in opened {
-        match result {
-            Ok(s) => {
-                sessions.insert(name, s);
-            }
-            Err(e) => errors.push((name, ctx.secrets.mask(&e))),
-        }
-    }
-    if errors.is_empty() {
-        return Ok(sessions);
-    }
-    close_all(sessions).await;
-    Err(fail(
-        format!(
-            "prepare failed; nothing changed on any node:\n{}",
-            errors
-                .iter()
-                .map(|(n, e)| format!("  {n}: {e}"))
-                .collect::<Vec<_>>()
-                .join("\n")
-        ),
-        &errors.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>(),
-    ))
-}
-
-pub(crate) async fn close_all(sessions: BTreeMap<String, NodeSession>) {
-    join_all(sessions.into_values().map(|s| s.close())).await;
-}
-
-/// Every node's place in the Swarm; the manager to go through.
-pub(crate) async fn manager_of(
-    ctx: &SwarmContext<'_>,
-    target: &SwarmTarget,
-    sessions: &mut BTreeMap<String, NodeSession>,
-) -> Result<String, SwarmFailure> {
-    let mut infos = Vec::new();
-    for name in &target.nodes {
-        let out = sessions
-            .get_mut(name)
-            .expect("opened")
-            .run(&swarm_steps::info_step(), STEP_TIMEOUT)
-            .await;
-        match out {
-            Ok(out) => infos.push((name.clone(), parse_info(&out))),
-            Err(e) => {
-                return Err(fail(
-                    format!("{name}: {}; nothing changed", ctx.secrets.mask(&e)),
-                    &[name],
-                ))
-            }
-        }
-    }
-    let manager = find_manager(&target.stack, &infos).map_err(|e| {
-        fail(
-            format!("{e}; nothing changed"),
-            &target.nodes.iter().map(String::as_str).collect::<Vec<_>>(),
-        )
-    })?;
-    ctx.progress
-        .event(&manager, "manager", Status::Ok, None, "");
-    Ok(manager)
 }
 
 async fn run(

@@ -5,10 +5,10 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use super::swarm_deploy::{
+use super::swarm_history::record;
+use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
-use super::swarm_history::record;
 use crate::plan::swarm_plan::SwarmTarget;
 use crate::remote::swarm_steps::down_step;
 

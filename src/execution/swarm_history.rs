@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use super::node_session::NodeSession;
-use super::swarm_deploy::{SwarmContext, STEP_TIMEOUT};
+use super::swarm_session::{SwarmContext, STEP_TIMEOUT};
 use crate::plan::history::{now_rfc3339, HistoryRecord, ImageRecord};
 use crate::plan::swarm_plan::SwarmTarget;
 use crate::remote::steps::record::step as record_step;

@@ -6,11 +6,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use super::swarm_deploy::{
-    close_all, fail, manager_of, open_all, wait_converged, SwarmContext, SwarmFailure, MIN_WAIT,
-    STEP_TIMEOUT,
-};
+use super::swarm_deploy::{wait_converged, MIN_WAIT};
 use super::swarm_history::record;
+use super::swarm_session::{
+    close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
+};
 use crate::plan::swarm_plan::SwarmTarget;
 use crate::plan::swarm_state::parse_state;
 use crate::remote::swarm_steps::{restart_step, state_step};

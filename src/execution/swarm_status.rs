@@ -2,7 +2,7 @@
 //! running/desired, the image (by digest) and the nodes its tasks run on,
 //! as the manager says; read-only, no lock.
 
-use super::swarm_deploy::{
+use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::swarm_plan::SwarmTarget;

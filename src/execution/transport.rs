@@ -12,9 +12,9 @@ use std::time::Duration;
 use openssh::Session;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::node_session::close;
 use super::operator::state_dir_candidates;
 use super::ssh;
+use super::ssh::close;
 use crate::inventory::{Node, SshSettings};
 
 /// How a command reaches its nodes.

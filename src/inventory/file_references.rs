@@ -54,7 +54,8 @@ pub(super) fn check(
             env.insert("HOMECTL_NODE".into(), node.name.clone());
             env.extend(node.env.clone());
             for reference in &references {
-                let Some(path) = crate::plan::image_ref::interpolate(&reference.file, &env) else {
+                let Some(path) = crate::inventory::image_ref::interpolate(&reference.file, &env)
+                else {
                     continue;
                 };
                 let Some(problem) = problem(&stack.dir, &path, reference.optional) else {

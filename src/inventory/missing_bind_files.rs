@@ -111,7 +111,7 @@ fn binds(doc: &Value, env: &BTreeMap<String, String>) -> Vec<Bind> {
         for volume in volumes {
             let bind = match untag(volume) {
                 Value::String(s) => {
-                    let Some(text) = crate::plan::image_ref::interpolate(s, env) else {
+                    let Some(text) = crate::inventory::image_ref::interpolate(s, env) else {
                         continue;
                     };
                     let mut parts = text.splitn(3, ':');
@@ -134,7 +134,8 @@ fn binds(doc: &Value, env: &BTreeMap<String, String>) -> Vec<Bind> {
                     let Some(written) = long.get("source").and_then(Value::as_str) else {
                         continue;
                     };
-                    let Some(source) = crate::plan::image_ref::interpolate(written, env) else {
+                    let Some(source) = crate::inventory::image_ref::interpolate(written, env)
+                    else {
                         continue;
                     };
                     Bind {

@@ -15,6 +15,7 @@ mod dotenv;
 mod excerpt;
 mod file_references;
 mod git_untracked;
+pub mod image_ref;
 mod image_tags;
 mod interpolation;
 mod inventory_file;

@@ -51,7 +51,7 @@ pub(super) fn check(
                 }
             }
             env.extend(node.env.clone());
-            let interpolate = |s: &str| crate::plan::image_ref::interpolate(s, &env);
+            let interpolate = |s: &str| crate::inventory::image_ref::interpolate(s, &env);
             let compose = stack.compose_source();
             for service in stack.compose.services_at_scale(stack.max_scale) {
                 let Some(definition) = stack

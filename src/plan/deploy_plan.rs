@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::environment::merged_env;
-use super::image_ref::interpolate;
+use crate::inventory::image_ref::interpolate;
 use crate::inventory::{profile_scale, Hook, Inventory, Node, Stack};
 use crate::secrets::SecretRef;
 

@@ -8,7 +8,6 @@ pub mod fingerprint;
 pub mod folder_changes;
 pub mod health_rollback;
 pub mod history;
-pub mod image_ref;
 pub mod moved_stacks;
 pub mod node_needs;
 pub mod node_plan;

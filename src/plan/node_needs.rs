@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde_yaml_ng::Value;
 
+use crate::inventory::image_ref::interpolate;
 use crate::inventory::Stack;
-use crate::plan::image_ref::interpolate;
 
 /// A Compose feature that not every Compose has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -12,10 +12,10 @@ use super::deploy_plan::plan_stack;
 use super::fingerprint::{changed_names, value_prints};
 use super::health_rollback::scale_that_ran;
 use super::history::{HistoryRecord, RecordResult};
-use super::image_ref::interpolate;
 use super::node_plan::{confirm_skip, Skip, StackPlan};
 use super::node_state::NodeState;
 use super::SelectedNode;
+use crate::inventory::image_ref::interpolate;
 use crate::inventory::Project;
 use crate::secrets::Secrets;
 

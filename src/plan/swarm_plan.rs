@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use serde_yaml_ng::{Mapping, Value};
 
-use super::image_ref::interpolate;
 use super::selection::{SelectedStack, Selection};
+use crate::inventory::image_ref::interpolate;
 use crate::inventory::Project;
 
 /// A swarm stack picked by a selection: deployed once, through a manager.
