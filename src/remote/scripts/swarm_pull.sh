@@ -5,11 +5,7 @@
 # password (read by the caller).
 # Prints: DIGEST REF REPO@DIGEST for each reference.
 trap 'hc_drop_docker_config' EXIT INT TERM
-hc_tmpfs_docker_config || { echo "$HC_WHY"; exit 1; }
-if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
-    echo "registry login to $HC_SERVER as $HC_USERNAME failed: $hc_out"
-    exit 1
-fi
+hc_registry_login || exit 1
 hc_pids=
 for hc_ref in $HC_REFS; do
     DOCKER_CONFIG=$HC_DOCKER_CONFIG docker pull -q "$hc_ref" >/dev/null &
