@@ -202,7 +202,14 @@ async fn run(
         wanted.insert(service.clone(), image.clone());
         services.insert(service.clone(), ServiceDeploy { image, replicas });
     }
-    let file = deploy_file(&stack.compose.document, &services).map_err(|e| fail(e, &[&manager]))?;
+    // Services outside a NAME narrowing that run already stay out of the
+    // file: `docker stack deploy` (without --prune) leaves them as they are,
+    // where listing them would update their spec (a new version) anyway.
+    let document = without_services(&stack.compose.document, kept.keys());
+    for service in kept.keys() {
+        services.remove(service);
+    }
+    let file = deploy_file(&document, &services).map_err(|e| fail(e, &[&manager]))?;
     let started = Instant::now();
     let configs = read_configs(stack).map_err(|e| fail(e, &[&manager]))?;
     let step = swarm_steps::deploy_step(
@@ -329,6 +336,20 @@ pub(crate) async fn wait_converged(
             Verdict::Pending => tokio::time::sleep(POLL).await,
         }
     }
+}
+
+/// The compose document without these services.
+fn without_services<'a>(
+    document: &serde_yaml_ng::Value,
+    names: impl Iterator<Item = &'a String>,
+) -> serde_yaml_ng::Value {
+    let mut doc = document.clone();
+    if let Some(serde_yaml_ng::Value::Mapping(list)) = doc.get_mut("services") {
+        for name in names {
+            list.remove(name.as_str());
+        }
+    }
+    doc
 }
 
 /// The files the stack's `configs:` read, from its folder: (path, bytes).
