@@ -23,6 +23,7 @@ pub mod strays;
 pub mod swarm_dry_run;
 pub mod swarm_members;
 pub mod swarm_plan;
+pub mod swarm_stalled;
 pub mod swarm_state;
 pub mod tag;
 pub mod unchanged;
