@@ -18,7 +18,7 @@ use super::swarm_session::{
 };
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy, SwarmTarget};
-use crate::plan::swarm_stalled::{nodes_not_ready, unsettled};
+use crate::plan::swarm_stalled::{unsettled, Stall, STALLED};
 use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
 use crate::remote::steps::lib::Login;
 use crate::remote::swarm_steps;
@@ -312,7 +312,7 @@ pub(crate) async fn wait_converged(
         let state = parse_state(&out, project);
         let verdict = verdict(&state, wanted);
         if verdict == Verdict::Pending {
-            if let Some(away) = stall.check(&out, &state, wanted) {
+            if let Some(away) = stall.check(Instant::now(), &out, &state, wanted) {
                 let detail = format!(
                     "Swarm node {} not Ready and no task changed for {}s: the update of {} waits for it; Swarm goes on with it (or rolls it back) once the node is back: {}",
                     away.join(", "),
@@ -349,49 +349,6 @@ pub(crate) async fn wait_converged(
                 return Ok(("failed", detail, state));
             }
             Verdict::Pending => tokio::time::sleep(POLL).await,
-        }
-    }
-}
-
-/// How long an update may wait without a change while a node of the
-/// Swarm is not Ready: Swarm does not move on from a task it gave to a
-/// node that went away until that node is back.
-const STALLED: Duration = Duration::from_secs(30);
-
-/// Since when nothing moved while a node was away.
-#[derive(Default)]
-struct Stall {
-    since: Option<(Instant, Vec<(String, String, String)>)>,
-}
-
-impl Stall {
-    /// The nodes not Ready, once nothing changed for STALLED with them away.
-    fn check(
-        &mut self,
-        out: &str,
-        state: &BTreeMap<String, SwarmService>,
-        wanted: &BTreeMap<String, String>,
-    ) -> Option<Vec<String>> {
-        let away = nodes_not_ready(out);
-        if away.is_empty() {
-            self.since = None;
-            return None;
-        }
-        let mut tasks: Vec<(String, String, String)> = state
-            .iter()
-            .filter(|(name, _)| wanted.contains_key(*name))
-            .flat_map(|(_, s)| s.tasks.iter())
-            .map(|t| (t.name.clone(), t.image.clone(), t.state.clone()))
-            .collect();
-        tasks.sort();
-        match &self.since {
-            Some((since, before)) if *before == tasks => {
-                (since.elapsed() >= STALLED).then_some(away)
-            }
-            _ => {
-                self.since = Some((Instant::now(), tasks));
-                None
-            }
         }
     }
 }
