@@ -23,7 +23,9 @@ use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
 use crate::remote::steps::lib::Login;
 use crate::remote::swarm_steps;
 
-const POLL: Duration = Duration::from_secs(1);
+/// Between two looks at the manager (each takes a few docker calls there):
+/// short, so the end of a convergence is seen soon after it happens.
+const POLL: Duration = Duration::from_millis(300);
 /// The least time a deploy waits for Swarm: an update with a rollback
 /// takes about half a minute on the lab (docs/swarm.md).
 pub(crate) const MIN_WAIT: Duration = Duration::from_secs(180);
