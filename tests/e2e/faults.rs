@@ -375,7 +375,7 @@ fn a_failing_secret_provider_stops_before_any_node_is_touched() {
         run.all()
     );
     assert_eq!(connections(), before, "a node was contacted");
-    for secret in crate::operate::secret_values() {
+    for secret in secret_values() {
         assert!(!run.all().contains(&secret));
     }
 }

@@ -5,33 +5,13 @@ use super::*;
 
 /// Tags `from` (a lab tag) as `to` in the registry, from node-a's engine.
 fn push_as(from: &str, to: &str) {
-    let password = lab_secrets()
-        .into_iter()
-        .find(|(k, _)| k == "homelab/registry/password")
-        .unwrap()
-        .1;
     let image = lab_var("LAB_IMAGE");
-    let script = format!(
-        "set -e; export DOCKER_CONFIG=$(mktemp -d /dev/shm/e2e-push.XXXXXX); trap 'rm -rf $DOCKER_CONFIG' EXIT; \
-         head -n 1 | docker login -u {} --password-stdin {} >/dev/null 2>&1; \
-         docker pull -q {image}:{from} >/dev/null; docker tag {image}:{from} {image}:{to}; docker push -q {image}:{to} >/dev/null",
-        lab_var("LAB_REGISTRY_USER"),
-        lab_var("LAB_REGISTRY"),
+    let out = on_node_logged_in(
+        CORE,
+        &format!(
+            "docker pull -q {image}:{from} >/dev/null; docker tag {image}:{from} {image}:{to}; docker push -q {image}:{to} >/dev/null"
+        ),
     );
-    let mut child = std::process::Command::new("ssh")
-        .args(["-F", SSH_CONFIG, CORE, &script])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "push {from} as {to}: {}",
