@@ -162,6 +162,25 @@ fn a_worker_cut_off_during_the_update_is_named_and_nothing_is_lost() {
         wait_lock_free("workers-b.lab.home.arpa", Duration::from_secs(30)),
         "node-b stays locked"
     );
+    // Swarm first finishes (or rolls back) the update that waited for node-b.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let settled = || {
+        on_node_ok(
+            CORE,
+            &format!("docker service inspect --format '{{{{.UpdateStatus.State}}}}' {PROJECT}_backtest-worker {PROJECT}_training-worker"),
+        )
+    };
+    while settled()
+        .lines()
+        .any(|l| l == "updating" || l == "rollback_started")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "Swarm still updating: {}",
+            settled()
+        );
+        std::thread::sleep(Duration::from_secs(1));
+    }
     swarm_homectl()
         .args(["deploy", "swarm", "stack:swarm-workers", "--tag", &new])
         .run()
