@@ -11,6 +11,7 @@ use crate::execution::operator::operator;
 use crate::execution::swarm_deploy::deploy;
 use crate::execution::swarm_session::SwarmContext;
 use crate::inventory::Project;
+use crate::plan::node_plan::Target;
 use crate::plan::swarm_plan::SwarmTarget;
 use crate::report::progress::Progress;
 use crate::report::Printer;
@@ -23,10 +24,17 @@ pub fn run(
     scale: Option<u32>,
     secrets: &Secrets,
     printer: Printer,
-    rollback: bool,
+    target: Target,
 ) -> Result<()> {
-    let op = if rollback { Op::Rollback } else { Op::Deploy };
-    run_each(project, targets, tag, scale, secrets, printer, op)
+    run_each(
+        project,
+        targets,
+        tag,
+        scale,
+        secrets,
+        printer,
+        Op::Deploy(target),
+    )
 }
 
 /// `down` of swarm stacks: `docker stack rm` through the manager, waiting
@@ -72,9 +80,9 @@ pub fn restart(project: &Project, targets: &[SwarmTarget], printer: Printer) -> 
 #[derive(Clone, Copy)]
 enum Op {
     Restart,
-    Deploy,
-    /// To the images before the last successful deploy (manager's history).
-    Rollback,
+    /// A deploy of the tag, or a rollback (to `--to T`, or to the images
+    /// before the last successful deploy in the manager's history).
+    Deploy(Target),
     Down,
     Status,
 }
@@ -104,7 +112,10 @@ fn run_each(
         let ctx = SwarmContext {
             project,
             tag,
-            rollback: matches!(op, Op::Rollback),
+            target: match op {
+                Op::Deploy(target) => target,
+                _ => Target::Tag,
+            },
             scale,
             secrets,
             progress: progress.clone(),
@@ -113,7 +124,7 @@ fn run_each(
         };
         for target in targets {
             let outcome = match op {
-                Op::Deploy | Op::Rollback => deploy(&ctx, target).await,
+                Op::Deploy(_) => deploy(&ctx, target).await,
                 Op::Down => crate::execution::swarm_down::down(&ctx, target).await,
                 Op::Status => crate::execution::swarm_status::status(&ctx, target).await,
                 Op::Restart => crate::execution::swarm_restart::restart(&ctx, target).await,

@@ -59,7 +59,7 @@ async fn run(
         service_images(ctx.project, &target.stack, &env).map_err(|e| fail(e, &[&manager]))?;
     let previous;
     let rolled;
-    let ctx = if ctx.rollback {
+    let ctx = if ctx.target == crate::plan::node_plan::Target::RollbackByHistory {
         let session = sessions.get_mut(&manager).expect("opened");
         let (tag, images) = rollback_images(session, &target.stack)
             .await

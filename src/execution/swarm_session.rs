@@ -12,6 +12,7 @@ use super::interrupt::Interrupt;
 use super::node_session::NodeSession;
 use super::reporter::{Reporter, Status};
 use crate::inventory::Project;
+use crate::plan::node_plan::Target;
 use crate::plan::swarm_members::{find_manager, parse_info};
 use crate::plan::swarm_plan::SwarmTarget;
 use crate::remote::swarm_steps;
@@ -23,9 +24,10 @@ pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct SwarmContext<'a> {
     pub project: &'a Project,
     pub tag: &'a str,
-    /// `rollback`: the images of the deploy before the last successful
-    /// one, from the manager's history, instead of `tag`.
-    pub rollback: bool,
+    /// A deploy of `tag`, or a rollback: to `tag` (`--to T`), or by
+    /// history (the images of the deploy before the last successful one,
+    /// from the manager's history, instead of `tag`).
+    pub target: Target,
     pub scale: Option<u32>,
     pub secrets: &'a Secrets,
     pub progress: Arc<dyn Reporter>,
@@ -34,11 +36,11 @@ pub struct SwarmContext<'a> {
 }
 
 impl SwarmContext<'_> {
+    /// The history record's kind: `rollback` for either rollback.
     pub(crate) fn kind(&self) -> &'static str {
-        if self.rollback {
-            "rollback"
-        } else {
-            "deploy"
+        match self.target.kind() {
+            crate::plan::history::RecordKind::Rollback => "rollback",
+            _ => "deploy",
         }
     }
 }
