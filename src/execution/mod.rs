@@ -21,6 +21,7 @@ pub mod ssh;
 pub mod step_output;
 pub mod swarm_deploy;
 pub mod swarm_down;
+pub mod swarm_exec;
 pub mod swarm_history;
 pub mod swarm_restart;
 pub mod swarm_session;
