@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::RemoteShell;
 use crate::plan::prune::{plan_prune, StackPrune};
+use crate::plan::prune_swarm::{resolve_ids, with_swarm, SwarmFacts};
 use crate::remote::steps::prune::{facts_step, parse_facts, parse_prune, prune_step};
 
 const FACTS_TIMEOUT: Duration = Duration::from_secs(120);
@@ -55,16 +56,22 @@ pub fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
-/// Prunes `stacks` on the node of `shell`, keeping `keep` versions each.
+/// Prunes `stacks` on the node of `shell`, keeping `keep` versions each;
+/// `swarm`: what the managers of the node's swarm stacks said.
 pub async fn prune_node(
     shell: &mut RemoteShell,
     node: &str,
     stacks: &[String],
     keep: usize,
     dry_run: bool,
+    swarm: &[SwarmFacts],
 ) -> Result<NodePrune, String> {
     let facts = run(shell, &facts_step(), FACTS_TIMEOUT).await?;
-    let facts = parse_facts(&facts);
+    let mut facts = parse_facts(&facts);
+    for s in swarm {
+        with_swarm(&mut facts, node, s);
+    }
+    resolve_ids(&mut facts);
     let plan = plan_prune(&facts, stacks, keep);
     let planned_images: Vec<String> = plan
         .iter()
@@ -178,7 +185,7 @@ pub async fn after_deploy(
     }
     let t = std::time::Instant::now();
     ctx.progress.event(node, "prune", Status::Started, None, "");
-    match prune_node(shell, node, stacks, ctx.project.inventory.keep, false).await {
+    match prune_node(shell, node, stacks, ctx.project.inventory.keep, false, &[]).await {
         Ok(pruned) => {
             let line = pruned.summary();
             ctx.progress

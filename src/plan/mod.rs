@@ -14,6 +14,7 @@ pub mod node_plan;
 pub mod node_state;
 pub mod plan_changes;
 pub mod prune;
+pub mod prune_swarm;
 pub mod record;
 pub mod rollback_plan;
 pub mod rolling;

@@ -26,6 +26,7 @@ pub mod state;
 pub mod status;
 pub mod stray;
 pub mod strays_of;
+pub mod swarm_prune;
 pub mod swarm_task_of;
 pub mod unlock;
 pub mod unstage;
