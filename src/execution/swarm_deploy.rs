@@ -18,9 +18,10 @@ use super::swarm_session::{
 };
 use crate::plan::deploy_plan::plan_stack;
 use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy, SwarmTarget};
-use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
+use crate::plan::swarm_state::{verdict, SwarmService, Verdict};
 use crate::remote::steps::lib::Login;
-use crate::remote::swarm_steps;
+use crate::remote::steps::swarm_deploy::SwarmDeployInput;
+use crate::remote::steps::{swarm_deploy, swarm_pull, swarm_state};
 
 const POLL: Duration = Duration::from_secs(1);
 /// The least time a deploy waits for Swarm: an update with a rollback
@@ -79,10 +80,10 @@ async fn run(
     let state_out = sessions
         .get_mut(&manager)
         .expect("opened")
-        .run(&swarm_steps::state_step(&plan.project), STEP_TIMEOUT)
+        .run(&swarm_state::step(&plan.project), STEP_TIMEOUT)
         .await
         .map_err(|e| fail(mask(&e), &[&manager]))?;
-    let before = parse_state(&state_out, &plan.project);
+    let before = swarm_state::parse(&state_out, &plan.project);
     let selected = |service: &str| {
         target
             .services
@@ -118,7 +119,7 @@ async fn run(
         .get_mut(&manager)
         .expect("opened")
         .run(
-            &swarm_steps::pull_step(&target.stack, &to_pull, &login),
+            &swarm_pull::step(&target.stack, &to_pull, &login),
             STEP_TIMEOUT,
         )
         .await
@@ -128,7 +129,7 @@ async fn run(
                 &[&manager],
             )
         })?;
-    let digests = swarm_steps::digests_of_pull(&out);
+    let digests = swarm_pull::parse(&out);
     let mut pins = BTreeMap::new();
     for r in &to_pull {
         let d = digests.get(r).ok_or_else(|| {
@@ -152,7 +153,7 @@ async fn run(
             .iter_mut()
             .filter(|(n, _)| others.contains(n))
             .map(|(n, s)| {
-                let step = swarm_steps::pull_step(&target.stack, &by_digest, &login);
+                let step = swarm_pull::step(&target.stack, &by_digest, &login);
                 async move { (n.clone(), s.run(&step, STEP_TIMEOUT).await) }
             }),
     )
@@ -205,14 +206,14 @@ async fn run(
     let file = deploy_file(&stack.compose.document, &services).map_err(|e| fail(e, &[&manager]))?;
     let started = Instant::now();
     let configs = read_configs(stack).map_err(|e| fail(e, &[&manager]))?;
-    let step = swarm_steps::deploy_step(
-        &plan.project,
-        &file,
-        &env,
-        &plan.secrets,
-        ctx.secrets,
-        &configs,
-    );
+    let step = swarm_deploy::step(&SwarmDeployInput {
+        project: &plan.project,
+        file: &file,
+        env: &env,
+        secret_vars: &plan.secrets,
+        secrets: ctx.secrets,
+        configs: &configs,
+    });
     event(&manager, "stack deploy", Status::Started, "");
     let session = sessions.get_mut(&manager).expect("opened");
     if let Err(e) = session.run(&step, STEP_TIMEOUT).await {
@@ -297,10 +298,10 @@ pub(crate) async fn wait_converged(
     let mask = |text: &str| ctx.secrets.mask(text);
     loop {
         let out = session
-            .run(&swarm_steps::state_step(project), STEP_TIMEOUT)
+            .run(&swarm_state::step(project), STEP_TIMEOUT)
             .await
             .map_err(|e| mask(&e))?;
-        let state = parse_state(&out, project);
+        let state = swarm_state::parse(&out, project);
         match verdict(&state, wanted) {
             Verdict::Converged => return Ok(("ok", String::new(), state)),
             Verdict::Failed(why) => {

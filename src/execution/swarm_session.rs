@@ -13,9 +13,9 @@ use super::node_session::NodeSession;
 use super::reporter::{Reporter, Status};
 use crate::inventory::Project;
 use crate::plan::node_plan::Target;
-use crate::plan::swarm_members::{find_manager, parse_info};
+use crate::plan::swarm_members::find_manager;
 use crate::plan::swarm_plan::SwarmTarget;
-use crate::remote::swarm_steps;
+use crate::remote::steps::swarm_info;
 use crate::secrets::Secrets;
 
 pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
@@ -115,10 +115,10 @@ pub(crate) async fn manager_of(
         let out = sessions
             .get_mut(name)
             .expect("opened")
-            .run(&swarm_steps::info_step(), STEP_TIMEOUT)
+            .run(&swarm_info::step(), STEP_TIMEOUT)
             .await;
         match out {
-            Ok(out) => infos.push((name.clone(), parse_info(&out))),
+            Ok(out) => infos.push((name.clone(), swarm_info::parse(&out))),
             Err(e) => {
                 return Err(fail(
                     format!("{name}: {}; nothing changed", ctx.secrets.mask(&e)),

@@ -6,8 +6,7 @@ use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::swarm_plan::SwarmTarget;
-use crate::plan::swarm_state::parse_state;
-use crate::remote::swarm_steps::state_step;
+use crate::remote::steps::swarm_state;
 
 /// The stack's lines: a heading, then one line per service.
 pub async fn status(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<String, SwarmFailure> {
@@ -18,10 +17,10 @@ pub async fn status(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<Stri
         let out = sessions
             .get_mut(&manager)
             .expect("opened")
-            .run(&state_step(&project), STEP_TIMEOUT)
+            .run(&swarm_state::step(&project), STEP_TIMEOUT)
             .await
             .map_err(|e| fail(e, &[&manager]))?;
-        let state = parse_state(&out, &project);
+        let state = swarm_state::parse(&out, &project);
         let mut text = format!("swarm stack {} (manager {manager}):", target.stack);
         if state.is_empty() {
             text.push_str(" not deployed");
