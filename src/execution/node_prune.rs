@@ -10,6 +10,7 @@ use super::RemoteShell;
 use crate::plan::prune::{plan_prune, StackPrune};
 use crate::plan::prune_swarm::{resolve_ids, with_swarm, SwarmFacts};
 use crate::remote::steps::prune::{facts_step, parse_facts, parse_prune, prune_step};
+use crate::remote::steps::swarm_ended;
 
 const FACTS_TIMEOUT: Duration = Duration::from_secs(120);
 const PRUNE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -66,8 +67,23 @@ pub async fn prune_node(
     dry_run: bool,
     swarm: &[SwarmFacts],
 ) -> Result<NodePrune, String> {
+    // The stopped containers of the selected swarm stacks' ended tasks go
+    // first (a dry run only counts them): each holds an image.
+    let names: Vec<String> = swarm
+        .iter()
+        .filter(|s| stacks.contains(&s.stack))
+        .flat_map(|s| s.services.iter().cloned())
+        .collect();
+    let mut freed = Default::default();
+    if !names.is_empty() {
+        let out = run(shell, &swarm_ended::step(&names, !dry_run), FACTS_TIMEOUT).await?;
+        freed = swarm_ended::freed_images(&out);
+    }
     let facts = run(shell, &facts_step(), FACTS_TIMEOUT).await?;
     let mut facts = parse_facts(&facts);
+    for image in &freed {
+        facts.container_images.remove(image);
+    }
     for s in swarm {
         with_swarm(&mut facts, node, s);
     }

@@ -12,7 +12,10 @@ use super::prune::NodeFacts;
 /// What a manager says about a swarm stack.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct SwarmFacts {
+    pub stack: String,
     pub manager: String,
+    /// The stack's Swarm service names (`PROJECT_SERVICE`).
+    pub services: Vec<String>,
     /// The manager's history records of the stack.
     pub history: Vec<HistoryRecord>,
     /// `repo@sha256:...` named by the services' specs and previous specs.
@@ -101,6 +104,8 @@ mod tests {
 
     fn manager(history: Vec<HistoryRecord>, specs: &[&str]) -> SwarmFacts {
         SwarmFacts {
+            stack: "sw".into(),
+            services: vec!["p_worker".into()],
             manager: "node-a".into(),
             history,
             specs: specs.iter().map(|t| format!("{REPO}@sha256:{t}")).collect(),

@@ -9,9 +9,9 @@ use std::process::Command;
 use crate::common::*;
 use crate::secrets::{node_files, registry_auth, ArgvWatcher};
 
-const CORE: &str = "core.lab.home.arpa";
-const PROJECT: &str = "ktrdr-swarm-workers";
-const SERVICES: [&str; 2] = ["backtest-worker", "training-worker"];
+pub(crate) const CORE: &str = "core.lab.home.arpa";
+pub(crate) const PROJECT: &str = "ktrdr-swarm-workers";
+pub(crate) const SERVICES: [&str; 2] = ["backtest-worker", "training-worker"];
 
 fn lab_swarm(verb: &str) {
     let out = Command::new(repo().join("scripts/lab"))
@@ -27,10 +27,10 @@ fn lab_swarm(verb: &str) {
 
 /// The lab's Swarm, for as long as the guard lives (the e2e lock must be
 /// held: other tests' Compose deploys must never see it).
-struct SwarmUp;
+pub(crate) struct SwarmUp;
 
 impl SwarmUp {
-    fn new() -> SwarmUp {
+    pub(crate) fn new() -> SwarmUp {
         // The guard first: a half-formed Swarm is taken down too.
         let guard = SwarmUp;
         lab_swarm("up");
@@ -51,12 +51,12 @@ impl Drop for SwarmUp {
     }
 }
 
-fn swarm_homectl() -> Homectl {
+pub(crate) fn swarm_homectl() -> Homectl {
     Homectl::with_inventory(&repo().join("inventory/lab-swarm.toml"))
 }
 
 /// The image digest a tag has in the lab registry, as the manager pulled it.
-fn digest_of(tag: &str) -> String {
+pub(crate) fn digest_of(tag: &str) -> String {
     let image = lab_var("LAB_IMAGE");
     on_node_ok(
         CORE,
@@ -67,7 +67,7 @@ fn digest_of(tag: &str) -> String {
 }
 
 /// (task name, node, image, state) of the service's tasks meant to run.
-fn tasks(service: &str) -> Vec<(String, String, String, String)> {
+pub(crate) fn tasks(service: &str) -> Vec<(String, String, String, String)> {
     on_node_ok(
         CORE,
         &format!("docker service ps {PROJECT}_{service} --no-trunc --filter desired-state=running --format '{{{{.Name}}}} {{{{.Node}}}} {{{{.Image}}}} {{{{.CurrentState}}}}'"),
@@ -82,7 +82,7 @@ fn tasks(service: &str) -> Vec<(String, String, String, String)> {
 
 /// Every task of `service` runs `image`, `n` of them; the nodes they run on.
 #[track_caller]
-fn assert_tasks(service: &str, n: usize, image: &str) -> BTreeSet<String> {
+pub(crate) fn assert_tasks(service: &str, n: usize, image: &str) -> BTreeSet<String> {
     let tasks = tasks(service);
     assert_eq!(tasks.len(), n, "{service}: {tasks:?}");
     for (name, _, img, state) in &tasks {

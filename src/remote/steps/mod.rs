@@ -28,6 +28,7 @@ pub mod stray;
 pub mod strays_of;
 pub mod swarm_deploy;
 pub mod swarm_down;
+pub mod swarm_ended;
 pub mod swarm_info;
 pub mod swarm_logs;
 pub mod swarm_prune;

@@ -27,7 +27,11 @@ pub fn parse_facts(output: &str, manager: &str, stack: &str) -> Option<SwarmFact
     specs.sort();
     specs.dedup();
     Some(SwarmFacts {
+        stack: stack.to_string(),
         manager: manager.to_string(),
+        services: lines_of(output, "SERVICE")
+            .map(|s| s.trim().to_string())
+            .collect(),
         history: parse_history(output)
             .into_iter()
             .filter(|r| r.stack == stack)
@@ -46,10 +50,11 @@ mod tests {
         let out = "MANAGER\n\
 HISTORY {\"time\":\"t\",\"operator\":\"o\",\"node\":\"node-a\",\"stack\":\"sw\",\"kind\":\"deploy\",\"tag\":\"a\",\"scale\":1,\"result\":\"ok\",\"duration_ms\":1}\n\
 HISTORY {\"time\":\"t\",\"operator\":\"o\",\"node\":\"node-a\",\"stack\":\"core\",\"kind\":\"deploy\",\"tag\":\"a\",\"scale\":1,\"result\":\"ok\",\"duration_ms\":1}\n\
-SPEC r/w@sha256:2\nSPEC r/w@sha256:1\nSPEC r/w@sha256:2\nSPEC busybox:latest\n";
+SERVICE p_w\nSPEC r/w@sha256:2\nSPEC r/w@sha256:1\nSPEC r/w@sha256:2\nSPEC busybox:latest\n";
         let facts = parse_facts(out, "node-a", "sw").unwrap();
         assert_eq!(facts.manager, "node-a");
         assert_eq!(facts.history.len(), 1);
+        assert_eq!(facts.services, ["p_w"]);
         assert_eq!(facts.specs, ["r/w@sha256:1", "r/w@sha256:2"]);
     }
 
