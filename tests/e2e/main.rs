@@ -25,3 +25,4 @@ mod rolling;
 mod safe_defaults;
 mod secrets;
 mod swarm;
+mod swarm_ops;
