@@ -7,7 +7,9 @@
 use std::collections::BTreeMap;
 
 use crate::common::*;
-use crate::swarm::{assert_tasks, digest_of, swarm_homectl, tasks, SwarmUp, CORE, SERVICES};
+use crate::swarm::{
+    assert_tasks, digest_of, swarm_homectl, tasks, SwarmUp, CORE, PROJECT, SERVICES,
+};
 
 fn deploy(tag: &str) {
     let run = swarm_homectl()
@@ -200,14 +202,27 @@ fn swarm_rollback_to_a_tag_exec_in_a_task_and_prune_of_its_images() {
             removed_somewhere = true;
             assert_eq!(image_on(host, &new_digest), None, "{node}");
         } else {
-            // Only another stack of the node's own history may keep it.
+            // Only another stack may keep it: its records, or its
+            // containers (none of the swarm stack's tasks, ended ones gone).
             let why = spared.iter().find(|(id, _)| *id == new_id);
-            assert!(
-                why.is_some_and(|(_, w)| w.starts_with("stack ")),
-                "{node}: new kept: {why:?} ({})",
-                run.all()
+            let holders = on_node_ok(
+                host,
+                &format!("docker ps -a --filter ancestor={new_id} --format '{{{{.Names}}}}'"),
             );
+            let by_other = match why {
+                Some((_, w)) if w.starts_with("stack ") => true,
+                Some((_, w)) if w == "a container uses it" => {
+                    !holders.trim().is_empty() && !holders.contains(PROJECT)
+                }
+                _ => false,
+            };
+            assert!(by_other, "{node}: new kept: {why:?}; held by: {holders}");
         }
+        let ended = on_node_ok(
+            host,
+            &format!("docker ps -aq --filter label=com.docker.swarm.stack.namespace={PROJECT} --filter status=exited"),
+        );
+        assert_eq!(ended.trim(), "", "{node}: ended tasks' containers left");
         assert!(image_on(host, &old_digest).is_some(), "{node}: old gone");
         assert!(
             image_on(host, &third_digest).is_some(),
