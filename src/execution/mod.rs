@@ -22,6 +22,7 @@ pub mod step_output;
 pub mod swarm_deploy;
 pub mod swarm_down;
 pub mod swarm_history;
+pub mod swarm_plan;
 pub mod swarm_restart;
 pub mod swarm_session;
 pub mod swarm_status;
