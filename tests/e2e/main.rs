@@ -25,3 +25,5 @@ mod rolling;
 mod safe_defaults;
 mod secrets;
 mod swarm;
+mod swarm_common;
+mod swarm_plan;
