@@ -67,6 +67,7 @@ fn swarm_plan_says_no_change_after_a_deploy_then_the_digest_and_replicas_a_deplo
     // As deployed: no change, in text and JSON; the tag from the manager's history.
     let text = swarm_homectl().args(["plan", "swarm", "--tag", &old]).run();
     text.success();
+    eprintln!("plan of the swarm stack, no change: {:?}", text.elapsed);
     assert!(
         text.stdout
             .contains("swarm stack swarm-workers (manager node-a): no change"),
@@ -97,6 +98,7 @@ fn swarm_plan_says_no_change_after_a_deploy_then_the_digest_and_replicas_a_deplo
     assert!(!to.ends_with(old_sha), "{other}");
     let text = swarm_homectl().args(["plan", "swarm", "--tag", &new]).run();
     text.success();
+    eprintln!("plan of the swarm stack, another tag: {:?}", text.elapsed);
     assert!(
         text.stdout.contains(&format!(
             "image backtest-worker: {image}:{old}@{old_sha} → {to}"
