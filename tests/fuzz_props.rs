@@ -11,7 +11,7 @@
 //!   The random seed is fixed, so CI is repeatable; HOMECTL_FUZZ_RANDOM=1
 //!   draws a new one each run.
 
-#[path = "../fuzz/src/harness.rs"]
+#[path = "../fuzz/src/harness/mod.rs"]
 mod harness;
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! `homectl init [DIR]`: scaffolds an inventory and the two stacks of the
 //! reference topology (one core node, two worker nodes), commented so that
 //! the files teach their format. The templates live in src/scaffold/ and
-//! are compiled in; tests/init.rs checks that they pass `homectl check`.
+//! are compiled in; tests/init/scaffold.rs checks that they pass `homectl check`.
 //! Never overwrites: if any file exists, nothing is written (exit 2).
 
 use std::fs;

@@ -9,11 +9,12 @@ use crate::error::{Error, Result};
 use crate::execution::interrupt::Interrupt;
 use crate::execution::operator::operator;
 use crate::execution::swarm_deploy::deploy;
-use crate::execution::swarm_session::SwarmContext;
+use crate::execution::swarm_session::{SwarmContext, SwarmFailure};
 use crate::inventory::Project;
 use crate::plan::node_plan::Target;
 use crate::plan::swarm_plan::SwarmTarget;
 use crate::report::progress::Progress;
+use crate::report::swarm_status::{stack_status, SwarmStackStatus};
 use crate::report::Printer;
 use crate::secrets::Secrets;
 
@@ -51,17 +52,25 @@ pub fn down(project: &Project, targets: &[SwarmTarget], printer: Printer) -> Res
     )
 }
 
-/// `status` of swarm stacks, as their managers say.
-pub fn status(project: &Project, targets: &[SwarmTarget], printer: Printer) -> Result<()> {
-    run_each(
-        project,
-        targets,
-        "",
-        None,
-        &Secrets::new(),
-        printer,
-        Op::Status,
-    )
+/// `status` of swarm stacks, as their managers say: each stack's, or
+/// why it could not be asked.
+pub fn status(
+    project: &Project,
+    targets: &[SwarmTarget],
+) -> Result<Vec<std::result::Result<SwarmStackStatus, SwarmFailure>>> {
+    let secrets = Secrets::new();
+    let ctx = SwarmContext::read_only(project, "", None, &secrets);
+    let runtime = crate::commands::runtime()?;
+    Ok(runtime.block_on(async {
+        let mut out = Vec::new();
+        for target in targets {
+            let asked = crate::execution::swarm_status::status(&ctx, target).await;
+            out.push(asked.map(|(manager, state)| {
+                stack_status(&target.stack, &manager, &state, target.services.as_deref())
+            }));
+        }
+        out
+    }))
 }
 
 /// `restart` of swarm stacks: `docker service update --force`.
@@ -84,7 +93,6 @@ enum Op {
     /// before the last successful deploy in the manager's history).
     Deploy(Target),
     Down,
-    Status,
 }
 
 fn run_each(
@@ -126,7 +134,6 @@ fn run_each(
             let outcome = match op {
                 Op::Deploy(_) => deploy(&ctx, target).await,
                 Op::Down => crate::execution::swarm_down::down(&ctx, target).await,
-                Op::Status => crate::execution::swarm_status::status(&ctx, target).await,
                 Op::Restart => crate::execution::swarm_restart::restart(&ctx, target).await,
             };
             match outcome {

@@ -23,6 +23,7 @@ pub mod swarm_deploy;
 pub mod swarm_down;
 pub mod swarm_exec;
 pub mod swarm_history;
+pub mod swarm_plan;
 pub mod swarm_prune;
 pub mod swarm_restart;
 pub mod swarm_session;

@@ -17,7 +17,9 @@ use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::deploy_plan::plan_stack;
-use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy, SwarmTarget};
+use crate::plan::swarm_plan::{
+    decide, deploy_file, service_images, services_to_deploy, SwarmTarget,
+};
 use crate::plan::swarm_state::{verdict, SwarmService, Verdict};
 use crate::remote::steps::lib::Login;
 use crate::remote::steps::swarm_deploy::SwarmDeployInput;
@@ -84,25 +86,8 @@ async fn run(
         .await
         .map_err(|e| fail(mask(&e), &[&manager]))?;
     let before = swarm_state::parse(&state_out, &plan.project);
-    let selected = |service: &str| {
-        target
-            .services
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|x| x == service))
-    };
-    // Services outside the selection keep the image they run, if they run.
-    let kept: BTreeMap<String, String> = refs
-        .keys()
-        .filter(|s| !selected(s))
-        .filter_map(|s| before.get(s).map(|b| (s.clone(), b.image.clone())))
-        .collect();
-    let mut to_pull: Vec<String> = refs
-        .iter()
-        .filter(|(s, _)| !kept.contains_key(*s))
-        .map(|(_, r)| r.clone())
-        .collect();
-    to_pull.sort();
-    to_pull.dedup();
+    let decision = decide(&refs, &before, target.services.as_deref());
+    let to_pull = &decision.to_pull;
 
     // Prepare 3: pull, by tag on the manager, then by digest elsewhere.
     let login = Login {
@@ -119,7 +104,7 @@ async fn run(
         .get_mut(&manager)
         .expect("opened")
         .run(
-            &swarm_pull::step(&target.stack, &to_pull, &login),
+            &swarm_pull::step(&target.stack, to_pull, &login),
             STEP_TIMEOUT,
         )
         .await
@@ -131,7 +116,7 @@ async fn run(
         })?;
     let digests = swarm_pull::parse(&out);
     let mut pins = BTreeMap::new();
-    for r in &to_pull {
+    for r in to_pull {
         let d = digests.get(r).ok_or_else(|| {
             fail(
                 format!("{manager}: the pull gave no digest for {r}; nothing changed"),
@@ -187,22 +172,11 @@ async fn run(
     }
 
     // Apply: the file with every image pinned; replicas of scale_services.
-    let mut services = BTreeMap::new();
-    let mut wanted = BTreeMap::new();
-    for (service, r) in &refs {
-        let image = kept
-            .get(service)
-            .cloned()
-            .unwrap_or_else(|| pins.get(r).cloned().unwrap_or_else(|| pinned(r, "")));
-        let replicas = if stack.scale_services.contains(service) {
-            ctx.scale
-                .or_else(|| before.get(service).map(|b| b.replicas))
-        } else {
-            None
-        };
-        wanted.insert(service.clone(), image.clone());
-        services.insert(service.clone(), ServiceDeploy { image, replicas });
-    }
+    let services = services_to_deploy(stack, &refs, &decision, &pins, &before, ctx.scale);
+    let wanted: BTreeMap<String, String> = services
+        .iter()
+        .map(|(s, d)| (s.clone(), d.image.clone()))
+        .collect();
     let file = deploy_file(&stack.compose.document, &services).map_err(|e| fail(e, &[&manager]))?;
     let started = Instant::now();
     let configs = read_configs(stack).map_err(|e| fail(e, &[&manager]))?;

@@ -35,7 +35,27 @@ pub struct SwarmContext<'a> {
     pub operator: String,
 }
 
-impl SwarmContext<'_> {
+impl<'a> SwarmContext<'a> {
+    /// For a read-only question (`plan`, `status`): no progress shown, no
+    /// Ctrl-C handler, nothing recorded.
+    pub fn read_only(
+        project: &'a Project,
+        tag: &'a str,
+        scale: Option<u32>,
+        secrets: &'a Secrets,
+    ) -> Self {
+        SwarmContext {
+            project,
+            tag,
+            target: Target::Tag,
+            scale,
+            secrets,
+            progress: Arc::new(super::reporter::Silent),
+            interrupt: Interrupt::default(),
+            operator: String::new(),
+        }
+    }
+
     /// The history record's kind: `rollback` for either rollback.
     pub(crate) fn kind(&self) -> &'static str {
         match self.target.kind() {

@@ -21,6 +21,7 @@ pub mod rolling;
 pub mod selection;
 pub mod service_target;
 pub mod strays;
+pub mod swarm_changes;
 pub mod swarm_dry_run;
 pub mod swarm_members;
 pub mod swarm_plan;

@@ -160,6 +160,9 @@ pub fn plan_node(
             changed.extend(stack.folder.files.iter().map(|f| f.path.clone()));
         }
         deploy.recreate = services_reading(&stack.compose.document, &deploy.services, &changed);
+        // `up -d` creates a service that is not running with the new files
+        // already: recreating it again right after would only restart it.
+        deploy.recreate.retain(|s| before.contains_key(s));
         let stage = if deploy.version != stack.folder.version {
             None
         } else {

@@ -373,3 +373,65 @@ fn a_rolling_stack_has_one_round_a_replica_then_the_removal() {
         ["backtest-worker-3", "training-worker-3"]
     );
 }
+
+/// The lab with backtest-worker-1 reading `worker.conf` of the folder.
+fn lab_with_a_mounted_file() -> (tempfile::TempDir, Project) {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().unwrap();
+    for sub in [
+        "inventory",
+        "stacks/core",
+        "stacks/workers",
+        "stacks/swarm-workers",
+    ] {
+        std::fs::create_dir_all(dir.path().join(sub)).unwrap();
+        for entry in std::fs::read_dir(root.join(sub)).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                std::fs::copy(&path, dir.path().join(sub).join(path.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    let compose = dir.path().join("stacks/workers/compose.yml");
+    let text = std::fs::read_to_string(&compose).unwrap().replacen(
+        "    command: [\"/app/entry\", \"serve\", \"5003\"]\n",
+        "    command: [\"/app/entry\", \"serve\", \"5003\"]\n    volumes: [\"./worker.conf:/etc/worker.conf:ro\"]\n",
+        1,
+    );
+    std::fs::write(&compose, text).unwrap();
+    std::fs::write(dir.path().join("stacks/workers/worker.conf"), "one\n").unwrap();
+    let p = crate::inventory::load(&dir.path().join("inventory/lab.toml")).unwrap();
+    (dir, p)
+}
+
+#[test]
+fn a_service_that_reads_a_changed_file_is_recreated_only_if_it_runs() {
+    let (_dir, p) = lab_with_a_mounted_file();
+    let secrets = Secrets::new();
+    let req = Request {
+        target: Target::Tag,
+        tag: "t1",
+        scale: Some(1),
+        force: false,
+        secrets: &secrets,
+    };
+    // A first deploy creates it with the file: no second start.
+    let first = plan_in(&p, &NodeState::default(), &req, "node-b", "workers");
+    assert!(first
+        .deploy
+        .services
+        .contains(&"backtest-worker-1".to_string()));
+    assert!(
+        first.deploy.recreate.is_empty(),
+        "{:?}",
+        first.deploy.recreate
+    );
+    // Running, with another content of the file in use: recreated.
+    let mut state = as_deployed(&p, &secrets);
+    let folder = state.folders.get_mut("workers").unwrap();
+    folder.in_use = "older".into();
+    folder.versions = ["older".to_string()].into();
+    folder.files.insert("worker.conf".into(), "0".repeat(64));
+    let plan = plan_in(&p, &state, &req, "node-b", "workers");
+    assert_eq!(plan.deploy.recreate, ["backtest-worker-1"]);
+}

@@ -114,19 +114,11 @@ mod tests {
             stack: "workers".into(),
             project: "lab-workers".into(),
             scale: 1,
-            profiles: vec![],
             services: vec!["a".into(), "b".into()],
             remove: vec!["a2".into()],
-            up_args: vec![],
-            hooks: vec![],
-            image_refs: vec![],
-            pull_refs: None,
-            env: BTreeMap::new(),
-            secrets: BTreeMap::new(),
             version: "v1".into(),
             compose_files: vec!["compose.yml".into()],
-            back_version: String::new(),
-            recreate: vec![],
+            ..Default::default()
         }
     }
 

@@ -8,15 +8,15 @@ use super::steps::preflight::{self, PreflightInput, PreflightStack};
 use super::steps::swarm_deploy::SwarmDeployInput;
 use super::steps::{
     container_of, deployed, down, health, history, hooks, one_off, pin, pull, record, restart,
-    rollback, stage, state, status, stray, swarm_deploy, swarm_down, swarm_info, swarm_logs,
-    swarm_pull, swarm_restart, swarm_state, unlock, unstage, up, verify,
+    rollback, stage, state, status, stray, swarm_deploy, swarm_deployed, swarm_down, swarm_info,
+    swarm_logs, swarm_pull, swarm_restart, swarm_state, unlock, unstage, up, verify,
 };
 use super::Step;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::secrets::{SecretValue, Secrets};
 
 /// Each script body, and the name shown in its place.
-const BODIES: [(&str, &str); 31] = [
+const BODIES: [(&str, &str); 32] = [
     (LIB, "<lib.sh>"),
     (include_str!("scripts/state.sh"), "<state.sh>"),
     (include_str!("scripts/stage.sh"), "<stage.sh>"),
@@ -51,6 +51,10 @@ const BODIES: [(&str, &str); 31] = [
         "<swarm_restart.sh>",
     ),
     (include_str!("scripts/swarm_logs.sh"), "<swarm_logs.sh>"),
+    (
+        include_str!("scripts/swarm_deployed.sh"),
+        "<swarm_deployed.sh>",
+    ),
 ];
 
 fn shown(step: &Step) -> String {
@@ -243,6 +247,7 @@ fn the_steps_of_a_swarm_stack() {
         swarm_info::step(),
         swarm_pull::step("swarm-workers", &refs, &login()),
         swarm_state::step("ktrdr-swarm-workers"),
+        swarm_deployed::step("ktrdr-swarm-workers"),
         swarm_deploy::step(&SwarmDeployInput {
             project: "ktrdr-swarm-workers",
             file: "services:\n  backtest-worker:\n    image: r/w@sha256:1\n",

@@ -8,8 +8,6 @@
 //! (`out_raw`: `logs`) and what `src/report/` renders with its own colours
 //! from escaped parts (`out_rendered`: tables) go out as they are.
 
-use std::io::Write;
-
 use super::escape::escape_controls;
 
 #[derive(Debug, Clone, Copy)]
@@ -33,49 +31,76 @@ impl Printer {
     /// Output as a command wrote it (`logs`, a completion script), for
     /// the user to redirect. Shown even with `--quiet`.
     pub fn out_raw(&self, text: &str) {
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(text.as_bytes());
-        if !text.ends_with('\n') {
-            let _ = stdout.write_all(b"\n");
+        if text.ends_with('\n') {
+            to_stdout(text.as_bytes());
+        } else {
+            to_stdout(format!("{text}\n").as_bytes());
         }
-        let _ = stdout.flush();
     }
 
     /// Bytes of a command's stdout exactly as they came (`run`, `exec`),
     /// flushed at once: an interactive session shows each as it arrives.
     pub fn out_bytes(&self, bytes: &[u8]) {
-        let mut stdout = std::io::stdout().lock();
-        let _ = stdout.write_all(bytes);
-        let _ = stdout.flush();
+        to_stdout(bytes);
     }
 
     /// Bytes of a command's stderr exactly as they came (`run`, `exec`).
     pub fn err_bytes(&self, bytes: &[u8]) {
-        let mut stderr = std::io::stderr().lock();
-        let _ = stderr.write_all(bytes);
-        let _ = stderr.flush();
+        to_stderr(bytes);
     }
 
     /// Progress and notes for people; not with `--quiet` or `--json`.
     pub fn info(&self, text: &str) {
         if !self.quiet && !self.json {
-            let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(text));
+            to_stderr(format!("{}\n", escape_controls(text)).as_bytes());
         }
     }
 
     /// Warnings and errors: always, on stderr.
     pub fn warn(&self, text: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "{}", escape_controls(text));
+        to_stderr(format!("{}\n", escape_controls(text)).as_bytes());
     }
 
     /// A diagnostic rendered by miette (with its own colours): always, on
     /// stderr, as it is.
     pub fn diagnostic(&self, text: &str) {
-        let _ = writeln!(std::io::stderr().lock(), "{text}");
+        to_stderr(format!("{text}\n").as_bytes());
     }
 
     /// One JSON value on its own line of stdout.
     pub fn json_line(&self, value: &serde_json::Value) {
         self.out(&value.to_string());
     }
+}
+
+// A closed pipe ends output quietly: write errors are ignored.
+#[cfg(not(test))]
+fn to_stdout(bytes: &[u8]) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(bytes);
+    let _ = stdout.flush();
+}
+
+#[cfg(not(test))]
+fn to_stderr(bytes: &[u8]) {
+    use std::io::Write;
+    let mut stderr = std::io::stderr().lock();
+    let _ = stderr.write_all(bytes);
+    let _ = stderr.flush();
+}
+
+// In the crate's own tests, through the macros that the test harness
+// captures: a passing test (the deploy-flow tests' failures on purpose)
+// prints nothing, a failing one shows what it printed.
+#[cfg(test)]
+#[allow(clippy::print_stdout)]
+fn to_stdout(bytes: &[u8]) {
+    print!("{}", String::from_utf8_lossy(bytes));
+}
+
+#[cfg(test)]
+#[allow(clippy::print_stderr)]
+fn to_stderr(bytes: &[u8]) {
+    eprint!("{}", String::from_utf8_lossy(bytes));
 }

@@ -25,4 +25,6 @@ mod rolling;
 mod safe_defaults;
 mod secrets;
 mod swarm;
+mod swarm_common;
 mod swarm_ops;
+mod swarm_plan;

@@ -30,41 +30,19 @@ timeout = "30s"
 /// `kbytes` random bytes and /app/version = the tag), with node-b's engine;
 /// node-b keeps none of them.
 pub fn build_tags(tags: &[String], kbytes: u32) {
-    let password = lab_secrets()
-        .into_iter()
-        .find(|(k, _)| k == "homelab/registry/password")
-        .unwrap()
-        .1;
     let image = lab_var("LAB_IMAGE");
     let base = format!("{image}:{}", lab_var("LAB_TAG_OLD"));
     let script = format!(
-        "set -e; export DOCKER_CONFIG=$(mktemp -d /dev/shm/e2e-build.XXXXXX); trap 'rm -rf $DOCKER_CONFIG' EXIT; \
-         IFS= read -r pw; printf '%s\\n' \"$pw\" | docker login -u {user} --password-stdin {registry} >/dev/null 2>&1; \
-         had=$(docker image inspect {base} >/dev/null 2>&1 && echo 1 || true); \
+        "had=$(docker image inspect {base} >/dev/null 2>&1 && echo 1 || true); \
          docker pull -q {base} >/dev/null; \
          for t in {tags}; do \
            printf 'FROM {base}\\nRUN head -c {kbytes}k /dev/urandom >/blob && echo %s >/app/version\\n' \"$t\" | docker build -q -t {image}:$t - >/dev/null; \
            docker push -q {image}:$t >/dev/null; docker rmi {image}:$t >/dev/null; \
          done; \
          [ -n \"$had\" ] || docker rmi {base} >/dev/null",
-        user = lab_var("LAB_REGISTRY_USER"),
-        registry = lab_var("LAB_REGISTRY"),
         tags = tags.join(" "),
     );
-    let mut child = Command::new("ssh")
-        .args(["-F", SSH_CONFIG, host_of("node-b"), &script])
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = on_node_logged_in(host_of("node-b"), &script);
     assert!(
         out.status.success(),
         "build {tags:?}: {}",
@@ -198,35 +176,8 @@ fn five_tags_keep_three_rollback_needs_no_registry_and_others_images_survive() {
     rig.homectl(&["deploy", "node-a", "stack:tools", "--tag", &tags[0]])
         .success();
     // Pulled by hand: homectl never recorded it.
-    let password = lab_secrets()
-        .into_iter()
-        .find(|(k, _)| k == "homelab/registry/password")
-        .unwrap()
-        .1;
-    let mut child = Command::new("ssh")
-        .args([
-            "-F",
-            SSH_CONFIG,
-            HOST,
-            &format!(
-                "set -e; export DOCKER_CONFIG=$(mktemp -d /dev/shm/e2e-pull.XXXXXX); trap 'rm -rf $DOCKER_CONFIG' EXIT; \
-                 IFS= read -r pw; printf '%s\\n' \"$pw\" | docker login -u {} --password-stdin {} >/dev/null 2>&1; docker pull -q {} >/dev/null",
-                lab_var("LAB_REGISTRY_USER"),
-                lab_var("LAB_REGISTRY"),
-                r(&tags[6])
-            ),
-        ])
-        .stdin(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    assert!(child.wait().unwrap().success(), "hand pull");
+    let out = on_node_logged_in(HOST, &format!("docker pull -q {} >/dev/null", r(&tags[6])));
+    assert!(out.status.success(), "hand pull");
 
     let mut versions = Vec::new();
     for (i, tag) in tags[1..6].iter().enumerate() {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use crate::common::*;
-use crate::swarm::{
+use crate::swarm_common::{
     assert_tasks, digest_of, swarm_homectl, tasks, SwarmUp, CORE, PROJECT, SERVICES,
 };
 

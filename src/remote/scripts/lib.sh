@@ -69,9 +69,17 @@ hc_tmpfs_docker_config() {
         if [ -z "$hc_base" ] || [ ! -d "$hc_base" ] || [ ! -w "$hc_base" ]; then continue; fi
         [ "$(stat -f -c %T "$hc_base" 2>/dev/null)" = tmpfs ] || continue
         hc_sweep_docker_configs "$hc_base"
-        HC_DOCKER_CONFIG=$(mktemp -d "$hc_base/homectl-docker.XXXXXX") || continue
+        # Made under another name and renamed once locked: a concurrent
+        # sweep only ever sees homectl-docker.* folders whose lock is held.
+        hc_new=$(mktemp -d "$hc_base/homectl-new.XXXXXX") || continue
         if command -v flock >/dev/null 2>&1; then
-            exec 8>"$HC_DOCKER_CONFIG/.lock" && flock -n 8
+            exec 8>"$hc_new/.lock" && flock -n 8
+        fi
+        HC_DOCKER_CONFIG="$hc_base/homectl-docker.${hc_new##*.}"
+        if [ -e "$HC_DOCKER_CONFIG" ] || ! mv "$hc_new" "$HC_DOCKER_CONFIG"; then
+            rm -rf "$hc_new"
+            exec 8>&-
+            continue
         fi
         # A per-user Compose plugin lives in ~/.docker/cli-plugins: keep it visible.
         [ -d "$HOME/.docker/cli-plugins" ] && ln -s "$HOME/.docker/cli-plugins" "$HC_DOCKER_CONFIG/cli-plugins"

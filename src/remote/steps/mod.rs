@@ -27,6 +27,7 @@ pub mod status;
 pub mod stray;
 pub mod strays_of;
 pub mod swarm_deploy;
+pub mod swarm_deployed;
 pub mod swarm_down;
 pub mod swarm_ended;
 pub mod swarm_info;

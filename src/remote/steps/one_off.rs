@@ -143,13 +143,7 @@ mod tests {
             stack: "core".into(),
             project: "lab-core".into(),
             scale: 1,
-            profiles: vec![],
             services: vec!["backend".into()],
-            remove: vec![],
-            up_args: vec![],
-            hooks: vec![],
-            image_refs: vec![],
-            pull_refs: None,
             env: [("HOMECTL_NODE".to_string(), "node-a".to_string())].into(),
             secrets: [("S".to_string(), reference)].into(),
             ..Default::default()

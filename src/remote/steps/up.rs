@@ -149,22 +149,14 @@ mod tests {
             stack: "core".into(),
             project: "lab-core".into(),
             scale: 1,
-            profiles: vec![],
             services: vec!["backend".into()],
-            remove: vec![],
-            up_args: vec![],
-            hooks: vec![],
-            image_refs: vec![],
-            pull_refs: None,
             env: user
                 .iter()
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
-            secrets: Default::default(),
             version: "v1".into(),
             compose_files: vec!["compose.yml".into()],
-            back_version: String::new(),
-            recreate: vec![],
+            ..Default::default()
         };
         let step = with_compose(step(&deploy, &Secrets::new()), Some("docker compose"));
         let out = std::process::Command::new("/bin/sh")
