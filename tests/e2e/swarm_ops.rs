@@ -50,9 +50,12 @@ fn exec(node: &str, extra: &[&str], command: &[&str]) -> Run {
     swarm_homectl().args(args).run()
 }
 
-/// swarm-workers' part of `prune --json`'s node entries: node →
-/// (images to remove or removed, images spared and why).
-fn pruned(run: &Run) -> BTreeMap<String, (Vec<String>, Vec<(String, String)>)> {
+/// Of one node: the images to remove (or removed), and for swarm-workers
+/// the images spared and why.
+type Pruned = (Vec<String>, Vec<(String, String)>);
+
+/// `prune --json`'s node entries: node → what it pruned.
+fn pruned(run: &Run) -> BTreeMap<String, Pruned> {
     let doc = run.json();
     let mut out = BTreeMap::new();
     for node in doc["nodes"].as_array().expect("nodes") {
