@@ -163,6 +163,13 @@ fn swarm_rollback_to_a_tag_exec_in_a_task_and_prune_of_its_images() {
         );
     }
 
+    // `run` is for compose stacks: refused before anything is contacted.
+    let run = swarm_homectl()
+        .args(["run", &host_node, "backtest-worker", "--", "true"])
+        .run();
+    run.code(2);
+    assert!(run.stderr.contains("is a swarm stack"), "{}", run.all());
+
     // prune --keep 1 after a third tag: the spec's (third) and the
     // previous spec's (old) images stay on every node; new goes wherever
     // no other stack keeps it. The dry run says what the prune does.
