@@ -128,7 +128,8 @@ pub enum Command {
     Logs(LogsArgs),
     /// Run a command in a service's running container
     #[command(
-        after_help = "The container is the service's compose replica 1 (--replica N for another). \
+        after_help = "The container is the service's compose replica 1 (--replica N for another); \
+        for a swarm stack, a task of the service on that node (--replica N: the task of slot N). \
         stdout and stderr are streamed (known secret values as ***); the exit code is the \
         command's. -it gives an interactive terminal through the SSH connection. Where two of the \
         node's stacks define the service, stack:S says which.\n\n\
@@ -320,9 +321,10 @@ pub struct ExecArgs {
     /// An interactive terminal: `-it` (as docker's), `-t` or `--tty`
     #[arg(short = 't', long = "tty", visible_alias = "interactive")]
     pub tty: bool,
-    /// The compose replica (container number) of the service
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
-    pub replica: u32,
+    /// The compose replica (container number) of the service [default: 1];
+    /// of a swarm stack, the task's slot [default: any task on the node]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub replica: Option<u32>,
     /// The command and its arguments, after `--`
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,

@@ -184,7 +184,7 @@ mod tests {
         assert_eq!(args.service, ["backend"]);
         // After `--` it is the command's own.
         assert_eq!(args.command, ["sh", "-it"]);
-        assert_eq!(args.replica, 1);
+        assert_eq!(args.replica, None);
     }
 
     #[test]
@@ -197,7 +197,7 @@ mod tests {
         };
         assert!(!args.tty);
         assert_eq!(args.service, ["stack:workers", "backtest-worker-1"]);
-        assert_eq!(args.replica, 2);
+        assert_eq!(args.replica, Some(2));
         assert_eq!(args.command, ["sh", "-c", "x"]);
         let Command::Run(args) = parse("homectl run node-a db --raw -- pg_dump -Fc").command else {
             panic!("not run")

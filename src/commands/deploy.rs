@@ -66,9 +66,8 @@ pub fn run(global: &GlobalSettings, settings: DeploySettings) -> Result<i32> {
         .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
     crate::commands::secrets_in_files::refuse_secrets_in_files(&project, &selection, &secrets)?;
     if !swarm.is_empty() {
-        let by_history = target == crate::execution::node_deploy::Target::RollbackByHistory;
         crate::commands::swarm_deploy::run(
-            &project, &swarm, &tag, scale, &secrets, printer, by_history,
+            &project, &swarm, &tag, scale, &secrets, printer, target,
         )?;
         if selection.nodes.is_empty() {
             return Ok(0);

@@ -1,5 +1,6 @@
 //! `homectl exec NODE [stack:S] SERVICE [-it] [--replica N] -- CMD...`: a
-//! command in a service's running container, its output streamed (secret
+//! command in a service's running container (of a swarm stack: a task's
+//! container on that node, docs/swarm.md), its output streamed (secret
 //! values masked), its exit code passed through (docs/operations.md, "A
 //! command in a container").
 
@@ -7,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::execution::node_session::NodeSession;
 use crate::execution::one_off::{run_in_channel, run_in_terminal, Shown};
 use crate::execution::ssh::close;
+use crate::execution::swarm_exec;
 use crate::inventory;
 use crate::plan::service_target::resolve_service;
 use crate::remote::steps::container_of;
@@ -26,27 +28,35 @@ pub fn run(global: &GlobalSettings, args: &ExecSettings) -> Result<i32> {
         let mut opened = NodeSession::open(inv, node, false)
             .await
             .map_err(|e| Error::runtime(format!("{}: {e}", node.name)))?;
-        let found = opened
-            .run(
-                &container_of::step(
-                    &inv.project_name(&stack.name),
-                    &target.service,
-                    args.replica,
-                ),
-                std::time::Duration::from_secs(60),
+        let found = if stack.is_swarm() {
+            // A task of the service on this node (docs/swarm.md, "exec").
+            let slot = args.replica;
+            swarm_exec::task_container(
+                &project,
+                &stack.name,
+                &target.service,
+                node,
+                &mut opened,
+                slot,
             )
-            .await;
+            .await
+        } else {
+            let step = container_of::step(
+                &inv.project_name(&stack.name),
+                &target.service,
+                args.replica.unwrap_or(1),
+            );
+            opened
+                .run(&step, std::time::Duration::from_secs(60))
+                .await
+                .and_then(|out| {
+                    container_of::parse(&out).ok_or_else(|| "no container id found".into())
+                })
+        };
         let session = opened.session.clone();
         opened.shell.finish().await;
-        let container = match found.map(|out| container_of::parse(&out)) {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                close(session).await;
-                return Err(Error::runtime(format!(
-                    "{}: no container id found",
-                    node.name
-                )));
-            }
+        let container = match found {
+            Ok(id) => id,
             Err(e) => {
                 close(session).await;
                 return Err(Error::runtime(format!("{}: {e}", node.name)));

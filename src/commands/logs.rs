@@ -92,7 +92,7 @@ pub fn run(global: &GlobalSettings, args: &LogsSettings) -> Result<i32> {
                     Some(s) => vec![s.clone()],
                     None => stack.compose.services.keys().cloned().collect(),
                 };
-                crate::remote::swarm_logs::swarm_logs_command(
+                crate::remote::steps::swarm_logs::command(
                     &inv.project_name(&stack.name),
                     &services,
                     args.follow,

@@ -9,14 +9,19 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::execution::node_session::NodeSession;
+use crate::execution::swarm_plan;
+use crate::execution::swarm_session::{SwarmContext, SwarmFailure};
 use crate::inventory::Project;
 use crate::plan::node_plan::{plan_node, Request, Target};
 use crate::plan::node_state::NodeState;
 use crate::plan::plan_changes::{changes, registry_questions, StackChanges};
+use crate::plan::swarm_changes::SwarmChanges;
+use crate::plan::swarm_plan::SwarmTarget;
 use crate::plan::SelectedNode;
 use crate::remote::steps::lib::Login;
 use crate::remote::steps::{plan as plan_step, state};
 use crate::report::plan_summary::render_plan;
+use crate::report::swarm_plan_summary::render_swarm_plan;
 use crate::secrets::{resolve_all, ProviderSettings, Secrets};
 use crate::settings::{GlobalSettings, PlanSettings};
 
@@ -38,9 +43,13 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
     let secrets = resolve_all(&refs, &settings)
         .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
 
+    // Swarm stacks: once each, through their manager (docs/swarm.md, "plan").
+    let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
+    let runtime = crate::commands::runtime()?;
+    let swarm_results = runtime.block_on(swarm_plans(&project, &swarm, &secrets, &tag, scale));
     let project = Arc::new(project);
     let secrets = Arc::new(secrets);
-    let results = crate::commands::runtime()?.block_on(async {
+    let results = runtime.block_on(async {
         let tasks: Vec<_> = selection
             .nodes
             .iter()
@@ -67,7 +76,14 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
     });
 
     let mut all: Vec<StackChanges> = Vec::new();
+    let mut swarm_all: Vec<SwarmChanges> = Vec::new();
     let mut failed = Vec::new();
+    for result in swarm_results {
+        match result {
+            Ok(changes) => swarm_all.push(changes),
+            Err(f) => failed.extend(f.nodes.iter().map(|n| (n.clone(), f.message.clone()))),
+        }
+    }
     for (node, result) in results {
         match result {
             Ok(list) => all.extend(list),
@@ -79,9 +95,12 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
             .iter()
             .map(|(n, e)| serde_json::json!({ "node": n, "error": e }))
             .collect();
-        printer.json_line(&serde_json::json!({ "tag": tag, "plans": all, "errors": errors }));
+        printer.json_line(
+            &serde_json::json!({ "tag": tag, "plans": all, "swarm": swarm_all, "errors": errors }),
+        );
     } else {
-        printer.out(render_plan(&all, "").trim_end());
+        let text = format!("{}{}", render_plan(&all, ""), render_swarm_plan(&swarm_all));
+        printer.out(text.trim_end());
     }
     if failed.is_empty() {
         return Ok(0);
@@ -96,6 +115,22 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
         ),
         &nodes,
     ))
+}
+
+/// Each swarm stack, one after the other, through its manager.
+async fn swarm_plans(
+    project: &Project,
+    targets: &[SwarmTarget],
+    secrets: &Secrets,
+    tag: &str,
+    scale: Option<u32>,
+) -> Vec<std::result::Result<SwarmChanges, SwarmFailure>> {
+    let ctx = SwarmContext::read_only(project, tag, scale, secrets);
+    let mut out = Vec::new();
+    for target in targets {
+        out.push(swarm_plan::plan(&ctx, target).await);
+    }
+    out
 }
 
 /// One node: its state and, on a second channel of the same connection

@@ -3,12 +3,15 @@
 //! (docs/operations.md, "Pruning"). Under each node's lock, as a deploy;
 //! a dry run takes no lock and removes nothing.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::execution::node_prune::{mb, prune_node, NodePrune};
 use crate::execution::node_session::NodeSession;
+use crate::execution::swarm_prune::swarm_facts;
 use crate::inventory::Project;
+use crate::plan::prune_swarm::SwarmFacts;
 use crate::plan::{self, SelectedNode};
 use crate::settings::{GlobalSettings, PruneSettings};
 
@@ -18,10 +21,15 @@ pub fn run(global: &GlobalSettings, args: &PruneSettings) -> Result<i32> {
     let keep = args.keep.unwrap_or(project.inventory.keep);
     let printer = global.printer();
     let results = crate::commands::runtime()?.block_on(async {
+        // Swarm stacks: their records and specs, from their managers.
+        let swarm = Arc::new(swarm_facts(&project, &selection.nodes).await);
         let tasks: Vec<_> = selection
             .nodes
             .into_iter()
-            .map(|n| tokio::spawn(prune_one(project.clone(), n, keep, args.dry_run)))
+            .map(|n| {
+                let swarm = swarm.clone();
+                tokio::spawn(prune_one(project.clone(), n, keep, args.dry_run, swarm))
+            })
             .collect();
         let mut results = Vec::new();
         for t in tasks {
@@ -118,16 +126,27 @@ async fn prune_one(
     selected: SelectedNode,
     keep: usize,
     dry_run: bool,
+    swarm: Arc<BTreeMap<String, std::result::Result<SwarmFacts, String>>>,
 ) -> (String, std::result::Result<NodePrune, String>) {
     let inv = &project.inventory;
     let node = selected.node.clone();
+    // The node's swarm stacks, each as its manager said; without that,
+    // nothing is pruned here (it could remove what such a stack keeps).
+    let mut of_swarm = Vec::new();
+    for stack in inv.nodes[&node].stacks.iter() {
+        match swarm.get(stack) {
+            Some(Ok(facts)) => of_swarm.push(facts.clone()),
+            Some(Err(e)) => return (node, Err(e.clone())),
+            None => {}
+        }
+    }
     // A dry run reads only: no lock, so it works beside a deploy.
     let mut session = match NodeSession::open(inv, &inv.nodes[&node], !dry_run).await {
         Ok(s) => s,
         Err(e) => return (node, Err(e)),
     };
     let stacks: Vec<String> = selected.stacks.iter().map(|s| s.stack.clone()).collect();
-    let result = prune_node(&mut session.shell, &node, &stacks, keep, dry_run).await;
+    let result = prune_node(&mut session.shell, &node, &stacks, keep, dry_run, &of_swarm).await;
     session.close().await;
     (node, result)
 }

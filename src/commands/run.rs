@@ -45,6 +45,14 @@ pub fn run(global: &GlobalSettings, args: &RunSettings) -> Result<i32> {
     let inv = &project.inventory;
     let node = &inv.nodes[&target.node];
     let stack = &project.stacks[&target.stack];
+    if stack.is_swarm() {
+        return Err(Error::usage(format!(
+            "stack {} is a swarm stack: `run` starts a one-off container from a compose stack's \
+             folder on its node, which a swarm stack has not (docs/swarm.md, \"Hooks (not yet)\"); \
+             `homectl exec NODE {} -- CMD` runs in one of its tasks",
+            stack.name, target.service
+        )));
+    }
     let secrets = stack_secrets(&project, stack, node)?;
     let printer = global.printer();
     if args.raw {

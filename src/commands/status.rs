@@ -12,6 +12,7 @@ use crate::plan::history::current_scale;
 use crate::plan::strays::{strays, Stray};
 use crate::remote::steps::status::{self as status_step, NodeStatus};
 use crate::report::status_table::{render_status, StatusRow};
+use crate::report::swarm_status::render_swarm_status;
 use crate::settings::{GlobalSettings, SelectSettings};
 
 pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
@@ -19,11 +20,21 @@ pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
     let selection = select.select(&project)?;
     // Swarm stacks: once each, from their manager (docs/swarm.md).
     let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
-    if !swarm.is_empty() {
-        crate::commands::swarm_deploy::status(&project, &swarm, global.printer())?;
-        if selection.nodes.is_empty() {
-            return Ok(0);
+    let mut swarm_stacks = Vec::new();
+    let mut unreachable = Vec::new();
+    for asked in crate::commands::swarm_deploy::status(&project, &swarm)? {
+        match asked {
+            // In JSON, beside the compose stacks' answers (docs/swarm.md, "status").
+            Err(f) if global.json => {
+                unreachable.extend(f.nodes.iter().map(|n| (n.clone(), f.message.clone())))
+            }
+            Err(f) => return Err(Error::on_nodes(f.message, &f.nodes)),
+            Ok(status) if global.json => swarm_stacks.push(status),
+            Ok(status) => global.printer().out(&render_swarm_status(&status)),
         }
+    }
+    if !swarm.is_empty() && selection.nodes.is_empty() && !global.json {
+        return Ok(0);
     }
     let inv = Arc::new(project.inventory.clone());
     let steps = selection
@@ -39,7 +50,6 @@ pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
 
     let mut rows = Vec::new();
     let mut stray_list: Vec<Stray> = Vec::new();
-    let mut unreachable = Vec::new();
     for selected in &selection.nodes {
         let Some((_, result)) = results.iter().find(|(n, _)| n == &selected.node) else {
             continue;
@@ -124,7 +134,7 @@ pub fn run(global: &GlobalSettings, select: &SelectSettings) -> Result<i32> {
             .collect();
         printer.out(
             &serde_json::to_string_pretty(
-                &serde_json::json!({"services": rows, "strays": stray_list, "unreachable": unreachable}),
+                &serde_json::json!({"services": rows, "swarm": swarm_stacks, "strays": stray_list, "unreachable": unreachable}),
             )
             .expect("serializes"),
         );

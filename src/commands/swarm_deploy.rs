@@ -9,10 +9,12 @@ use crate::error::{Error, Result};
 use crate::execution::interrupt::Interrupt;
 use crate::execution::operator::operator;
 use crate::execution::swarm_deploy::deploy;
-use crate::execution::swarm_session::SwarmContext;
+use crate::execution::swarm_session::{SwarmContext, SwarmFailure};
 use crate::inventory::Project;
+use crate::plan::node_plan::Target;
 use crate::plan::swarm_plan::SwarmTarget;
 use crate::report::progress::Progress;
+use crate::report::swarm_status::{stack_status, SwarmStackStatus};
 use crate::report::Printer;
 use crate::secrets::Secrets;
 
@@ -23,10 +25,17 @@ pub fn run(
     scale: Option<u32>,
     secrets: &Secrets,
     printer: Printer,
-    rollback: bool,
+    target: Target,
 ) -> Result<()> {
-    let op = if rollback { Op::Rollback } else { Op::Deploy };
-    run_each(project, targets, tag, scale, secrets, printer, op)
+    run_each(
+        project,
+        targets,
+        tag,
+        scale,
+        secrets,
+        printer,
+        Op::Deploy(target),
+    )
 }
 
 /// `down` of swarm stacks: `docker stack rm` through the manager, waiting
@@ -43,17 +52,25 @@ pub fn down(project: &Project, targets: &[SwarmTarget], printer: Printer) -> Res
     )
 }
 
-/// `status` of swarm stacks, as their managers say.
-pub fn status(project: &Project, targets: &[SwarmTarget], printer: Printer) -> Result<()> {
-    run_each(
-        project,
-        targets,
-        "",
-        None,
-        &Secrets::new(),
-        printer,
-        Op::Status,
-    )
+/// `status` of swarm stacks, as their managers say: each stack's, or
+/// why it could not be asked.
+pub fn status(
+    project: &Project,
+    targets: &[SwarmTarget],
+) -> Result<Vec<std::result::Result<SwarmStackStatus, SwarmFailure>>> {
+    let secrets = Secrets::new();
+    let ctx = SwarmContext::read_only(project, "", None, &secrets);
+    let runtime = crate::commands::runtime()?;
+    Ok(runtime.block_on(async {
+        let mut out = Vec::new();
+        for target in targets {
+            let asked = crate::execution::swarm_status::status(&ctx, target).await;
+            out.push(asked.map(|(manager, state)| {
+                stack_status(&target.stack, &manager, &state, target.services.as_deref())
+            }));
+        }
+        out
+    }))
 }
 
 /// `restart` of swarm stacks: `docker service update --force`.
@@ -72,11 +89,10 @@ pub fn restart(project: &Project, targets: &[SwarmTarget], printer: Printer) -> 
 #[derive(Clone, Copy)]
 enum Op {
     Restart,
-    Deploy,
-    /// To the images before the last successful deploy (manager's history).
-    Rollback,
+    /// A deploy of the tag, or a rollback (to `--to T`, or to the images
+    /// before the last successful deploy in the manager's history).
+    Deploy(Target),
     Down,
-    Status,
 }
 
 fn run_each(
@@ -104,7 +120,10 @@ fn run_each(
         let ctx = SwarmContext {
             project,
             tag,
-            rollback: matches!(op, Op::Rollback),
+            target: match op {
+                Op::Deploy(target) => target,
+                _ => Target::Tag,
+            },
             scale,
             secrets,
             progress: progress.clone(),
@@ -113,9 +132,8 @@ fn run_each(
         };
         for target in targets {
             let outcome = match op {
-                Op::Deploy | Op::Rollback => deploy(&ctx, target).await,
+                Op::Deploy(_) => deploy(&ctx, target).await,
                 Op::Down => crate::execution::swarm_down::down(&ctx, target).await,
-                Op::Status => crate::execution::swarm_status::status(&ctx, target).await,
                 Op::Restart => crate::execution::swarm_restart::restart(&ctx, target).await,
             };
             match outcome {

@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use super::RemoteShell;
 use crate::plan::prune::{plan_prune, StackPrune};
+use crate::plan::prune_swarm::{resolve_ids, with_swarm, SwarmFacts};
 use crate::remote::steps::prune::{facts_step, parse_facts, parse_prune, prune_step};
+use crate::remote::steps::swarm_ended;
 
 const FACTS_TIMEOUT: Duration = Duration::from_secs(120);
 const PRUNE_TIMEOUT: Duration = Duration::from_secs(600);
@@ -55,16 +57,37 @@ pub fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / 1e6)
 }
 
-/// Prunes `stacks` on the node of `shell`, keeping `keep` versions each.
+/// Prunes `stacks` on the node of `shell`, keeping `keep` versions each;
+/// `swarm`: what the managers of the node's swarm stacks said.
 pub async fn prune_node(
     shell: &mut RemoteShell,
     node: &str,
     stacks: &[String],
     keep: usize,
     dry_run: bool,
+    swarm: &[SwarmFacts],
 ) -> Result<NodePrune, String> {
+    // The stopped containers of the selected swarm stacks' ended tasks go
+    // first (a dry run only counts them): each holds an image.
+    let names: Vec<String> = swarm
+        .iter()
+        .filter(|s| stacks.contains(&s.stack))
+        .flat_map(|s| s.services.iter().cloned())
+        .collect();
+    let mut freed = Default::default();
+    if !names.is_empty() {
+        let out = run(shell, &swarm_ended::step(&names, !dry_run), FACTS_TIMEOUT).await?;
+        freed = swarm_ended::freed_images(&out);
+    }
     let facts = run(shell, &facts_step(), FACTS_TIMEOUT).await?;
-    let facts = parse_facts(&facts);
+    let mut facts = parse_facts(&facts);
+    for image in &freed {
+        facts.container_images.remove(image);
+    }
+    for s in swarm {
+        with_swarm(&mut facts, node, s);
+    }
+    resolve_ids(&mut facts);
     let plan = plan_prune(&facts, stacks, keep);
     let planned_images: Vec<String> = plan
         .iter()
@@ -178,7 +201,7 @@ pub async fn after_deploy(
     }
     let t = std::time::Instant::now();
     ctx.progress.event(node, "prune", Status::Started, None, "");
-    match prune_node(shell, node, stacks, ctx.project.inventory.keep, false).await {
+    match prune_node(shell, node, stacks, ctx.project.inventory.keep, false, &[]).await {
         Ok(pruned) => {
             let line = pruned.summary();
             ctx.progress

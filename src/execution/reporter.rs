@@ -46,3 +46,14 @@ pub trait Reporter: Send + Sync {
     /// A note (shown on a terminal and in plain lines, not in JSON).
     fn note(&self, text: &str);
 }
+
+/// A reporter that shows nothing: for read-only questions whose answer is
+/// the command's output (`plan` of a swarm stack).
+pub struct Silent;
+
+impl Reporter for Silent {
+    fn event(&self, _: &str, _: &str, _: Status, _: Option<Duration>, _: &str) {}
+    fn finish(&self, _: &str, _: bool, _: &str) {}
+    fn warn(&self, _: &str) {}
+    fn note(&self, _: &str) {}
+}

@@ -17,11 +17,14 @@ use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::deploy_plan::plan_stack;
-use crate::plan::swarm_plan::{deploy_file, pinned, service_images, ServiceDeploy, SwarmTarget};
+use crate::plan::swarm_plan::{
+    decide, deploy_file, service_images, services_to_deploy, SwarmTarget,
+};
 use crate::plan::swarm_stalled::{unsettled, Stall, STALLED};
-use crate::plan::swarm_state::{parse_state, verdict, SwarmService, Verdict};
+use crate::plan::swarm_state::{verdict, SwarmService, Verdict};
 use crate::remote::steps::lib::Login;
-use crate::remote::swarm_steps;
+use crate::remote::steps::swarm_deploy::SwarmDeployInput;
+use crate::remote::steps::{swarm_deploy, swarm_pull, swarm_state};
 
 /// Between two looks at the manager (each takes a few docker calls there):
 /// short, so the end of a convergence is seen soon after it happens.
@@ -62,7 +65,7 @@ async fn run(
         service_images(ctx.project, &target.stack, &env).map_err(|e| fail(e, &[&manager]))?;
     let previous;
     let rolled;
-    let ctx = if ctx.rollback {
+    let ctx = if ctx.target == crate::plan::node_plan::Target::RollbackByHistory {
         let session = sessions.get_mut(&manager).expect("opened");
         let (tag, images) = rollback_images(session, &target.stack)
             .await
@@ -82,29 +85,12 @@ async fn run(
     let state_out = sessions
         .get_mut(&manager)
         .expect("opened")
-        .run(&swarm_steps::state_step(&plan.project), STEP_TIMEOUT)
+        .run(&swarm_state::step(&plan.project), STEP_TIMEOUT)
         .await
         .map_err(|e| fail(mask(&e), &[&manager]))?;
-    let before = parse_state(&state_out, &plan.project);
-    let selected = |service: &str| {
-        target
-            .services
-            .as_ref()
-            .is_none_or(|s| s.iter().any(|x| x == service))
-    };
-    // Services outside the selection keep the image they run, if they run.
-    let kept: BTreeMap<String, String> = refs
-        .keys()
-        .filter(|s| !selected(s))
-        .filter_map(|s| before.get(s).map(|b| (s.clone(), b.image.clone())))
-        .collect();
-    let mut to_pull: Vec<String> = refs
-        .iter()
-        .filter(|(s, _)| !kept.contains_key(*s))
-        .map(|(_, r)| r.clone())
-        .collect();
-    to_pull.sort();
-    to_pull.dedup();
+    let before = swarm_state::parse(&state_out, &plan.project);
+    let decision = decide(&refs, &before, target.services.as_deref());
+    let to_pull = &decision.to_pull;
 
     // Prepare 3: pull, by tag on the manager, then by digest elsewhere.
     let login = Login {
@@ -121,7 +107,7 @@ async fn run(
         .get_mut(&manager)
         .expect("opened")
         .run(
-            &swarm_steps::pull_step(&target.stack, &to_pull, &login),
+            &swarm_pull::step(&target.stack, to_pull, &login),
             STEP_TIMEOUT,
         )
         .await
@@ -131,9 +117,9 @@ async fn run(
                 &[&manager],
             )
         })?;
-    let digests = swarm_steps::digests_of_pull(&out);
+    let digests = swarm_pull::parse(&out);
     let mut pins = BTreeMap::new();
-    for r in &to_pull {
+    for r in to_pull {
         let d = digests.get(r).ok_or_else(|| {
             fail(
                 format!("{manager}: the pull gave no digest for {r}; nothing changed"),
@@ -155,7 +141,7 @@ async fn run(
             .iter_mut()
             .filter(|(n, _)| others.contains(n))
             .map(|(n, s)| {
-                let step = swarm_steps::pull_step(&target.stack, &by_digest, &login);
+                let step = swarm_pull::step(&target.stack, &by_digest, &login);
                 async move { (n.clone(), s.run(&step, STEP_TIMEOUT).await) }
             }),
     )
@@ -189,40 +175,30 @@ async fn run(
     }
 
     // Apply: the file with every image pinned; replicas of scale_services.
-    let mut services = BTreeMap::new();
-    let mut wanted = BTreeMap::new();
-    for (service, r) in &refs {
-        let image = kept
-            .get(service)
-            .cloned()
-            .unwrap_or_else(|| pins.get(r).cloned().unwrap_or_else(|| pinned(r, "")));
-        let replicas = if stack.scale_services.contains(service) {
-            ctx.scale
-                .or_else(|| before.get(service).map(|b| b.replicas))
-        } else {
-            None
-        };
-        wanted.insert(service.clone(), image.clone());
-        services.insert(service.clone(), ServiceDeploy { image, replicas });
-    }
+    let services = services_to_deploy(stack, &refs, &decision, &pins, &before, ctx.scale);
+    let wanted: BTreeMap<String, String> = services
+        .iter()
+        .map(|(s, d)| (s.clone(), d.image.clone()))
+        .collect();
     // Services outside a NAME narrowing that run already stay out of the
     // file: `docker stack deploy` (without --prune) leaves them as they are,
     // where listing them would update their spec (a new version) anyway.
-    let document = without_services(&stack.compose.document, kept.keys());
-    for service in kept.keys() {
+    let document = without_services(&stack.compose.document, decision.kept.keys());
+    let mut services = services;
+    for service in decision.kept.keys() {
         services.remove(service);
     }
     let file = deploy_file(&document, &services).map_err(|e| fail(e, &[&manager]))?;
     let started = Instant::now();
     let configs = read_configs(stack).map_err(|e| fail(e, &[&manager]))?;
-    let step = swarm_steps::deploy_step(
-        &plan.project,
-        &file,
-        &env,
-        &plan.secrets,
-        ctx.secrets,
-        &configs,
-    );
+    let step = swarm_deploy::step(&SwarmDeployInput {
+        project: &plan.project,
+        file: &file,
+        env: &env,
+        secret_vars: &plan.secrets,
+        secrets: ctx.secrets,
+        configs: &configs,
+    });
     event(&manager, "stack deploy", Status::Started, "");
     let session = sessions.get_mut(&manager).expect("opened");
     if let Err(e) = session.run(&step, STEP_TIMEOUT).await {
@@ -308,10 +284,10 @@ pub(crate) async fn wait_converged(
     let mut stall = Stall::default();
     loop {
         let out = session
-            .run(&swarm_steps::state_step(project), STEP_TIMEOUT)
+            .run(&swarm_state::step(project), STEP_TIMEOUT)
             .await
             .map_err(|e| mask(&e))?;
-        let state = parse_state(&out, project);
+        let state = swarm_state::parse(&out, project);
         let verdict = verdict(&state, wanted);
         if verdict == Verdict::Pending {
             if let Some(away) = stall.check(Instant::now(), &out, &state, wanted) {

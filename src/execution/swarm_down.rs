@@ -10,7 +10,7 @@ use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::swarm_plan::SwarmTarget;
-use crate::remote::swarm_steps::down_step;
+use crate::remote::steps::swarm_down;
 
 /// How long a node may take to stop the stack's containers.
 const WAIT_SECS: u64 = 60;
@@ -33,7 +33,7 @@ async fn remove(
     let started = Instant::now();
     let session = sessions.get_mut(&manager).expect("opened");
     let out = session
-        .run(&down_step(&project, true, WAIT_SECS), STEP_TIMEOUT)
+        .run(&swarm_down::step(&project, true, WAIT_SECS), STEP_TIMEOUT)
         .await;
     if let Err(e) = out {
         let e = ctx.secrets.mask(&e);
@@ -62,7 +62,7 @@ async fn remove(
             .iter_mut()
             .filter(|(n, _)| others.contains(n))
             .map(|(n, s)| {
-                let step = down_step(&project, false, WAIT_SECS);
+                let step = swarm_down::step(&project, false, WAIT_SECS);
                 async move { (n.clone(), s.run(&step, STEP_TIMEOUT).await) }
             }),
     )

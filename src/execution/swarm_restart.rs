@@ -12,8 +12,7 @@ use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::swarm_plan::SwarmTarget;
-use crate::plan::swarm_state::parse_state;
-use crate::remote::swarm_steps::{restart_step, state_step};
+use crate::remote::steps::{swarm_restart, swarm_state};
 
 pub async fn restart(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<String, SwarmFailure> {
     let mut sessions = open_all(ctx, target, true).await?;
@@ -22,10 +21,10 @@ pub async fn restart(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<Str
         let project = ctx.project.inventory.project_name(&target.stack);
         let session = sessions.get_mut(&manager).expect("opened");
         let out = session
-            .run(&state_step(&project), STEP_TIMEOUT)
+            .run(&swarm_state::step(&project), STEP_TIMEOUT)
             .await
             .map_err(|e| fail(e, &[&manager]))?;
-        let state = parse_state(&out, &project);
+        let state = swarm_state::parse(&out, &project);
         // The selected services that run, each at the image it runs.
         let wanted: BTreeMap<String, String> = state
             .iter()
@@ -49,7 +48,7 @@ pub async fn restart(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<Str
         let services: Vec<String> = wanted.keys().cloned().collect();
         let started = Instant::now();
         session
-            .run(&restart_step(&project, &services), STEP_TIMEOUT)
+            .run(&swarm_restart::step(&project, &services), STEP_TIMEOUT)
             .await
             .map_err(|e| fail(ctx.secrets.mask(&e), &[&manager]))?;
         let deadline = started

@@ -12,9 +12,10 @@ use super::interrupt::Interrupt;
 use super::node_session::NodeSession;
 use super::reporter::{Reporter, Status};
 use crate::inventory::Project;
-use crate::plan::swarm_members::{find_manager, parse_info};
+use crate::plan::node_plan::Target;
+use crate::plan::swarm_members::find_manager;
 use crate::plan::swarm_plan::SwarmTarget;
-use crate::remote::swarm_steps;
+use crate::remote::steps::swarm_info;
 use crate::secrets::Secrets;
 
 pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
@@ -23,9 +24,10 @@ pub(crate) const STEP_TIMEOUT: Duration = Duration::from_secs(300);
 pub struct SwarmContext<'a> {
     pub project: &'a Project,
     pub tag: &'a str,
-    /// `rollback`: the images of the deploy before the last successful
-    /// one, from the manager's history, instead of `tag`.
-    pub rollback: bool,
+    /// A deploy of `tag`, or a rollback: to `tag` (`--to T`), or by
+    /// history (the images of the deploy before the last successful one,
+    /// from the manager's history, instead of `tag`).
+    pub target: Target,
     pub scale: Option<u32>,
     pub secrets: &'a Secrets,
     pub progress: Arc<dyn Reporter>,
@@ -33,12 +35,32 @@ pub struct SwarmContext<'a> {
     pub operator: String,
 }
 
-impl SwarmContext<'_> {
+impl<'a> SwarmContext<'a> {
+    /// For a read-only question (`plan`, `status`): no progress shown, no
+    /// Ctrl-C handler, nothing recorded.
+    pub fn read_only(
+        project: &'a Project,
+        tag: &'a str,
+        scale: Option<u32>,
+        secrets: &'a Secrets,
+    ) -> Self {
+        SwarmContext {
+            project,
+            tag,
+            target: Target::Tag,
+            scale,
+            secrets,
+            progress: Arc::new(super::reporter::Silent),
+            interrupt: Interrupt::default(),
+            operator: String::new(),
+        }
+    }
+
+    /// The history record's kind: `rollback` for either rollback.
     pub(crate) fn kind(&self) -> &'static str {
-        if self.rollback {
-            "rollback"
-        } else {
-            "deploy"
+        match self.target.kind() {
+            crate::plan::history::RecordKind::Rollback => "rollback",
+            _ => "deploy",
         }
     }
 }
@@ -113,10 +135,10 @@ pub(crate) async fn manager_of(
         let out = sessions
             .get_mut(name)
             .expect("opened")
-            .run(&swarm_steps::info_step(), STEP_TIMEOUT)
+            .run(&swarm_info::step(), STEP_TIMEOUT)
             .await;
         match out {
-            Ok(out) => infos.push((name.clone(), parse_info(&out))),
+            Ok(out) => infos.push((name.clone(), swarm_info::parse(&out))),
             Err(e) => {
                 return Err(fail(
                     format!("{name}: {}; nothing changed", ctx.secrets.mask(&e)),

@@ -1,16 +1,20 @@
-//! `status` of a swarm stack (docs/swarm.md): per service the replicas
-//! running/desired, the image (by digest) and the nodes its tasks run on,
-//! as the manager says; read-only, no lock.
+//! `status` of a swarm stack (docs/swarm.md): what the manager says of
+//! its services and tasks; read-only, no lock.
+
+use std::collections::BTreeMap;
 
 use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::swarm_plan::SwarmTarget;
-use crate::plan::swarm_state::parse_state;
-use crate::remote::swarm_steps::state_step;
+use crate::plan::swarm_state::SwarmService;
+use crate::remote::steps::swarm_state;
 
-/// The stack's lines: a heading, then one line per service.
-pub async fn status(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<String, SwarmFailure> {
+/// The manager, and the stack's services as it says.
+pub async fn status(
+    ctx: &SwarmContext<'_>,
+    target: &SwarmTarget,
+) -> Result<(String, BTreeMap<String, SwarmService>), SwarmFailure> {
     let mut sessions = open_all(ctx, target, false).await?;
     let result = async {
         let manager = manager_of(ctx, target, &mut sessions).await?;
@@ -18,48 +22,10 @@ pub async fn status(ctx: &SwarmContext<'_>, target: &SwarmTarget) -> Result<Stri
         let out = sessions
             .get_mut(&manager)
             .expect("opened")
-            .run(&state_step(&project), STEP_TIMEOUT)
+            .run(&swarm_state::step(&project), STEP_TIMEOUT)
             .await
             .map_err(|e| fail(e, &[&manager]))?;
-        let state = parse_state(&out, &project);
-        let mut text = format!("swarm stack {} (manager {manager}):", target.stack);
-        if state.is_empty() {
-            text.push_str(" not deployed");
-        }
-        for (name, s) in &state {
-            if target
-                .services
-                .as_ref()
-                .is_some_and(|list| !list.contains(name))
-            {
-                continue;
-            }
-            let mut nodes: Vec<&str> = s
-                .tasks
-                .iter()
-                .filter(|t| t.state == "Running")
-                .map(|t| t.node.as_str())
-                .collect();
-            nodes.sort();
-            nodes.dedup();
-            let update = if s.update_state.is_empty() {
-                String::new()
-            } else {
-                format!("  update {}", s.update_state)
-            };
-            text.push_str(&format!(
-                "\n  {name}  {}/{}  {}  on {}{update}",
-                s.running(),
-                s.replicas,
-                s.image,
-                if nodes.is_empty() {
-                    "-".to_string()
-                } else {
-                    nodes.join(", ")
-                }
-            ));
-        }
-        Ok(text)
+        Ok((manager, swarm_state::parse(&out, &project)))
     }
     .await;
     close_all(sessions).await;

@@ -100,7 +100,7 @@ impl SwarmSettings {
         if engine == Engine::Swarm {
             let not_on_swarm = [
                 (keys.rolling, "rolling", "Swarm rolls updates itself: set deploy.update_config (parallelism, order) in the compose file"),
-                (keys.hooks, "hooks.before_up", "hooks of swarm stacks are not supported yet (docs/swarm.md): run the step with `homectl run` before the deploy"),
+                (keys.hooks, "hooks.before_up", "hooks of swarm stacks are not supported yet (docs/swarm.md, \"Hooks (not yet)\"): run the step by hand before the deploy, e.g. `docker run --rm` of the image on the manager"),
                 (keys.health_url, "health.url", "a swarm stack's health is its services' healthchecks: give the service a healthcheck"),
             ];
             for (span, key, help) in not_on_swarm {

@@ -37,6 +37,9 @@ pub struct NodeFacts {
     pub container_images: BTreeSet<String>,
     pub folders: BTreeMap<String, StackFolders>,
     pub history: Vec<HistoryRecord>,
+    /// Image ids a Swarm service's spec or previous spec names: a task
+    /// may start from them at any time (plan/prune_swarm.rs).
+    pub spec_images: BTreeSet<String>,
 }
 
 /// A version a stack ran: its images (service → image id) and its files.
@@ -188,6 +191,8 @@ pub fn plan_prune(facts: &NodeFacts, stacks: &[String], keep: usize) -> Vec<Stac
                 }
                 let why = if facts.container_images.contains(id) {
                     Some("a container uses it".to_string())
+                } else if facts.spec_images.contains(id) {
+                    Some("a Swarm service's spec names it".to_string())
                 } else if let Some((other, _)) = kept_by_stack
                     .iter()
                     .find(|(s, ids)| *s != stack && ids.contains(id))

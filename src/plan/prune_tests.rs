@@ -78,6 +78,7 @@ fn node_after(tags: &[&str]) -> NodeFacts {
         .into_iter()
         .collect(),
         history: tags.iter().map(|t| deploy(t)).collect(),
+        ..NodeFacts::default()
     }
 }
 

@@ -1,8 +1,8 @@
 //! Which node of a swarm stack is a manager, and whether the nodes the
 //! inventory lists are exactly one Swarm (docs/swarm.md, "Finding the
-//! manager"), from each node's `SWARM` and `MEMBER` lines.
+//! manager"), from what each node says of its Swarm.
 
-/// What `swarm_info.sh` said on one node.
+/// What `swarm_info.sh` said on one node (remote/steps/swarm_info.rs).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SwarmInfo {
     /// `active`, `inactive`, `pending`, `error`, `locked`.
@@ -11,26 +11,6 @@ pub struct SwarmInfo {
     pub node_id: String,
     /// On a manager: (node id, hostname, status) of every member.
     pub members: Vec<(String, String, String)>,
-}
-
-pub fn parse_info(output: &str) -> SwarmInfo {
-    let mut info = SwarmInfo::default();
-    for line in output.lines() {
-        let words: Vec<&str> = line.split_whitespace().collect();
-        match words.as_slice() {
-            ["SWARM", state, control, rest @ ..] => {
-                info.state = state.to_string();
-                info.manager = *control == "true";
-                info.node_id = rest.first().unwrap_or(&"").to_string();
-            }
-            ["MEMBER", id, host, status @ ..] => {
-                info.members
-                    .push((id.to_string(), host.to_string(), status.join(" ")))
-            }
-            _ => {}
-        }
-    }
-    info
 }
 
 /// The manager to deploy through (the first listed that is one), after
@@ -83,20 +63,35 @@ pub fn find_manager(stack: &str, infos: &[(String, SwarmInfo)]) -> Result<String
 mod tests {
     use super::*;
 
-    fn info(text: &str) -> SwarmInfo {
-        parse_info(text)
+    /// `state manager id` words, then the members' ids.
+    fn info(words: &str, members: &[&str]) -> SwarmInfo {
+        let w: Vec<&str> = words.split(' ').collect();
+        SwarmInfo {
+            state: w[0].into(),
+            manager: w[1] == "true",
+            node_id: w[2].into(),
+            members: members
+                .iter()
+                .map(|id| {
+                    (
+                        id.to_string(),
+                        format!("node-{}", &id[2..].to_lowercase()),
+                        "Ready".into(),
+                    )
+                })
+                .collect(),
+        }
     }
 
-    const MANAGER: &str =
-        "SWARM active true idA\nMEMBER idA node-a Ready\nMEMBER idB node-b Ready\n";
+    fn manager() -> SwarmInfo {
+        info("active true idA", &["idA", "idB"])
+    }
 
     #[test]
     fn parses_and_finds_the_manager() {
-        let a = info(MANAGER);
-        assert!(a.manager);
-        assert_eq!(a.members.len(), 2);
+        let a = manager();
         let nodes = vec![
-            ("node-b".to_string(), info("SWARM active false idB")),
+            ("node-b".to_string(), info("active false idB", &[])),
             ("node-a".to_string(), a),
         ];
         assert_eq!(find_manager("w", &nodes), Ok("node-a".to_string()));
@@ -104,17 +99,17 @@ mod tests {
 
     #[test]
     fn refuses_no_manager_other_swarms_and_unlisted_members() {
-        let none = vec![("node-b".to_string(), info("SWARM inactive false "))];
+        let none = vec![("node-b".to_string(), info("inactive false ", &[]))];
         let e = find_manager("w", &none).unwrap_err();
         assert!(e.contains("node-b inactive"), "{e}");
         let other = vec![
-            ("node-a".to_string(), info(MANAGER)),
-            ("node-b".to_string(), info("SWARM active false idB")),
-            ("node-c".to_string(), info("SWARM active false idX")),
+            ("node-a".to_string(), manager()),
+            ("node-b".to_string(), info("active false idB", &[])),
+            ("node-c".to_string(), info("active false idX", &[])),
         ];
         let e = find_manager("w", &other).unwrap_err();
         assert!(e.contains("node-c not in the Swarm"), "{e}");
-        let unlisted = vec![("node-a".to_string(), info(MANAGER))];
+        let unlisted = vec![("node-a".to_string(), manager())];
         let e = find_manager("w", &unlisted).unwrap_err();
         assert!(e.contains("does not list with the stack: node-b"), "{e}");
     }

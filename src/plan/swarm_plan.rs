@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 use serde_yaml_ng::{Mapping, Value};
 
 use super::selection::{SelectedStack, Selection};
+use super::swarm_state::SwarmService;
 use crate::inventory::image_ref::interpolate;
-use crate::inventory::Project;
+use crate::inventory::{Project, Stack};
 
 /// A swarm stack picked by a selection: deployed once, through a manager.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +139,85 @@ pub fn config_files(document: &Value) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// What a deploy of a swarm stack keeps and pulls, decided from the
+/// stack's images and what the manager runs (docs/swarm.md, "A deploy"):
+/// the one place `deploy` and `plan` decide it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SwarmDecision {
+    /// Services outside the selection that run: the image they run stays.
+    pub kept: BTreeMap<String, String>,
+    /// The references to pull (and pin by digest), sorted, once each.
+    pub to_pull: Vec<String>,
+}
+
+/// `refs`: service → image reference; `running`: what the manager runs;
+/// `selected`: the services a NAME narrowing picked (None: all).
+pub fn decide(
+    refs: &BTreeMap<String, String>,
+    running: &BTreeMap<String, SwarmService>,
+    selected: Option<&[String]>,
+) -> SwarmDecision {
+    let picked = |service: &str| selected.is_none_or(|s| s.iter().any(|x| x == service));
+    let kept: BTreeMap<String, String> = refs
+        .keys()
+        .filter(|s| !picked(s))
+        .filter_map(|s| running.get(s).map(|b| (s.clone(), b.image.clone())))
+        .collect();
+    let mut to_pull: Vec<String> = refs
+        .iter()
+        .filter(|(s, _)| !kept.contains_key(*s))
+        .map(|(_, r)| r.clone())
+        .collect();
+    to_pull.sort();
+    to_pull.dedup();
+    SwarmDecision { kept, to_pull }
+}
+
+/// Each service's image (pinned: `pins` maps a pulled reference to its
+/// `repo@digest`) and replicas in the deployed file. The replicas of
+/// `scale_services`: `--scale`, else the replicas running; None (the
+/// compose file's) for the other services.
+pub fn services_to_deploy(
+    stack: &Stack,
+    refs: &BTreeMap<String, String>,
+    decision: &SwarmDecision,
+    pins: &BTreeMap<String, String>,
+    running: &BTreeMap<String, SwarmService>,
+    scale: Option<u32>,
+) -> BTreeMap<String, ServiceDeploy> {
+    refs.iter()
+        .map(|(service, r)| {
+            let image = decision
+                .kept
+                .get(service)
+                .cloned()
+                .unwrap_or_else(|| pins.get(r).cloned().unwrap_or_else(|| pinned(r, "")));
+            let replicas = if stack.scale_services.contains(service) {
+                scale.or_else(|| running.get(service).map(|b| b.replicas))
+            } else {
+                None
+            };
+            (service.clone(), ServiceDeploy { image, replicas })
+        })
+        .collect()
+}
+
+/// The replicas Swarm runs of a service deployed so: homectl's, else
+/// the compose file's `deploy.replicas`, else 1.
+pub fn replicas_of(document: &Value, service: &str, wanted: &ServiceDeploy) -> u32 {
+    wanted.replicas.unwrap_or_else(|| {
+        document
+            .get("services")
+            .and_then(|s| s.get(service))
+            .and_then(|s| s.get("deploy"))
+            .and_then(|d| d.get("replicas"))
+            .and_then(Value::as_u64)
+            .map_or(1, |n| n as u32)
+    })
+}
+
 /// What goes into the deployed file, per service.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceDeploy {
     /// The image, pinned by digest.
     pub image: String,

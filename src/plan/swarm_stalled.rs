@@ -81,7 +81,7 @@ impl Stall {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::plan::swarm_state::parse_state;
+    use crate::remote::steps::swarm_state::parse as parse_state;
 
     #[test]
     fn nodes_down_or_unknown_are_not_ready() {

@@ -1,6 +1,6 @@
-//! What the manager says of a swarm stack's services (the `SVC`, `TASK`
-//! and `ERR` lines of scripts/swarm_state.sh), and whether an update has
-//! converged, is still going, or failed (docs/swarm.md, "A deploy").
+//! What the manager says of a swarm stack's services (read by
+//! remote/steps/swarm_state.rs), and whether an update has converged, is
+//! still going, or failed (docs/swarm.md, "A deploy").
 
 use std::collections::BTreeMap;
 
@@ -35,65 +35,6 @@ impl SwarmService {
             .filter(|t| t.state == "Running" && t.image == self.image)
             .count()
     }
-}
-
-/// Services by name within the stack (`backtest-worker`, not
-/// `ktrdr-workers_backtest-worker`).
-pub fn parse_state(output: &str, project: &str) -> BTreeMap<String, SwarmService> {
-    let prefix = format!("{project}_");
-    let short = |name: &str| name.strip_prefix(&prefix).unwrap_or(name).to_string();
-    let mut out: BTreeMap<String, SwarmService> = BTreeMap::new();
-    for line in output.lines() {
-        let mut words = line.splitn(6, ' ');
-        match words.next() {
-            Some("SVC") => {
-                let (Some(name), Some(state), Some(replicas), Some(image)) =
-                    (words.next(), words.next(), words.next(), words.next())
-                else {
-                    continue;
-                };
-                let s = out.entry(short(name)).or_default();
-                s.update_state = if state == "-" {
-                    String::new()
-                } else {
-                    state.into()
-                };
-                s.replicas = replicas.parse().unwrap_or(0);
-                s.image = image.trim().into();
-            }
-            Some("TASK") => {
-                let (Some(service), Some(name), Some(node), Some(image), Some(state)) = (
-                    words.next(),
-                    words.next(),
-                    words.next(),
-                    words.next(),
-                    words.next(),
-                ) else {
-                    continue;
-                };
-                out.entry(short(service))
-                    .or_default()
-                    .tasks
-                    .push(SwarmTask {
-                        name: name.into(),
-                        node: node.into(),
-                        image: image.into(),
-                        state: state.split(' ').next().unwrap_or("").into(),
-                    });
-            }
-            Some("ERR") => {
-                let (Some(service), Some(rest)) = (words.next(), line.splitn(3, ' ').nth(2)) else {
-                    continue;
-                };
-                out.entry(short(service))
-                    .or_default()
-                    .errors
-                    .push(rest.trim().into());
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -159,30 +100,6 @@ pub fn verdict(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const OUT: &str = "SVC p_w updating 3 r/w@sha256:new\n\
-TASK p_w p_w.1 node-a r/w@sha256:new Running 3 seconds ago\n\
-TASK p_w p_w.2 node-b r/w@sha256:old Running 1 minute ago\n\
-TASK p_w p_w.3 node-c r/w@sha256:old Running 1 minute ago\n\
-ERR p_w p_w.2 task: non-zero exit (1)\n\
-SVC p_db - 1 r/db@sha256:1\n\
-TASK p_db p_db.1 node-a r/db@sha256:1 Starting 1 second ago\n";
-
-    #[test]
-    fn parses_services_tasks_and_errors() {
-        let state = parse_state(OUT, "p");
-        assert_eq!(state.len(), 2);
-        let w = &state["w"];
-        assert_eq!(
-            (w.update_state.as_str(), w.replicas, w.tasks.len()),
-            ("updating", 3, 3)
-        );
-        assert_eq!(w.tasks[1].node, "node-b");
-        assert_eq!(w.errors, ["p_w.2 task: non-zero exit (1)"]);
-        assert_eq!(w.running(), 1);
-        assert_eq!(state["db"].update_state, "");
-        assert_eq!(state["db"].running(), 0);
-    }
 
     fn service(update: &str, image: &str, tasks: &[(&str, &str)]) -> SwarmService {
         SwarmService {

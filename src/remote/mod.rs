@@ -6,8 +6,6 @@ pub mod step;
 #[cfg(test)]
 mod step_snapshots;
 pub mod steps;
-pub mod swarm_logs;
-pub mod swarm_steps;
 
 pub use step::{quote, Payload, Step};
 

@@ -5,16 +5,18 @@
 
 use super::steps::lib::{with_compose, Login, LIB};
 use super::steps::preflight::{self, PreflightInput, PreflightStack};
+use super::steps::swarm_deploy::SwarmDeployInput;
 use super::steps::{
     container_of, deployed, down, health, history, hooks, one_off, pin, pull, record, restart,
-    rollback, stage, state, status, stray, unlock, unstage, up, verify,
+    rollback, stage, state, status, stray, swarm_deploy, swarm_deployed, swarm_down, swarm_info,
+    swarm_logs, swarm_pull, swarm_restart, swarm_state, unlock, unstage, up, verify,
 };
 use super::Step;
 use crate::plan::deploy_plan::{plan_stack, StackDeploy};
 use crate::secrets::{SecretValue, Secrets};
 
 /// Each script body, and the name shown in its place.
-const BODIES: [(&str, &str); 24] = [
+const BODIES: [(&str, &str); 32] = [
     (LIB, "<lib.sh>"),
     (include_str!("scripts/state.sh"), "<state.sh>"),
     (include_str!("scripts/stage.sh"), "<stage.sh>"),
@@ -39,6 +41,20 @@ const BODIES: [(&str, &str); 24] = [
     (include_str!("scripts/one_off.sh"), "<one_off.sh>"),
     (include_str!("scripts/preflight.sh"), "<preflight.sh>"),
     (include_str!("scripts/frames.sh"), "<frames.sh>"),
+    (include_str!("scripts/swarm_info.sh"), "<swarm_info.sh>"),
+    (include_str!("scripts/swarm_pull.sh"), "<swarm_pull.sh>"),
+    (include_str!("scripts/swarm_deploy.sh"), "<swarm_deploy.sh>"),
+    (include_str!("scripts/swarm_state.sh"), "<swarm_state.sh>"),
+    (include_str!("scripts/swarm_down.sh"), "<swarm_down.sh>"),
+    (
+        include_str!("scripts/swarm_restart.sh"),
+        "<swarm_restart.sh>",
+    ),
+    (include_str!("scripts/swarm_logs.sh"), "<swarm_logs.sh>"),
+    (
+        include_str!("scripts/swarm_deployed.sh"),
+        "<swarm_deployed.sh>",
+    ),
 ];
 
 fn shown(step: &Step) -> String {
@@ -215,4 +231,41 @@ fn the_steps_of_status_history_down_unlock_restart_exec_and_run() {
     ];
     let text: Vec<String> = steps.iter().map(shown).collect();
     insta::assert_snapshot!(text.join("\n\n"));
+}
+
+#[test]
+fn the_steps_of_a_swarm_stack() {
+    let reference = crate::secrets::SecretRef::Env("WORKER_TOKEN".into());
+    let mut secrets = Secrets::new();
+    secrets.insert(reference.clone(), SecretValue::new("not-shown".into()));
+    let refs = [
+        "10.77.0.1:5000/lab/ktrdr-backend:abc1234".to_string(),
+        "10.77.0.1:5000/lab/ktrdr-backend@sha256:1".to_string(),
+    ];
+    let services = ["backtest-worker".to_string(), "training-worker".to_string()];
+    let steps = [
+        swarm_info::step(),
+        swarm_pull::step("swarm-workers", &refs, &login()),
+        swarm_state::step("ktrdr-swarm-workers"),
+        swarm_deployed::step("ktrdr-swarm-workers"),
+        swarm_deploy::step(&SwarmDeployInput {
+            project: "ktrdr-swarm-workers",
+            file: "services:\n  backtest-worker:\n    image: r/w@sha256:1\n",
+            env: &[("TZ".to_string(), "Europe/Paris".to_string())].into(),
+            secret_vars: &[("WORKER_TOKEN".to_string(), reference)].into(),
+            secrets: &secrets,
+            configs: &[("conf/worker.toml".to_string(), b"a = 1\n".to_vec())],
+        }),
+        swarm_restart::step("ktrdr-swarm-workers", &services),
+        swarm_down::step("ktrdr-swarm-workers", true, 60),
+        swarm_down::step("ktrdr-swarm-workers", false, 60),
+    ];
+    let mut text: Vec<String> = steps.iter().map(shown).collect();
+    text.push(shown(&Step::new(
+        "swarm logs",
+        swarm_logs::command("ktrdr-swarm-workers", &services, true, Some(5)),
+    )));
+    let text = text.join("\n\n");
+    assert!(!text.contains("not-shown"));
+    insta::assert_snapshot!(text);
 }

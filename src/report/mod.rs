@@ -8,5 +8,7 @@ pub mod preflight_table;
 pub mod printer;
 pub mod progress;
 pub mod status_table;
+pub mod swarm_plan_summary;
+pub mod swarm_status;
 
 pub use printer::Printer;

@@ -68,8 +68,9 @@ pub struct ExecSettings {
     /// `[stack:S] SERVICE`.
     pub service: Vec<String>,
     pub tty: bool,
-    /// The compose replica, 1 or more.
-    pub replica: u32,
+    /// The compose replica, 1 or more (none: 1); of a swarm stack, the
+    /// task's slot (none: any task on the node).
+    pub replica: Option<u32>,
     pub command: Vec<String>,
 }
 

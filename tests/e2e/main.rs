@@ -25,4 +25,7 @@ mod rolling;
 mod safe_defaults;
 mod secrets;
 mod swarm;
+mod swarm_common;
 mod swarm_faults;
+mod swarm_ops;
+mod swarm_plan;

@@ -8,89 +8,7 @@ use std::process::Command;
 
 use crate::common::*;
 use crate::secrets::{node_files, registry_auth, ArgvWatcher};
-
-pub(crate) const CORE: &str = "core.lab.home.arpa";
-pub(crate) const PROJECT: &str = "ktrdr-swarm-workers";
-pub(crate) const SERVICES: [&str; 2] = ["backtest-worker", "training-worker"];
-
-fn lab_swarm(verb: &str) {
-    let out = Command::new(repo().join("scripts/lab"))
-        .args(["swarm", verb])
-        .output()
-        .expect("scripts/lab runs");
-    assert!(
-        out.status.success(),
-        "scripts/lab swarm {verb}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
-/// The lab's Swarm, for as long as the guard lives (the e2e lock must be
-/// held: other tests' Compose deploys must never see it).
-pub(crate) struct SwarmUp;
-
-impl SwarmUp {
-    pub(crate) fn new() -> SwarmUp {
-        // The guard first: a half-formed Swarm is taken down too.
-        let guard = SwarmUp;
-        lab_swarm("up");
-        guard
-    }
-}
-
-impl Drop for SwarmUp {
-    fn drop(&mut self) {
-        // Also after a failed assertion: the next test needs the plain lab.
-        // No panic here (it may run while unwinding).
-        let out = Command::new(repo().join("scripts/lab"))
-            .args(["swarm", "down"])
-            .output();
-        if !out.as_ref().is_ok_and(|o| o.status.success()) {
-            eprintln!("scripts/lab swarm down failed: {out:?}");
-        }
-    }
-}
-
-pub(crate) fn swarm_homectl() -> Homectl {
-    Homectl::with_inventory(&repo().join("inventory/lab-swarm.toml"))
-}
-
-/// The image digest a tag has in the lab registry, as the manager pulled it.
-pub(crate) fn digest_of(tag: &str) -> String {
-    let image = lab_var("LAB_IMAGE");
-    on_node_ok(
-        CORE,
-        &format!("docker image inspect --format '{{{{range .RepoDigests}}}}{{{{println .}}}}{{{{end}}}}' {image}:{tag} | grep -F {image}@ | head -n1"),
-    )
-    .trim()
-    .to_string()
-}
-
-/// (task name, node, image, state) of the service's tasks meant to run.
-pub(crate) fn tasks(service: &str) -> Vec<(String, String, String, String)> {
-    on_node_ok(
-        CORE,
-        &format!("docker service ps {PROJECT}_{service} --no-trunc --filter desired-state=running --format '{{{{.Name}}}} {{{{.Node}}}} {{{{.Image}}}} {{{{.CurrentState}}}}'"),
-    )
-    .lines()
-    .map(|l| {
-        let w: Vec<&str> = l.split_whitespace().collect();
-        (w[0].into(), w[1].into(), w[2].into(), w.get(3).unwrap_or(&"").to_string())
-    })
-    .collect()
-}
-
-/// Every task of `service` runs `image`, `n` of them; the nodes they run on.
-#[track_caller]
-pub(crate) fn assert_tasks(service: &str, n: usize, image: &str) -> BTreeSet<String> {
-    let tasks = tasks(service);
-    assert_eq!(tasks.len(), n, "{service}: {tasks:?}");
-    for (name, _, img, state) in &tasks {
-        assert_eq!(img, image, "{name}");
-        assert_eq!(state, "Running", "{name}");
-    }
-    tasks.into_iter().map(|t| t.1).collect()
-}
+use crate::swarm_common::*;
 
 /// Through the tasks themselves, not the routing mesh (docs/lab.md): on
 /// each node, every container of the service answers /version and is
@@ -245,6 +163,46 @@ fn swarm_stack_scales_rolls_over_and_swarm_rolls_back_a_failed_update() {
             "{}",
             status.all()
         );
+    }
+
+    // status --json: the same, in the document beside the compose stacks'.
+    let json = swarm_homectl().args(["status", "all", "--json"]).run();
+    json.success();
+    let doc: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert!(
+        doc["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["stack"] == "core"),
+        "{doc}"
+    );
+    let swarm = &doc["swarm"][0];
+    assert_eq!(
+        (&swarm["stack"], &swarm["manager"]),
+        (&"swarm-workers".into(), &"node-a".into()),
+        "{doc}"
+    );
+    for (i, service) in SERVICES.iter().enumerate() {
+        let s = &swarm["services"][i];
+        assert_eq!(s["service"], *service, "{doc}");
+        assert_eq!(
+            (s["running"].as_u64(), s["desired"].as_u64()),
+            (Some(5), Some(5)),
+            "{doc}"
+        );
+        assert_eq!(s["image"], new_digest.as_str(), "{doc}");
+        assert_eq!(s["digest"], new_digest.split_once('@').unwrap().1, "{doc}");
+        // The update to the unhealthy tag was rolled back.
+        assert_eq!(s["update_state"], "rollback_completed", "{doc}");
+        let nodes: BTreeSet<&str> = s["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|n| n.as_str())
+            .collect();
+        let tasks: BTreeSet<String> = tasks(service).into_iter().map(|t| t.1).collect();
+        assert_eq!(nodes, tasks.iter().map(String::as_str).collect(), "{doc}");
     }
 
     // No registry credentials in the Swarm: not in the services' specs, not in their tasks.

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use crate::swarm::{assert_tasks, digest_of, swarm_homectl, tasks, SwarmUp, CORE, PROJECT};
+use crate::swarm_common::{assert_tasks, digest_of, swarm_homectl, tasks, SwarmUp, CORE, PROJECT};
 
 /// (spec version, spec image) of a service, from the manager.
 fn spec(service: &str) -> (u64, String) {

@@ -6,9 +6,9 @@
 # node pulled the images beforehand, so --resolve-image never.
 # The files `configs:` entries read are written beside it (base64 data
 # frames: a path, then its content), so `file: ./PATH` resolves there.
-# Set before this: HC_PROJECT, HC_CONFIGS (how many files). Data frames:
-# HC_COMPOSE_TEXT, then a path and a content per file.
-hc_data HC_COMPOSE_TEXT
+# Set before this (remote/steps/swarm_deploy.rs): HC_PROJECT, HC_CONFIGS
+# (how many files), HC_COMPOSE_TEXT (read from its data frame). Data
+# frames read here: a path and a content per file.
 hc_dir="$HOMECTL_STATE/swarm/$HC_PROJECT"
 mkdir -p "$hc_dir" || exit 1
 hc_file="$hc_dir/compose.yml"

@@ -1,6 +1,7 @@
 # Removes a swarm stack (on a manager: `docker stack rm`), then, on every
-# node, waits until no container of it is left. Set before this:
-# HC_PROJECT, HC_REMOVE (1 on the manager), HC_WAIT (seconds).
+# node, waits until no container of it is left. Set before this
+# (remote/steps/swarm_down.rs): HC_PROJECT, HC_REMOVE (1 on the manager),
+# HC_WAIT (seconds).
 # Prints: REMOVED N (containers that were still there at the start).
 if [ "$HC_REMOVE" = 1 ]; then
     docker stack rm "$HC_PROJECT" 2>&1 || exit 1

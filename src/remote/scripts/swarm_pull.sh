@@ -1,8 +1,8 @@
 # Logs in with a throw-away Docker config on a tmpfs, pulls the images of a
 # swarm stack (by tag on the first node, by digest on the others) and drops
 # the config whatever happens. Set before this: HC_SERVER, HC_USERNAME,
-# HC_REFS (references, separated by spaces). Data frame: the registry
-# password (read by the caller).
+# HC_REFS (references, one a line), the password read by the caller into
+# HC_PASSWORD (remote/steps/swarm_pull.rs).
 # Prints: DIGEST REF REPO@DIGEST for each reference.
 trap 'hc_drop_docker_config' EXIT INT TERM
 hc_registry_login || exit 1

@@ -1,5 +1,5 @@
-# The services of a swarm stack as the manager sees them. Set before this:
-# HC_PROJECT. Prints per service: SVC NAME UPDATE_STATE|- REPLICAS IMAGE;
+# The services of a swarm stack as the manager sees them. Set before this
+# (remote/steps/swarm_state.rs): HC_PROJECT. Prints per service: SVC NAME UPDATE_STATE|- REPLICAS IMAGE;
 # per task meant to run: TASK SERVICE NAME NODE IMAGE CURRENT_STATE...;
 # per ended task with an error (at most 5): ERR SERVICE NAME ERROR...; per
 # node of the Swarm: NODE HOSTNAME STATUS.
