@@ -47,18 +47,7 @@ fn swarm_stack_scales_rolls_over_and_swarm_rolls_back_a_failed_update() {
     let watcher = ArgvWatcher::start();
 
     // At --scale 5: five tasks of each service, spread over the nodes.
-    let first = swarm_homectl()
-        .args([
-            "deploy",
-            "swarm",
-            "stack:swarm-workers",
-            "--tag",
-            &old,
-            "--scale",
-            "5",
-        ])
-        .run();
-    first.success();
+    let first = deploy_at(&old, "5");
     eprintln!("deploy at --scale 5: {:?}", first.elapsed);
     let old_digest = digest_of(&old);
     for service in SERVICES {
@@ -372,18 +361,7 @@ fn ctrl_c_during_the_wait_leaves_the_update_to_swarm_and_records_it() {
     let _swarm = SwarmUp::new();
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
-    swarm_homectl()
-        .args([
-            "deploy",
-            "swarm",
-            "stack:swarm-workers",
-            "--tag",
-            &old,
-            "--scale",
-            "3",
-        ])
-        .run()
-        .success();
+    deploy_at(&old, "3");
     let mut running = swarm_homectl()
         .args(["deploy", "swarm", "stack:swarm-workers", "--tag", &new])
         .spawn();

@@ -53,6 +53,23 @@ pub fn swarm_homectl() -> Homectl {
     Homectl::with_inventory(&repo().join("inventory/lab-swarm.toml"))
 }
 
+/// `deploy swarm stack:swarm-workers --tag TAG --scale N`, which must succeed.
+pub fn deploy_at(tag: &str, n: &str) -> Run {
+    let run = swarm_homectl()
+        .args([
+            "deploy",
+            "swarm",
+            "stack:swarm-workers",
+            "--tag",
+            tag,
+            "--scale",
+            n,
+        ])
+        .run();
+    run.success();
+    run
+}
+
 /// The image digest a tag has in the lab registry, as the manager pulled it.
 pub fn digest_of(tag: &str) -> String {
     let image = lab_var("LAB_IMAGE");

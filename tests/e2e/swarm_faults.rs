@@ -8,7 +8,9 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::common::*;
-use crate::swarm_common::{assert_tasks, digest_of, swarm_homectl, tasks, SwarmUp, CORE, PROJECT};
+use crate::swarm_common::{
+    assert_tasks, deploy_at, digest_of, swarm_homectl, tasks, SwarmUp, CORE, PROJECT,
+};
 
 /// (spec version, spec image) of a service, from the manager.
 fn spec(service: &str) -> (u64, String) {
@@ -68,22 +70,6 @@ impl Drop for LinkCut {
             eprintln!("{} not Ready again after its link came back", self.0);
         }
     }
-}
-
-/// The deploy at `old` with `n` replicas of each service: the starting point.
-fn deploy_at(tag: &str, n: &str) {
-    swarm_homectl()
-        .args([
-            "deploy",
-            "swarm",
-            "stack:swarm-workers",
-            "--tag",
-            tag,
-            "--scale",
-            n,
-        ])
-        .run()
-        .success();
 }
 
 /// The slots (`.1`, `.2`, ...) of a service that run a task now.

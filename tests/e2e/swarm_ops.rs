@@ -8,23 +8,8 @@ use std::collections::BTreeMap;
 
 use crate::common::*;
 use crate::swarm_common::{
-    assert_tasks, digest_of, swarm_homectl, tasks, SwarmUp, CORE, PROJECT, SERVICES,
+    assert_tasks, deploy_at, digest_of, swarm_homectl, tasks, SwarmUp, CORE, PROJECT, SERVICES,
 };
-
-fn deploy(tag: &str) {
-    let run = swarm_homectl()
-        .args([
-            "deploy",
-            "swarm",
-            "stack:swarm-workers",
-            "--tag",
-            tag,
-            "--scale",
-            "1",
-        ])
-        .run();
-    run.success();
-}
 
 fn last_record() -> serde_json::Value {
     let line = on_node_ok(CORE, "tail -n 1 /var/lib/homectl/history.jsonl");
@@ -95,8 +80,8 @@ fn swarm_rollback_to_a_tag_exec_in_a_task_and_prune_of_its_images() {
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
     let third = lab_var("LAB_TAG_DB");
-    deploy(&old);
-    deploy(&new);
+    deploy_at(&old, "1");
+    deploy_at(&new, "1");
     let old_digest = digest_of(&old);
     let new_digest = digest_of(&new);
 
@@ -173,7 +158,7 @@ fn swarm_rollback_to_a_tag_exec_in_a_task_and_prune_of_its_images() {
     // prune --keep 1 after a third tag: the spec's (third) and the
     // previous spec's (old) images stay on every node; new goes wherever
     // no other stack keeps it. The dry run says what the prune does.
-    deploy(&third);
+    deploy_at(&third, "1");
     let third_digest = digest_of(&third);
     let before: BTreeMap<&str, Option<String>> = NODES
         .iter()

@@ -48,18 +48,7 @@ fn swarm_plan_says_no_change_after_a_deploy_then_the_digest_and_replicas_a_deplo
     let old = lab_var("LAB_TAG_OLD");
     let new = lab_var("LAB_TAG_NEW");
     let image = lab_var("LAB_IMAGE");
-    swarm_homectl()
-        .args([
-            "deploy",
-            "swarm",
-            "stack:swarm-workers",
-            "--tag",
-            &old,
-            "--scale",
-            "3",
-        ])
-        .run()
-        .success();
+    deploy_at(&old, "3");
     let old_digest = digest_of(&old);
     let old_sha = old_digest.split_once('@').unwrap().1;
     let versions = spec_versions();
