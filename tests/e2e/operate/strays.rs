@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The image of the hand-made projects: not pulled, so never homectl's.
+const HAND_IMAGE: &str = "handmade/sleeper:local";
+
 /// Compose projects started by hand on a node (not by homectl): removed
 /// with their networks when dropped, also when the test fails.
 struct HandProjects {
@@ -11,21 +14,26 @@ struct HandProjects {
 }
 
 impl HandProjects {
-    /// Starts each project (one `web` service that sleeps, from an image the
-    /// node already has) with the node's `docker compose`.
+    /// Starts each project (one `web` service that sleeps) with the node's
+    /// `docker compose`. Its image is imported on the node from the lab's
+    /// busybox, so it does not depend on what earlier tests left there
+    /// (a prune or a `down` may have removed every pulled image).
     fn start(host: &'static str, projects: &[&'static str]) -> HandProjects {
         let guard = HandProjects {
             host,
             projects: projects.to_vec(),
         };
+        on_node_ok(
+            host,
+            &format!("tar -C / -cf - bin/busybox | docker import - {HAND_IMAGE} >/dev/null"),
+        );
         for project in projects {
             on_node_ok(
                 host,
                 &format!(
                     "set -e; d=$(mktemp -d); trap 'rm -rf $d' EXIT; \
-                     img=$(docker images --format '{{{{.Repository}}}}:{{{{.Tag}}}}' | grep ktrdr-backend | head -n 1); \
-                     printf 'services:\\n  web:\\n    image: %s\\n    init: true\\n    command: [\"sleep\", \"600\"]\\n' \"$img\" > $d/compose.yml; \
-                     docker compose -p {project} -f $d/compose.yml up -d >/dev/null 2>&1"
+                     printf 'services:\\n  web:\\n    image: {HAND_IMAGE}\\n    init: true\\n    command: [\"/bin/busybox\", \"sleep\", \"600\"]\\n' > $d/compose.yml; \
+                     docker compose -p {project} -f $d/compose.yml up -d >/dev/null"
                 ),
             );
         }
