@@ -34,7 +34,9 @@ impl ArgvWatcher {
     pub(crate) fn start() -> ArgvWatcher {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
-        let needles = secret_needles();
+        let mut needles = secret_needles();
+        needles.push(registry_auth());
+        needles.push(registry_header_auth());
         let handle = std::thread::spawn(move || {
             let mut sampled = Sampled::default();
             let me = std::process::id().to_string();
@@ -126,6 +128,25 @@ pub(crate) fn registry_auth() -> String {
         .map(|(_, v)| v.clone())
         .expect("the registry password in the vault");
     base64(format!("{user}:{password}").as_bytes())
+}
+
+/// The registry credential as `plan` hands it to a node's engine (the
+/// X-Registry-Auth header: base64url of the auth JSON).
+pub(crate) fn registry_header_auth() -> String {
+    let secrets = lab_secrets();
+    let value = |key: &str| {
+        secrets
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.replace('\\', "\\\\").replace('"', "\\\""))
+    };
+    let json = format!(
+        r#"{{"username":"{}","password":"{}","serveraddress":"{}"}}"#,
+        value("homelab/registry/username").unwrap_or_else(|| "lab-ci".into()),
+        value("homelab/registry/password").expect("the registry password in the vault"),
+        lab_var("LAB_REGISTRY"),
+    );
+    base64(json.as_bytes()).replace('+', "-").replace('/', "_")
 }
 
 fn base64(bytes: &[u8]) -> String {
@@ -239,6 +260,18 @@ fn secrets_never_in_argv_files_or_output_and_exact_in_the_containers() {
                 .args(["deploy", "core", "--tag", "unhealthy"])
                 .run(),
         ),
+        // plan asks the registry through each node's engine, with the
+        // credentials in a header (docs/operations.md, "plan").
+        (
+            "plan all",
+            Homectl::new().args(["plan", "all", "--tag", &new]).run(),
+        ),
+        (
+            "plan --json all",
+            Homectl::new()
+                .args(["--json", "plan", "all", "--tag", &new])
+                .run(),
+        ),
     ];
     let sampled = watcher.finish();
 
@@ -285,6 +318,7 @@ fn secrets_never_in_argv_files_or_output_and_exact_in_the_containers() {
     // registry credential in any form.
     let mut file_needles = needles.clone();
     file_needles.push(registry_auth());
+    file_needles.push(registry_header_auth());
     for (node, host) in NODES {
         let mut files = Vec::new();
         node_files(&Path::new(LAB).join("nodes").join(node), &mut files);
@@ -309,12 +343,25 @@ fn secrets_never_in_argv_files_or_output_and_exact_in_the_containers() {
         );
         assert_eq!(left.trim(), "", "registry credentials left on {node}");
         // The node's temporary folders and state, as the node sees them.
-        let listing = on_node(host, "cat /var/lib/homectl/history.jsonl /var/lib/homectl/stacks/*/* /tmp/* /var/tmp/* 2>/dev/null");
-        assert_eq!(
-            find_secret(&listing.stdout, &file_needles),
-            None,
-            "a secret in {node}'s state or temporary files"
+        // Each file after a line naming it, so that a finding names the file.
+        let listing = on_node(
+            host,
+            "for f in /var/lib/homectl/history.jsonl /var/lib/homectl/stacks/*/* /tmp/* /var/tmp/*; do \
+             [ -f \"$f\" ] && printf '\\n==FILE %s\\n' \"$f\" && cat \"$f\"; done 2>/dev/null; true",
         );
+        let listing = String::from_utf8_lossy(&listing.stdout).into_owned();
+        assert!(
+            listing.contains("==FILE /var/lib/homectl/history.jsonl"),
+            "{node}: the listing missed the history"
+        );
+        for part in listing.split("\n==FILE ").skip(1) {
+            let (file, _) = part.split_once('\n').unwrap_or((part, ""));
+            assert_eq!(
+                find_secret(part.as_bytes(), &file_needles),
+                None,
+                "a secret in {node}'s {file}"
+            );
+        }
     }
 
     // The values arrive byte-exact: the multi-line one and the hostile one.
