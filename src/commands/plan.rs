@@ -7,6 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use tokio::sync::watch;
+
 use crate::error::{Error, Result};
 use crate::execution::node_session::NodeSession;
 use crate::execution::swarm_plan;
@@ -35,32 +37,36 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
         scale,
     } = settings;
     let printer = global.printer();
-    // The values are needed to tell which changed (compared salted, per name).
+    // The values are needed to tell which changed (compared salted, per
+    // name). They are resolved while the connections open: no step runs
+    // on a node before they are here.
     let refs = selection.secret_references(&project);
-    let settings = ProviderSettings {
+    let provider = ProviderSettings {
         exec: project.inventory.secrets_exec.clone(),
     };
-    let secrets = resolve_all(&refs, &settings)
-        .map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
+    let (resolved_tx, resolved) = watch::channel(None);
+    let resolver = std::thread::spawn(move || {
+        let result = resolve_all(&refs, &provider).map(Arc::new);
+        let shared = result.as_ref().map(Arc::clone).map_err(|_| ());
+        resolved_tx.send_replace(Some(shared));
+        result
+    });
 
-    // Swarm stacks: once each, through their manager (docs/swarm.md, "plan").
     let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
     let runtime = crate::commands::runtime()?;
-    let swarm_results = runtime.block_on(swarm_plans(&project, &swarm, &secrets, &tag, scale));
     let project = Arc::new(project);
-    let secrets = Arc::new(secrets);
     let results = runtime.block_on(async {
         let tasks: Vec<_> = selection
             .nodes
             .iter()
             .cloned()
             .map(|selected| {
-                let (project, secrets, tag) = (project.clone(), secrets.clone(), tag.clone());
+                let (project, resolved, tag) = (project.clone(), resolved.clone(), tag.clone());
                 tokio::spawn(async move {
                     let node = selected.node.clone();
                     (
                         node,
-                        plan_on(&project, &selected, &secrets, &tag, scale).await,
+                        plan_on(&project, &selected, resolved, &tag, scale).await,
                     )
                 })
             })
@@ -74,6 +80,18 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
         }
         results
     });
+    let secrets = match resolver.join() {
+        Ok(result) => {
+            result.map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?
+        }
+        Err(_) => {
+            return Err(Error::runtime(
+                "internal error: the secrets resolver panicked",
+            ))
+        }
+    };
+    // Swarm stacks: once each, through their manager (docs/swarm.md, "plan").
+    let swarm_results = runtime.block_on(swarm_plans(&project, &swarm, &secrets, &tag, scale));
 
     let mut all: Vec<StackChanges> = Vec::new();
     let mut swarm_all: Vec<SwarmChanges> = Vec::new();
@@ -133,13 +151,26 @@ async fn swarm_plans(
     out
 }
 
+/// The secrets once resolved (`None` if the provider failed: the command
+/// then reports why, once).
+type Resolved = watch::Receiver<Option<std::result::Result<Arc<Secrets>, ()>>>;
+
+/// What a node's task says when the secrets could not be resolved (not
+/// shown: the provider's error is).
+const SECRETS_FAILED: &str = "the secrets are not resolved";
+
+async fn resolved_secrets(mut resolved: Resolved) -> Option<Arc<Secrets>> {
+    let answer = resolved.wait_for(Option::is_some).await.ok()?;
+    answer.as_ref()?.as_ref().ok().cloned()
+}
+
 /// One node: its state and, on a second channel of the same connection
 /// at the same time, the registry's answers; then the planner and the
 /// changes of each stack.
 async fn plan_on(
     project: &Project,
     selected: &SelectedNode,
-    secrets: &Secrets,
+    resolved: Resolved,
     tag: &str,
     scale: Option<u32>,
 ) -> std::result::Result<Vec<StackChanges>, String> {
@@ -152,6 +183,12 @@ async fn plan_on(
         .collect();
     let stacks: Vec<String> = selected.stacks.iter().map(|s| s.stack.clone()).collect();
     let (refs, urls) = registry_questions(project, selected, tag);
+    let mut session = NodeSession::open(inv, node, false).await?;
+    let Some(secrets) = resolved_secrets(resolved).await else {
+        session.close().await;
+        return Err(SECRETS_FAILED.into());
+    };
+    let secrets = secrets.as_ref();
     let password = secrets
         .get(&inv.registry.password)
         .cloned()
@@ -162,7 +199,6 @@ async fn plan_on(
         password,
     };
     let ask = plan_step::step(&login, &refs, &urls);
-    let mut session = NodeSession::open(inv, node, false).await?;
     let state_step = state::step_without_compose(&projects, &stacks);
     let connection = session.session.clone();
     let (state, answers) = tokio::join!(session.run(&state_step, STEP_TIMEOUT), async {
@@ -189,4 +225,32 @@ async fn plan_on(
         .iter()
         .map(|p| changes(project, &node.name, p, &state, Some(&answers), secrets))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_node_waits_for_the_secrets_and_learns_when_they_failed() {
+        let (tx, rx) = watch::channel(None);
+        let waiting = tokio::spawn(resolved_secrets(rx.clone()));
+        tx.send_replace(Some(Ok(Arc::new(Secrets::default()))));
+        assert!(
+            waiting.await.unwrap().is_some(),
+            "resolved: the node goes on"
+        );
+
+        let (tx, rx) = watch::channel(None);
+        let waiting = tokio::spawn(resolved_secrets(rx));
+        tx.send_replace(Some(Err(())));
+        assert!(waiting.await.unwrap().is_none(), "failed: the node stops");
+
+        let (tx, rx) = watch::channel::<Option<std::result::Result<Arc<Secrets>, ()>>>(None);
+        drop(tx);
+        assert!(
+            resolved_secrets(rx).await.is_none(),
+            "resolver gone: no hang"
+        );
+    }
 }

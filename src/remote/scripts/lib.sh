@@ -140,10 +140,49 @@ hc_registry_login() {
 
 # `--insecure` when the engine treats the registry as insecure (plain
 # HTTP), as `docker pull` would; the manifest commands do not ask it.
+# The engine's own answer (GET /info on its local socket) takes a curl;
+# `docker info` also starts every CLI plugin to list it, which costs more
+# than the question. That is the fallback: no curl, a remote engine, a
+# context, or an answer of another shape.
 hc_insecure_flag() { # SERVER
+    if hc_engine_info=$(hc_engine_get /info); then
+        hc_entry=$(printf '%s' "$hc_engine_info" | tr -d ' \n' |
+            grep -o "\"Name\":\"$(printf '%s' "$1" | sed 's/[].[*^$\\/]/\\&/g')\",\"Mirrors\":\[[^]]*\],\"Secure\":[a-z]*")
+        case $hc_entry in
+            *'"Secure":false') echo --insecure; return 0 ;;
+            *'"Secure":true') return 0 ;;
+        esac
+        # Not listed: docker.io's rules (secure), unless the shape is new.
+        case $hc_engine_info in *'"IndexConfigs":{"'*'"Name":"'*) return 0 ;; esac
+    fi
     case " $(docker info --format '{{range $k, $hc_v := .RegistryConfig.IndexConfigs}}{{if not $hc_v.Secure}}{{$k}} {{end}}{{end}}' 2>/dev/null) " in
         *" $1 "*) echo --insecure ;;
     esac
+}
+
+# The Engine API's local socket that the docker CLI would use, printed;
+# status 1 where that is not known (no curl to ask it, a remote engine,
+# a context).
+hc_engine_socket() {
+    command -v curl >/dev/null 2>&1 || return 1
+    [ -z "${DOCKER_CONTEXT:-}" ] || return 1
+    case ${DOCKER_HOST:-unix:///var/run/docker.sock} in
+        unix://*) hc_sock=${DOCKER_HOST:-unix:///var/run/docker.sock} ;;
+        *) return 1 ;;
+    esac
+    # A context chosen in the CLI's config points elsewhere.
+    if [ -z "${DOCKER_HOST:-}" ]; then
+        hc_context=$(sed -n 's/.*"currentContext" *: *"\([^"]*\)".*/\1/p' "${DOCKER_CONFIG:-$HOME/.docker}/config.json" 2>/dev/null)
+        case $hc_context in "" | default) ;; *) return 1 ;; esac
+    fi
+    printf '%s\n' "${hc_sock#unix://}"
+}
+
+# GET PATH of the Engine API on that socket (status 1 if none or on an
+# HTTP error).
+hc_engine_get() { # PATH
+    hc_sock=$(hc_engine_socket) || return 1
+    curl -fsS -m 5 --unix-socket "$hc_sock" "http://docker$1" 2>/dev/null
 }
 
 # Stops and removes the containers of some services of a project (replicas

@@ -1,34 +1,97 @@
 # What `homectl plan` asks a node besides its state, changing nothing
 # (docs/operations.md, "plan"): the repo digests of the images that run,
 # what each image reference names in the registry now (the digest of its
-# manifest, asked as preflight does: never a pull), and whether each
-# stack's health URL answers.
+# manifest, never a pull: through the engine's socket where curl reaches
+# it, else with `docker manifest inspect` as preflight does), and whether
+# each stack's health URL answers.
 # It runs beside the state step, on a channel of its own.
 # Set before this: HC_SERVER, HC_USERNAME, HC_REFS (image references),
 # HC_URLS (lines "STACK URL"). Data frame: the registry password.
 # Prints: HAS IMAGE_ID REPO@DIGEST             for each image and digest on the node
 #         NAMES REFERENCE DIGEST|-              for each reference (-: not found)
 #         URL STACK ok|fail                     for each url
-#         REGISTRY fail WHY                     if the login failed
-docker image ls --no-trunc --digests --format 'HAS {{.ID}} {{.Repository}}@{{.Digest}}' 2>/dev/null | grep -v '@<none>$' || true
-printf '%s\n' "$HC_URLS" | while IFS=' ' read -r hc_stack hc_url; do
-    [ -n "$hc_url" ] || continue
-    if hc_http_ok "$hc_url"; then echo "URL $hc_stack ok"; else echo "URL $hc_stack fail"; fi
+#         REGISTRY fail WHY                     if the registry refused or failed
+# The questions go out at once (the answers are waited for at the end):
+# each answer into a file of a scratch folder, all printed once answered.
+hc_ask=$(mktemp -d) || exit 1
+trap 'hc_drop_docker_config; rm -rf "$hc_ask"' EXIT INT TERM
+{ docker image ls --no-trunc --digests --format 'HAS {{.ID}} {{.Repository}}@{{.Digest}}' 2>/dev/null | grep -v '@<none>$' || true; } >"$hc_ask/has" </dev/null &
+# One URL a line ("STACK URL"): split on newlines only, and not globbed.
+set -f
+hc_ifs=$IFS
+IFS='
+'
+for hc_line in $HC_URLS; do
+    hc_stack=${hc_line%% *} hc_url=${hc_line#* }
+    if [ -z "$hc_url" ] || [ "$hc_url" = "$hc_line" ]; then continue; fi
+    { if hc_http_ok "$hc_url"; then echo "URL $hc_stack ok"; else echo "URL $hc_stack fail"; fi; } >"$hc_ask/url.$hc_stack" </dev/null &
 done
-[ -n "$HC_REFS" ] || exit 0
-trap 'hc_drop_docker_config' EXIT INT TERM
-hc_tmpfs_docker_config || { echo "REGISTRY fail $HC_WHY"; exit 0; }
-if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
-    echo "REGISTRY fail login to $HC_SERVER as $HC_USERNAME failed: $(printf '%s\n' "$hc_out" | tail -n 1)"
-    exit 0
-fi
-hc_insecure=$(hc_insecure_flag "$HC_SERVER")
-for hc_ref in $HC_REFS; do
-    # The first digest of the verbose listing is its descriptor's: the
-    # manifest's digest, as a pull would record it.
-    # shellcheck disable=SC2086 # hc_insecure is empty or one flag
-    hc_digest=$(DOCKER_CONFIG=$HC_DOCKER_CONFIG docker manifest inspect -v $hc_insecure "$hc_ref" 2>/dev/null |
-        grep -o '"digest": *"sha256:[0-9a-f]*"' | sed -n 1p | grep -o 'sha256:[0-9a-f]*')
-    printf 'NAMES %s %s\n' "$hc_ref" "${hc_digest:--}"
-done
+IFS=$hc_ifs
+set +f
+# What the engine says REF names (GET /distribution/REF/json: the engine
+# asks the registry, as it does before a pull, with the credentials of
+# the X-Registry-Auth header, handed to curl on its stdin: no argv, no
+# file, no login stored anywhere). Prints the NAMES or REGISTRY line.
+hc_engine_names() { # SOCKET AUTH REF
+    hc_answer=$(printf 'header = "X-Registry-Auth: %s"\n' "$2" |
+        curl -sS -m 30 -K - -w '\n%{http_code}' --unix-socket "$1" "http://docker/distribution/$3/json" 2>&1)
+    hc_code=${hc_answer##*
+}
+    hc_digest=$(printf '%s' "$hc_answer" | grep -o '"digest": *"sha256:[0-9a-f]*"' | sed -n 1p | grep -o 'sha256:[0-9a-f]*')
+    case $hc_code in
+        200) printf 'NAMES %s %s\n' "$3" "${hc_digest:--}" ;;
+        404) printf 'NAMES %s -\n' "$3" ;;
+        *) case $hc_answer in
+               *"manifest unknown"* | *"not found"*) printf 'NAMES %s -\n' "$3" ;;
+               *) hc_reason=$(printf '%s\n' "$hc_answer" | sed -n 's/.*"message": *"\(.*\)".*/\1/p' | sed -n 1p)
+                  echo "REGISTRY fail $3: ${hc_reason:-$(printf '%s\n' "$hc_answer" | sed -n 1p)}" ;;
+           esac ;;
+    esac
+}
+
+# The registry's answers through the engine where curl reaches it;
+# else with the docker CLI: a throw-away login and `docker manifest
+# inspect` per reference.
+hc_registry() {
+    [ -n "$HC_REFS" ] || return 0
+    if hc_sock=$(hc_engine_socket) && command -v base64 >/dev/null 2>&1; then
+        hc_auth=$(printf '{"username":"%s","password":"%s","serveraddress":"%s"}' \
+            "$(printf '%s' "$HC_USERNAME" | sed 's/[\\"]/\\&/g')" \
+            "$(printf '%s' "$HC_PASSWORD" | sed 's/[\\"]/\\&/g')" "$HC_SERVER" |
+            base64 | tr -d '\n' | tr '+/' '-_')
+        hc_i=0
+        for hc_ref in $HC_REFS; do
+            hc_i=$((hc_i + 1))
+            hc_engine_names "$hc_sock" "$hc_auth" "$hc_ref" >"$hc_ask/ref.$hc_i" </dev/null &
+        done
+        wait
+        return 0
+    fi
+    hc_tmpfs_docker_config || { echo "REGISTRY fail $HC_WHY"; return 0; }
+    # `docker info` (for the insecure flag) is asked while the login runs.
+    hc_insecure_flag "$HC_SERVER" >"$hc_ask/insecure" </dev/null &
+    hc_info=$!
+    if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
+        wait "$hc_info"
+        echo "REGISTRY fail login to $HC_SERVER as $HC_USERNAME failed: $(printf '%s\n' "$hc_out" | tail -n 1)"
+        return 0
+    fi
+    wait "$hc_info"
+    hc_insecure=$(cat "$hc_ask/insecure")
+    hc_i=0
+    for hc_ref in $HC_REFS; do
+        hc_i=$((hc_i + 1))
+        # The first digest of the verbose listing is its descriptor's: the
+        # manifest's digest, as a pull would record it.
+        # shellcheck disable=SC2086 # hc_insecure is empty or one flag
+        { hc_digest=$(DOCKER_CONFIG=$HC_DOCKER_CONFIG docker manifest inspect -v $hc_insecure "$hc_ref" 2>/dev/null |
+            grep -o '"digest": *"sha256:[0-9a-f]*"' | sed -n 1p | grep -o 'sha256:[0-9a-f]*')
+          printf 'NAMES %s %s\n' "$hc_ref" "${hc_digest:--}"; } >"$hc_ask/ref.$hc_i" </dev/null &
+    done
+    wait
+}
+hc_registry >"$hc_ask/registry"
+wait
+rm -f "$hc_ask/insecure"
+cat "$hc_ask"/*
 exit 0
