@@ -205,6 +205,7 @@ def scenario_scale(lab, runs, S, R):
     # Both tags on every new node first (untimed), then every node on OLD.
     lab.sync(lab.new, inv, nodes)
     lab.sync(lab.old, inv, nodes)
+    plan_beside_ansible(lab, inv, n, runs, S, R)
     # One untimed preflight first: a failing check is shown, and measured anyway.
     first = subprocess.run(f"{BIN} -i {inv} preflight --tag {lab.old}", shell=True, cwd=REPO, capture_output=True, text=True)
     if first.returncode != 0:
@@ -234,6 +235,22 @@ def scenario_scale(lab, runs, S, R):
         R.append((f"5: switch tag on {n} workers + core, {k} / homectl", r[k]["median"] / h, "reported"))
     S.append((f"Scenario 5b: switch tag on node-a + {n} worker nodes", r, "homectl", None,
               "the machine's two cores do every node's Docker work: 'machine CPU' is the share of both cores busy during a run"))
+
+
+def plan_beside_ansible(lab, inv, n, runs, S, R):
+    """With every node on OLD: `homectl plan` of the switch to NEW beside
+    the Ansible playbook of the switch run with `--check --diff`."""
+    ours, theirs = f"homectl plan, {n} workers + core", f"Ansible --check --diff, {n} workers + core"
+    p = hyperfine({
+        ours: homectl(inv, f"plan all --scale 1 --tag {lab.new}"),
+        theirs: f"BENCH_INVENTORY={inv} {D / 'tool.py'} ansible-check all {lab.new}",
+    }, runs)
+    R.append((f"16: Ansible --check --diff / homectl plan, switch tag on {n} workers + core",
+              p[theirs]["median"] / p[ours]["median"], "reported"))
+    S.append((f"Scenario 5c: what the switch on node-a + {n} workers would change", p, ours, None,
+              "read-only both: `homectl plan` asks every node and the registry (digests, files, env, scale); "
+              "Ansible's check mode diffs the copied compose file and skips the shell tasks (pull, up, health), "
+              "so it cannot say which images or services would change"))
 
 
 def back_to_two(lab):

@@ -267,8 +267,9 @@ def scenario_plan(lab, runs, S, R):
     }, runs)
     R.append(("issue 16: plan on 3 nodes / status on 3 nodes", r["plan 3 nodes"]["median"] / r["status 3 nodes"]["median"], "≤ 1.5"))
     S.append(("Issue 16: plan beside status", r, "plan 3 nodes", None,
-              "both read-only (hyperfine); plan: the state step, then from each node the registry's digests of the new tag "
-              "(docker manifest inspect, no pull), then the deploy's planner; the secrets once"))
+              "both read-only (hyperfine); plan: on two channels of each node's connection, the state step and the "
+              "registry's digests of the new tag asked through the node's engine (no pull), then the deploy's planner; "
+              "the secrets resolved once, while the connections open"))
 
 
 def scenario_swarm(lab, runs, S, R):

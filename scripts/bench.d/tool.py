@@ -8,7 +8,12 @@ ControlMaster with a fresh ControlPath per run and its masters ended after
 the run, no pipelining; pyinfra: every
 host in parallel), but without fact gathering (not needed by these tasks).
 
-    tool.py ansible|pyinfra NODES TAG
+    tool.py ansible|ansible-check|pyinfra NODES TAG
+
+`ansible-check` runs the same playbook with `--check --diff`: what an
+Ansible user has in place of `homectl plan` (check mode diffs the copied
+compose file and skips the shell tasks, so it cannot tell which images
+or services would change).
 
 The secrets are resolved with one `op inject` and handed to the compose
 steps the way each tool's users would: Ansible's `environment:` (inside the
@@ -48,7 +53,7 @@ def host_vars(e):
     return v, env
 
 
-def ansible():
+def ansible(check=False):
     hosts = []
     for e in entries:
         v, env = host_vars(e)
@@ -84,7 +89,8 @@ def ansible():
 """)
     env = dict(os.environ, ANSIBLE_HOST_KEY_CHECKING="True", ANSIBLE_SSH_CONTROL_PATH_DIR=str(work / "cp"),
                ANSIBLE_LOCAL_TEMP=str(work / "tmp"), ANSIBLE_NOCOLOR="1", ANSIBLE_RETRY_FILES_ENABLED="0")
-    rc = subprocess.run([str(VENV / "bin/ansible-playbook"), "-i", str(work / "hosts.yml"), str(work / "deploy.yml")],
+    mode = ["--check", "--diff"] if check else []
+    rc = subprocess.run([str(VENV / "bin/ansible-playbook"), *mode, "-i", str(work / "hosts.yml"), str(work / "deploy.yml")],
                         env=env, stdout=subprocess.DEVNULL if not os.environ.get("BENCH_VERBOSE") else None).returncode
     # A daily deploy starts cold: end the ControlPersist masters of this run
     # (they would otherwise linger 60 s, and serve the next run).
@@ -118,7 +124,7 @@ server.shell(name="health", commands=[d.step_health])
 
 
 try:
-    rc = {"ansible": ansible, "pyinfra": pyinfra}[tool]()
+    rc = {"ansible": ansible, "ansible-check": lambda: ansible(check=True), "pyinfra": pyinfra}[tool]()
 finally:
     shutil.rmtree(work, ignore_errors=True)
 sys.exit(rc)
