@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 D = REPO / "scripts/bench.d"
 LAB = Path("/var/lib/homectl-lab")
 BIN = REPO / "target/release/homectl"
