@@ -267,8 +267,8 @@ def scenario_plan(lab, runs, S, R):
     }, runs)
     R.append(("issue 16: plan on 3 nodes / status on 3 nodes", r["plan 3 nodes"]["median"] / r["status 3 nodes"]["median"], "≤ 1.5"))
     S.append(("Issue 16: plan beside status", r, "plan 3 nodes", None,
-              "both read-only (hyperfine); plan: on two channels of each node's connection, the state step and the "
-              "registry's digests of the new tag asked through the node's engine (no pull), then the deploy's planner; "
+              "both read-only (hyperfine); plan: one step on each node asks its state and, at the same time, the "
+              "registry's digests of the new tag through the node's engine (no pull), then the deploy's planner; "
               "the secrets resolved once, while the connections open"))
 
 

@@ -164,9 +164,8 @@ async fn resolved_secrets(mut resolved: Resolved) -> Option<Arc<Secrets>> {
     answer.as_ref()?.as_ref().ok().cloned()
 }
 
-/// One node: its state and, on a second channel of the same connection
-/// at the same time, the registry's answers; then the planner and the
-/// changes of each stack.
+/// One node: its state and the registry's answers, in one step; then the
+/// planner and the changes of each stack.
 async fn plan_on(
     project: &Project,
     selected: &SelectedNode,
@@ -198,18 +197,12 @@ async fn plan_on(
         username: &inv.registry.username,
         password,
     };
-    let ask = plan_step::step(&login, &refs, &urls);
-    let state_step = state::step_without_compose(&projects, &stacks);
-    let connection = session.session.clone();
-    let (state, answers) = tokio::join!(session.run(&state_step, STEP_TIMEOUT), async {
-        let mut beside = NodeSession::beside(connection, node, inv).await?;
-        let out = beside.run(&ask, STEP_TIMEOUT).await;
-        beside.finish().await;
-        out
-    });
+    let ask = plan_step::step(&login, &refs, &urls, &projects, &stacks);
+    let output = session.run(&ask, STEP_TIMEOUT).await;
     session.close().await;
-    let state: NodeState = state::parse(&state?);
-    let answers = plan_step::parse(&answers?);
+    let output = output?;
+    let state: NodeState = state::parse(&output);
+    let answers = plan_step::parse(&output);
     if let Some(why) = &answers.registry_error {
         return Err(format!("registry: {}", secrets.mask(why)));
     }

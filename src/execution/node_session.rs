@@ -69,37 +69,6 @@ impl NodeSession {
         }
     }
 
-    /// A second remote shell (no lock) on an open connection, to run a
-    /// step beside another session's. End it with `finish`.
-    pub async fn beside(
-        session: Arc<Session>,
-        node: &Node,
-        inventory: &Inventory,
-    ) -> Result<NodeSession, String> {
-        let timeout = inventory.ssh.connect_timeout * 3;
-        let shell = RemoteShell::start(
-            &Connection::Ssh(session.clone()),
-            false,
-            &operator(),
-            &state_dir_candidates(node),
-            timeout,
-        )
-        .await
-        .map_err(|e| match e {
-            StartError::Locked(holder) => format!("locked by {holder}"),
-            StartError::NoStateDir(tried) => {
-                format!("no state folder can be created and written (tried {tried})")
-            }
-            StartError::Other(e) => e,
-        })?;
-        Ok(NodeSession { session, shell })
-    }
-
-    /// Ends this remote shell, leaving the connection to its other users.
-    pub async fn finish(self) {
-        self.shell.finish().await;
-    }
-
     pub async fn close(self) {
         self.shell.finish().await;
         close(self.session).await;

@@ -48,7 +48,7 @@ pub async fn plan(
         };
         let out = session
             .run(
-                &plan_step::step(&login, &decision.to_pull, &[]),
+                &plan_step::registry_only(&login, &decision.to_pull),
                 STEP_TIMEOUT,
             )
             .await

@@ -73,8 +73,8 @@ pub struct StackChanges {
     pub hooks: Vec<String>,
 }
 
-/// What to ask the registry from a node before its state is known (so
-/// that it runs beside the state step): every image reference of the
+/// What to ask the registry from a node before its state is known (it is
+/// asked at the same time as the state): every image reference of the
 /// selected services at any scale, at `tag` (the references a deploy
 /// would run and, when nothing changed, those that run), and the health
 /// URLs (stack, url). Only references of the inventory's registry.

@@ -317,3 +317,36 @@ fn plan_scale_one_after_scale_three_lists_the_replicas_removed() {
         "the others stay: {after:?}"
     );
 }
+
+/// A credential the registry refuses: `plan` exits 1 naming every node and
+/// the registry's answer, shows no secret and changes nothing.
+#[test]
+fn plan_with_a_credential_the_registry_refuses_names_each_node_and_no_secret() {
+    let _lab = lab_lock();
+    let dir = tempfile::tempdir().unwrap();
+    // Another secret of the vault: a wrong password, and one to look for.
+    let inventory = inventory_variant(
+        dir.path(),
+        &[(
+            r#"password = "op://homelab/registry/password""#,
+            r#"password = "op://homelab/ktrdr-db/password""#,
+        )],
+    );
+    let before = history_text(CORE);
+    let run = homectl(Some(&inventory), &["plan", "all", "--tag", &new()]);
+    run.code(1);
+    for node in ["node-a", "node-b", "node-c"] {
+        assert!(
+            run.stderr.contains(node),
+            "{node} not named:\n{}",
+            run.all()
+        );
+    }
+    assert!(
+        run.stderr.contains("registry") && run.stderr.contains("unauthorized"),
+        "the registry's answer is not shown:\n{}",
+        run.all()
+    );
+    assert_eq!(find_secret(run.all().as_bytes(), &secret_needles()), None);
+    assert_eq!(history_text(CORE), before, "plan wrote history");
+}

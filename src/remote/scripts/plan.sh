@@ -1,20 +1,20 @@
-# What `homectl plan` asks a node besides its state, changing nothing
-# (docs/operations.md, "plan"): the repo digests of the images that run,
-# what each image reference names in the registry now (the digest of its
+# What `homectl plan` asks a node, changing nothing (docs/operations.md,
+# "plan"): its state (hc_state: state.sh, with HC_PROJECTS, HC_STACKS and
+# HC_NO_COMPOSE; its lines as it prints them), the repo digests of the
+# images on the node, what each image reference names in the registry now (the digest of its
 # manifest, never a pull: through the engine's socket where curl reaches
 # it, else with `docker manifest inspect` as preflight does), and whether
 # each stack's health URL answers.
-# It runs beside the state step, on a channel of its own.
 # Set before this: HC_SERVER, HC_USERNAME, HC_REFS (image references),
 # HC_URLS (lines "STACK URL"). Data frame: the registry password.
 # Prints: HAS IMAGE_ID REPO@DIGEST             for each image and digest on the node
 #         NAMES REFERENCE DIGEST|-              for each reference (-: not found)
 #         URL STACK ok|fail                     for each url
 #         REGISTRY fail WHY                     if the registry refused or failed
-# The questions go out at once (the answers are waited for at the end):
-# each answer into a file of a scratch folder, all printed once answered.
+# The questions go out at once, the state's in the foreground: each
+# other answer into a file of a scratch folder, all printed at the end.
 hc_ask=$(mktemp -d) || exit 1
-trap 'hc_drop_docker_config; rm -rf "$hc_ask"' EXIT INT TERM
+trap 'rm -rf "$hc_ask"' EXIT INT TERM
 { docker image ls --no-trunc --digests --format 'HAS {{.ID}} {{.Repository}}@{{.Digest}}' 2>/dev/null | grep -v '@<none>$' || true; } >"$hc_ask/has" </dev/null &
 # One URL a line ("STACK URL"): split on newlines only, and not globbed.
 set -f
@@ -67,12 +67,15 @@ hc_registry() {
         wait
         return 0
     fi
+    # In a background job: it drops its folder itself (a folder left by a
+    # killed job is swept by the next login, docs/security.md).
     hc_tmpfs_docker_config || { echo "REGISTRY fail $HC_WHY"; return 0; }
     # `docker info` (for the insecure flag) is asked while the login runs.
     hc_insecure_flag "$HC_SERVER" >"$hc_ask/insecure" </dev/null &
     hc_info=$!
     if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
         wait "$hc_info"
+        hc_drop_docker_config
         echo "REGISTRY fail login to $HC_SERVER as $HC_USERNAME failed: $(printf '%s\n' "$hc_out" | tail -n 1)"
         return 0
     fi
@@ -89,8 +92,13 @@ hc_registry() {
           printf 'NAMES %s %s\n' "$hc_ref" "${hc_digest:--}"; } >"$hc_ask/ref.$hc_i" </dev/null &
     done
     wait
+    hc_drop_docker_config
 }
-hc_registry >"$hc_ask/registry"
+hc_registry >"$hc_ask/registry" </dev/null &
+if ! hc_state; then
+    wait
+    exit 1
+fi
 wait
 rm -f "$hc_ask/insecure"
 cat "$hc_ask"/*

@@ -2,21 +2,46 @@
 //! read-only; its output parsed into `RegistryAnswers`.
 
 use super::lib::{Login, LIB};
+use super::state;
 use super::StepInput;
 use crate::plan::plan_changes::RegistryAnswers;
 use crate::remote::step::Step;
 
 const PLAN: &str = include_str!("../scripts/plan.sh");
 
-/// `refs`: the references to ask the registry about; `urls`: (stack,
-/// health url).
-pub fn step(login: &Login, refs: &[String], urls: &[(String, String)]) -> Step {
+/// What `plan` asks a node, in one step: the state of the compose
+/// `projects` and the `stacks`' folders (`state.sh`, parsed by
+/// `state::parse`) and, at the same time, the registry about `refs` and
+/// the health `urls` (stack, url).
+pub fn step(
+    login: &Login,
+    refs: &[String],
+    urls: &[(String, String)],
+    projects: &[String],
+    stacks: &[String],
+) -> Step {
     let urls: Vec<String> = urls.iter().map(|(s, u)| format!("{s} {u}")).collect();
     StepInput::new("plan")
         .code(LIB)
+        .code(&state::as_function())
         .login(login)
         .list("HC_REFS", refs)
         .list("HC_URLS", &urls)
+        .list("HC_PROJECTS", projects)
+        .list("HC_STACKS", stacks)
+        .var("HC_NO_COMPOSE", "1")
+        .step(PLAN)
+}
+
+/// The registry's answers about `refs` only, without the state (a swarm
+/// stack's manager, whose state another step reads).
+pub fn registry_only(login: &Login, refs: &[String]) -> Step {
+    StepInput::new("plan")
+        .code(LIB)
+        .code("hc_state() { :; }\n")
+        .login(login)
+        .list("HC_REFS", refs)
+        .list::<&str>("HC_URLS", &[])
         .step(PLAN)
 }
 
@@ -75,8 +100,14 @@ mod tests {
             &login,
             &["reg:5000/x:t".into(), "reg:5000/y:t".into()],
             &[("core".into(), "http://n:1/health".into())],
+            &["ktrdr-core".into()],
+            &["core".into()],
         );
         assert!(!step.script.contains("pw-canary"));
+        assert!(step.script.contains("hc_state() ("));
+        assert!(step.script.contains("HC_PROJECTS=ktrdr-core\n"));
+        assert!(step.script.contains("HC_STACKS=core\n"));
+        assert!(step.script.contains("HC_NO_COMPOSE=1\n"));
         assert!(!step.to_string().contains("pw-canary"));
         assert!(step.script.contains("hc_data HC_PASSWORD"));
         assert!(step.script.contains("HC_REFS='reg:5000/x:t\nreg:5000/y:t'"));
@@ -93,6 +124,10 @@ mod tests {
         assert_eq!(a.names["reg:5000/x:gone"], None);
         assert!(a.urls["core"] && !a.urls["w"]);
         assert!(a.registry_error.is_none());
+        // One output for both parsers: the state's lines are not answers.
+        let both = "RUNNING ktrdr-core backend c1 sha256:a running reg:5000/x:t - {}\nNAMES reg:5000/x:t sha256:d1\n";
+        assert_eq!(state::parse(both).containers.len(), 1);
+        assert_eq!(parse(both).names.len(), 1);
         assert_eq!(
             parse("REGISTRY fail login failed")
                 .registry_error

@@ -21,15 +21,12 @@ pub fn step(projects: &[String], stacks: &[String]) -> Step {
         .step(STATE)
 }
 
-/// The state step of `homectl plan`, which runs no Compose: it does not
-/// look for it (finding v1 costs a Python start).
-pub fn step_without_compose(projects: &[String], stacks: &[String]) -> Step {
-    StepInput::new("state")
-        .code(LIB)
-        .list("HC_PROJECTS", projects)
-        .list("HC_STACKS", stacks)
-        .var("HC_NO_COMPOSE", "1")
-        .step(STATE)
+/// The state step's script as the shell function `hc_state`, for a step
+/// that asks more at the same time (`plan`). Its body is a subshell, so
+/// that its `exit` ends the function only. Set HC_NO_COMPOSE where no
+/// Compose runs: finding v1 costs a Python start.
+pub fn as_function() -> String {
+    format!("hc_state() (\n{STATE}\n)\n")
 }
 
 pub fn parse(output: &str) -> NodeState {
