@@ -21,14 +21,6 @@ pub fn step(projects: &[String], stacks: &[String]) -> Step {
         .step(STATE)
 }
 
-/// The state step's script as the shell function `hc_state`, for a step
-/// that asks more at the same time (`plan`). Its body is a subshell, so
-/// that its `exit` ends the function only. Set HC_NO_COMPOSE where no
-/// Compose runs: finding v1 costs a Python start.
-pub fn as_function() -> String {
-    format!("hc_state() (\n{STATE}\n)\n")
-}
-
 pub fn parse(output: &str) -> NodeState {
     NodeState {
         containers: containers(output),
@@ -113,6 +105,15 @@ pub(crate) fn folders(state: &str) -> BTreeMap<String, NodeFolder> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_plan_steps_answers_beside_the_state_are_no_state() {
+        let out = "HAS sha256:a r/web@sha256:d\nNAMES r/web:t sha256:d\nURL web ok\n\
+                   RUNNING p web c1 sha256:i1 running r/web:t h1 {}\nREGISTRY fail no\n";
+        let s = parse(out);
+        assert_eq!(s.containers.len(), 1);
+        assert!(s.history.is_empty() && s.compose.is_none());
+    }
 
     #[test]
     fn the_state_steps_lines_become_the_nodes_state() {
