@@ -28,6 +28,12 @@ for hc_line in $HC_URLS; do
 done
 IFS=$hc_ifs
 set +f
+# The first digest of a manifest listing on stdin: its descriptor's, the
+# manifest's digest as a pull would record it (empty if none).
+hc_first_digest() {
+    grep -o '"digest": *"sha256:[0-9a-f]*"' | sed -n 1p | grep -o 'sha256:[0-9a-f]*'
+}
+
 # What the engine says REF names (GET /distribution/REF/json: the engine
 # asks the registry, as it does before a pull, with the credentials of
 # the X-Registry-Auth header, handed to curl on its stdin: no argv, no
@@ -37,7 +43,7 @@ hc_engine_names() { # SOCKET AUTH REF
         curl -sS -m 30 -K - -w '\n%{http_code}' --unix-socket "$1" "http://docker/distribution/$3/json" 2>&1)
     hc_code=${hc_answer##*
 }
-    hc_digest=$(printf '%s' "$hc_answer" | grep -o '"digest": *"sha256:[0-9a-f]*"' | sed -n 1p | grep -o 'sha256:[0-9a-f]*')
+    hc_digest=$(printf '%s' "$hc_answer" | hc_first_digest)
     case $hc_code in
         200) printf 'NAMES %s %s\n' "$3" "${hc_digest:--}" ;;
         404) printf 'NAMES %s -\n' "$3" ;;
@@ -69,26 +75,20 @@ hc_registry() {
     fi
     # In a background job: it drops its folder itself (a folder left by a
     # killed job is swept by the next login, docs/security.md).
-    hc_tmpfs_docker_config || { echo "REGISTRY fail $HC_WHY"; return 0; }
-    # `docker info` (for the insecure flag) is asked while the login runs.
-    hc_insecure_flag "$HC_SERVER" >"$hc_ask/insecure" </dev/null &
-    hc_info=$!
-    if ! hc_out=$(hc_login "$HC_SERVER" "$HC_USERNAME" "$HC_PASSWORD"); then
-        wait "$hc_info"
+    # Not in $(...): the login's folder must stay this shell's.
+    if ! hc_registry_login >"$hc_ask/login"; then
         hc_drop_docker_config
-        echo "REGISTRY fail login to $HC_SERVER as $HC_USERNAME failed: $(printf '%s\n' "$hc_out" | tail -n 1)"
+        echo "REGISTRY fail $(tr '\n' ' ' <"$hc_ask/login")"
+        rm -f "$hc_ask/login"
         return 0
     fi
-    wait "$hc_info"
-    hc_insecure=$(cat "$hc_ask/insecure")
+    rm -f "$hc_ask/login"
+    hc_insecure=$(hc_insecure_flag "$HC_SERVER")
     hc_i=0
     for hc_ref in $HC_REFS; do
         hc_i=$((hc_i + 1))
-        # The first digest of the verbose listing is its descriptor's: the
-        # manifest's digest, as a pull would record it.
         # shellcheck disable=SC2086 # hc_insecure is empty or one flag
-        { hc_digest=$(DOCKER_CONFIG=$HC_DOCKER_CONFIG docker manifest inspect -v $hc_insecure "$hc_ref" 2>/dev/null |
-            grep -o '"digest": *"sha256:[0-9a-f]*"' | sed -n 1p | grep -o 'sha256:[0-9a-f]*')
+        { hc_digest=$(DOCKER_CONFIG=$HC_DOCKER_CONFIG docker manifest inspect -v $hc_insecure "$hc_ref" 2>/dev/null | hc_first_digest)
           printf 'NAMES %s %s\n' "$hc_ref" "${hc_digest:--}"; } >"$hc_ask/ref.$hc_i" </dev/null &
     done
     wait
@@ -100,6 +100,5 @@ if ! hc_state; then
     exit 1
 fi
 wait
-rm -f "$hc_ask/insecure"
 cat "$hc_ask"/*
 exit 0
