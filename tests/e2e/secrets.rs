@@ -114,36 +114,36 @@ pub(crate) fn node_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
     }
 }
 
+/// The lab's registry user name and password, from the vault.
+fn registry_credential() -> (String, String) {
+    let secrets = lab_secrets();
+    let value = |key: &str| {
+        secrets
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    (
+        value("homelab/registry/username").unwrap_or_else(|| "lab-ci".into()),
+        value("homelab/registry/password").expect("the registry password in the vault"),
+    )
+}
+
 /// The registry credential as docker login stores it (base64 of user:password).
 pub(crate) fn registry_auth() -> String {
-    let secrets = lab_secrets();
-    let user = secrets
-        .iter()
-        .find(|(k, _)| k == "homelab/registry/username")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| "lab-ci".into());
-    let password = secrets
-        .iter()
-        .find(|(k, _)| k == "homelab/registry/password")
-        .map(|(_, v)| v.clone())
-        .expect("the registry password in the vault");
+    let (user, password) = registry_credential();
     base64(format!("{user}:{password}").as_bytes())
 }
 
 /// The registry credential as `plan` hands it to a node's engine (the
 /// X-Registry-Auth header: base64url of the auth JSON).
 pub(crate) fn registry_header_auth() -> String {
-    let secrets = lab_secrets();
-    let value = |key: &str| {
-        secrets
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.replace('\\', "\\\\").replace('"', "\\\""))
-    };
+    let (user, password) = registry_credential();
+    let json_text = |v: &str| v.replace('\\', "\\\\").replace('"', "\\\"");
     let json = format!(
         r#"{{"username":"{}","password":"{}","serveraddress":"{}"}}"#,
-        value("homelab/registry/username").unwrap_or_else(|| "lab-ci".into()),
-        value("homelab/registry/password").expect("the registry password in the vault"),
+        json_text(&user),
+        json_text(&password),
         lab_var("LAB_REGISTRY"),
     );
     base64(json.as_bytes()).replace('+', "-").replace('/', "_")
