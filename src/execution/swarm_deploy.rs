@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use super::node_deploy::HOOK_TIMEOUT;
 use super::node_session::NodeSession;
 use futures_util::future::join_all;
 
@@ -17,14 +18,16 @@ use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::deploy_plan::plan_stack;
+use crate::plan::swarm_hooks::swarm_hooks;
 use crate::plan::swarm_plan::{
-    decide, deploy_file, service_images, services_to_deploy, SwarmTarget,
+    decide, deploy_document, service_images, services_to_deploy, SwarmTarget,
 };
 use crate::plan::swarm_stalled::{unsettled, Stall, STALLED};
 use crate::plan::swarm_state::{verdict, SwarmService, Verdict};
 use crate::remote::steps::lib::Login;
 use crate::remote::steps::swarm_deploy::SwarmDeployInput;
-use crate::remote::steps::{swarm_deploy, swarm_pull, swarm_state};
+use crate::remote::steps::swarm_hook::SwarmHookInput;
+use crate::remote::steps::{swarm_deploy, swarm_hook, swarm_pull, swarm_state};
 
 /// Between two looks at the manager (each takes a few docker calls there):
 /// short, so the end of a convergence is seen soon after it happens.
@@ -188,9 +191,57 @@ async fn run(
     for service in decision.kept.keys() {
         services.remove(service);
     }
-    let file = deploy_file(&document, &services).map_err(|e| fail(e, &[&manager]))?;
+    let document = deploy_document(&document, &services, &stack.before_up)
+        .map_err(|e| fail(e, &[&manager]))?;
+    let file = serde_yaml_ng::to_string(&document).map_err(|e| {
+        fail(
+            format!("cannot write the deployed compose file: {e}"),
+            &[&manager],
+        )
+    })?;
+    let hooks = swarm_hooks(&stack.before_up, &document, &plan.project)
+        .map_err(|e| fail(e, &[&manager]))?;
     let started = Instant::now();
     let configs = read_configs(stack).map_err(|e| fail(e, &[&manager]))?;
+    let session = sessions.get_mut(&manager).expect("opened");
+
+    // The hooks, one-off containers on the manager; a failed one: the
+    // stack is not deployed (its services run as they did).
+    for hook in &hooks {
+        let step = swarm_hook::step(
+            hook,
+            &SwarmHookInput {
+                project: &plan.project,
+                env: &env,
+                secret_vars: &plan.secrets,
+                secrets: ctx.secrets,
+                configs: &configs,
+            },
+        );
+        let name = format!("hook {}", hook.service);
+        event(&manager, &name, Status::Started, "");
+        if let Err(e) = session.run(&step, HOOK_TIMEOUT).await {
+            let message = format!("not deployed, its services run as before: {}", mask(&e));
+            event(&manager, &name, Status::Failed, "");
+            record(
+                ctx,
+                session,
+                target,
+                &manager,
+                ctx.kind(),
+                "failed",
+                &message,
+                &wanted,
+                started,
+            )
+            .await;
+            return Err(fail(
+                format!("stack {} ({manager}): {message}", target.stack),
+                &[&manager],
+            ));
+        }
+        event(&manager, &name, Status::Ok, "");
+    }
     let step = swarm_deploy::step(&SwarmDeployInput {
         project: &plan.project,
         file: &file,
@@ -200,7 +251,6 @@ async fn run(
         configs: &configs,
     });
     event(&manager, "stack deploy", Status::Started, "");
-    let session = sessions.get_mut(&manager).expect("opened");
     if let Err(e) = session.run(&step, STEP_TIMEOUT).await {
         let message = mask(&e);
         record(

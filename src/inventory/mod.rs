@@ -31,7 +31,7 @@ mod secret_names;
 mod service_values;
 pub(crate) mod stack_file;
 pub mod stack_folder;
-mod swarm_stack;
+pub mod swarm_stack;
 mod toml_error;
 mod toml_redaction;
 mod unset_variables;

@@ -199,7 +199,12 @@ fn check_stack(
                 .as_ref()
                 .filter(|r| *r.get_ref())
                 .map(|r| r.span()),
-            hooks: raw.hooks.before_up.first().map(|h| h.service.span()),
+            hook_services: raw
+                .hooks
+                .before_up
+                .iter()
+                .map(|h| h.service.get_ref().clone())
+                .collect(),
             health_url: raw
                 .health
                 .as_ref()

@@ -23,8 +23,8 @@ pub struct SwarmKeys<'a> {
     pub scale_services: &'a [Spanned<String>],
     /// `rolling = true`, if set.
     pub rolling: Option<Range<usize>>,
-    /// The first `[[hooks.before_up]]`, if any.
-    pub hooks: Option<Range<usize>>,
+    /// The services of the `[[hooks.before_up]]`.
+    pub hook_services: Vec<String>,
     pub health_url: Option<Range<usize>>,
 }
 
@@ -100,7 +100,6 @@ impl SwarmSettings {
         if engine == Engine::Swarm {
             let not_on_swarm = [
                 (keys.rolling, "rolling", "Swarm rolls updates itself: set deploy.update_config (parallelism, order) in the compose file"),
-                (keys.hooks, "hooks.before_up", "hooks of swarm stacks are not supported yet (docs/swarm.md, \"Hooks (not yet)\"): run the step by hand before the deploy, e.g. `docker run --rm` of the image on the manager"),
                 (keys.health_url, "health.url", "a swarm stack's health is its services' healthchecks: give the service a healthcheck"),
             ];
             for (span, key, help) in not_on_swarm {
@@ -121,6 +120,7 @@ impl SwarmSettings {
                 ));
             }
             check_swarm_compose(compose_file, compose, errors);
+            check_hook_networks(compose_file, compose, &keys.hook_services, errors);
         }
         SwarmSettings {
             engine,
@@ -182,6 +182,94 @@ pub fn check_swarm_compose(file: &SourceFile, compose: &Compose, errors: &mut Ve
                         span,
                         format!("services.{name}.volumes: `{}` is a relative bind mount; no node of a Swarm has the stack's folder", source.escape_debug()),
                         Some("ship the file as a config (configs: NAME: file: ./PATH, read on the manager) and mount it with configs: [{source: NAME, target: /PATH}]".into()),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// The keys under which a service joins networks (`default` if it names
+/// none, as Compose and `docker stack deploy` do).
+pub fn network_keys(service: &serde_yaml_ng::Mapping) -> Vec<String> {
+    let keys: Vec<String> = match service.get("networks") {
+        Some(Value::Sequence(list)) => list
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        Some(Value::Mapping(map)) => map
+            .keys()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
+        _ => Vec::new(),
+    };
+    if keys.is_empty() {
+        vec!["default".to_string()]
+    } else {
+        keys
+    }
+}
+
+/// A hook's one-off container joins its service's networks, which must be
+/// attachable; homectl creates a missing one (docs/swarm.md, "Hooks") with
+/// the driver, options, labels and `internal` of its definition, so one
+/// that sets `attachable: false`, `ipam` or `enable_ipv6` is refused.
+fn check_hook_networks(
+    file: &SourceFile,
+    compose: &Compose,
+    hook_services: &[String],
+    errors: &mut Vec<ConfigError>,
+) {
+    let mut seen = Vec::new();
+    for service in hook_services {
+        let Some(definition) = compose
+            .document
+            .get("services")
+            .and_then(|s| s.get(service.as_str()))
+            .and_then(Value::as_mapping)
+        else {
+            continue;
+        };
+        for key in network_keys(definition) {
+            if seen.contains(&key) {
+                continue;
+            }
+            seen.push(key.clone());
+            let Some(network) = compose
+                .document
+                .get("networks")
+                .and_then(|n| n.get(key.as_str()))
+                .and_then(Value::as_mapping)
+            else {
+                continue;
+            };
+            if network
+                .get("external")
+                .is_some_and(|e| e.as_bool() == Some(true) || e.is_mapping())
+            {
+                continue;
+            }
+            let refused = [
+                (
+                    "attachable",
+                    network.get("attachable").and_then(Value::as_bool) == Some(false),
+                ),
+                ("ipam", network.contains_key("ipam")),
+                ("enable_ipv6", network.contains_key("enable_ipv6")),
+            ];
+            for (what, bad) in refused {
+                if bad {
+                    let span = locate(&file.text, &["networks", &key, what]).unwrap_or(0..0);
+                    errors.push(file.error_at(
+                        span,
+                        if what == "attachable" {
+                            format!("networks.{key}.attachable: false, but the hook of service {service} joins this network: a one-off container joins only an attachable network (engine = \"swarm\")")
+                        } else {
+                            format!("networks.{key}.{what}: the hook of service {service} joins this network, which homectl creates for a first deploy's hooks, without {what} (engine = \"swarm\")")
+                        },
+                        Some("remove it, or create the network yourself (docker network create --driver overlay --attachable ...) and declare it external: true".into()),
                     ));
                 }
             }

@@ -23,6 +23,7 @@ pub mod service_target;
 pub mod strays;
 pub mod swarm_changes;
 pub mod swarm_dry_run;
+pub mod swarm_hooks;
 pub mod swarm_members;
 pub mod swarm_plan;
 pub mod swarm_stalled;

@@ -35,6 +35,9 @@ pub struct SwarmChanges {
     /// Why a deploy would change something.
     pub why: Option<String>,
     pub services: Vec<SwarmServiceChange>,
+    /// The `before_up` hooks a deploy would run (`SERVICE: COMMAND`), on
+    /// the manager before the stack deploy; none if nothing changes.
+    pub hooks: Vec<String>,
 }
 
 /// What the manager and the registry said, for one swarm stack.
@@ -111,7 +114,7 @@ pub fn swarm_changes(
     } else if why.is_empty() {
         // Images and replicas as running: the rest of the file must match
         // the one the last deploy gave Swarm.
-        let file = deploy_file(&stack.compose.document, &wanted);
+        let file = deploy_file(&stack.compose.document, &wanted, &stack.before_up);
         match (file, facts.deployed_file) {
             (Ok(file), Some(deployed)) if file == deployed => {}
             (Ok(_), Some(_)) => why.push("the compose file changed".into()),
@@ -119,10 +122,21 @@ pub fn swarm_changes(
             (Err(e), _) => why.push(e),
         }
     }
+    let hooks = if why.is_empty() {
+        Vec::new()
+    } else {
+        stack
+            .before_up
+            .iter()
+            .filter(|h| wanted.contains_key(&h.service) && !decision.kept.contains_key(&h.service))
+            .map(|h| format!("{}: {}", h.service, h.command.join(" ")))
+            .collect()
+    };
     SwarmChanges {
         stack: target.stack.clone(),
         engine: "swarm",
         manager: facts.manager.to_string(),
+        hooks,
         no_change: why.is_empty(),
         why: (!why.is_empty()).then(|| why.join("; ")),
         services,
@@ -229,7 +243,7 @@ mod tests {
                 (s.to_string(), d)
             })
             .collect();
-        deploy_file(&stack.compose.document, &services).unwrap()
+        deploy_file(&stack.compose.document, &services, &stack.before_up).unwrap()
     }
 
     #[test]

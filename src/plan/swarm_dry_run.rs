@@ -50,9 +50,25 @@ pub fn swarm_dry_run(
             )
         })
         .collect();
-    let file =
-        deploy_file(&stack.compose.document, &services).unwrap_or_else(|e| format!("# {e}\n"));
+    let file = deploy_file(&stack.compose.document, &services, &stack.before_up)
+        .unwrap_or_else(|e| format!("# {e}\n"));
     let secrets: Vec<&String> = plan.secrets.keys().collect();
+    let picked = |service: &str| {
+        target
+            .services
+            .as_ref()
+            .is_none_or(|s| s.iter().any(|x| x == service))
+    };
+    let hooks: Vec<String> = stack
+        .before_up
+        .iter()
+        .filter(|h| picked(&h.service))
+        .map(|h| format!("{}: {}", h.service, h.command.join(" ")))
+        .collect();
+    let hook_lines: String = hooks
+        .iter()
+        .map(|h| format!("# hook on the manager, before the stack deploy (a one-off container of the service on the stack's networks): {h}\n"))
+        .collect();
     let selected = target
         .services
         .as_ref()
@@ -61,6 +77,7 @@ pub fn swarm_dry_run(
         "# prepare on {nodes}: lock, throw-away registry login on a tmpfs, pull {refs} (by tag on the manager, then by digest on the others)\n\
          # apply on the manager: {selected}; images pinned by digest; replicas of {scaled}: {replicas}\n\
          # env: {env}; secrets (values from stdin): {secrets}\n\
+         {hook_lines}\
          docker stack deploy --resolve-image never -c \"$HOMECTL_STATE/swarm/{project}/compose.yml\" {project}\n\
          # the file (each image becomes REPOSITORY@sha256:... after the pull):\n{file}",
         nodes = target.nodes.join(", "),
@@ -73,7 +90,7 @@ pub fn swarm_dry_run(
     ));
     let json = serde_json::json!({
         "stack": stack.name, "engine": "swarm", "nodes": target.nodes, "services": target.services,
-        "pull": refs, "scale": scale, "secrets": secrets, "file": file,
+        "pull": refs, "scale": scale, "secrets": secrets, "hooks": hooks, "file": file,
     });
     (text, json)
 }

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use serde_yaml_ng::{Mapping, Value};
 
 use super::selection::{SelectedStack, Selection};
+use super::swarm_hooks::with_attachable_networks;
 use super::swarm_state::SwarmService;
 use crate::inventory::image_ref::interpolate;
-use crate::inventory::{Project, Stack};
+use crate::inventory::{Hook, Project, Stack};
 
 /// A swarm stack picked by a selection: deployed once, through a manager.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,11 +228,23 @@ pub struct ServiceDeploy {
 
 /// The compose file `docker stack deploy` reads: the stack's document
 /// (merge keys applied) with each service's image pinned, its replicas
-/// set, and `update_config` defaults where the file sets none.
+/// set, `update_config` defaults where the file sets none, and the
+/// networks of the hooks' services attachable.
 pub fn deploy_file(
     document: &Value,
     services: &BTreeMap<String, ServiceDeploy>,
+    hooks: &[Hook],
 ) -> Result<String, String> {
+    serde_yaml_ng::to_string(&deploy_document(document, services, hooks)?)
+        .map_err(|e| format!("cannot write the deployed compose file: {e}"))
+}
+
+/// The document of [`deploy_file`], which a hook's file is cut from.
+pub fn deploy_document(
+    document: &Value,
+    services: &BTreeMap<String, ServiceDeploy>,
+    hooks: &[Hook],
+) -> Result<Value, String> {
     let mut doc = document.clone();
     if let Value::Mapping(top) = &mut doc {
         top.remove("version");
@@ -267,8 +280,8 @@ pub fn deploy_file(
             deploy.insert("update_config".into(), Value::Mapping(update));
         }
     }
-    serde_yaml_ng::to_string(&doc)
-        .map_err(|e| format!("cannot write the deployed compose file: {e}"))
+    with_attachable_networks(&mut doc, hooks);
+    Ok(doc)
 }
 
 fn mapping_at<'a>(map: &'a mut Mapping, key: &str) -> &'a mut Mapping {
@@ -373,8 +386,8 @@ mod tests {
                 },
             ),
         ]);
-        let text = deploy_file(&doc, &services).unwrap();
+        let text = deploy_file(&doc, &services, &[]).unwrap();
         insta::assert_snapshot!(text);
-        assert!(deploy_file(&doc, &BTreeMap::new()).is_err());
+        assert!(deploy_file(&doc, &BTreeMap::new(), &[]).is_err());
     }
 }

@@ -22,6 +22,9 @@ pub fn render_swarm_plan(changes: &[SwarmChanges]) -> String {
                 s.service, s.to, s.service, s.replicas_to
             )));
         }
+        for hook in &c.hooks {
+            out.push_str(&format!("  hook: {}\n", escape_controls(hook)));
+        }
         if let Some(why) = &c.why {
             out.push_str(&format!("  why: {}\n", escape_controls(why)));
         }
@@ -49,10 +52,11 @@ mod tests {
                 replicas_from: Some(5),
                 replicas_to: 2,
             }],
+            hooks: vec!["w: migrate up".into()],
         };
         assert_eq!(
             render_swarm_plan(std::slice::from_ref(&c)),
-            "swarm stack w (manager node-a): changes\n  image w: r:a@sha256:1 → r:b@sha256:2\n  replicas w: 5 → 2\n  why: w: new image\n"
+            "swarm stack w (manager node-a): changes\n  image w: r:a@sha256:1 → r:b@sha256:2\n  replicas w: 5 → 2\n  hook: w: migrate up\n  why: w: new image\n"
         );
         c.no_change = true;
         assert_eq!(

@@ -27,5 +27,6 @@ mod secrets;
 mod swarm;
 mod swarm_common;
 mod swarm_faults;
+mod swarm_hooks;
 mod swarm_ops;
 mod swarm_plan;

@@ -235,3 +235,19 @@ hc_put_version() {
     printf '%s\n' "$3" >"$hc_m/in-use"
     grep -q -F -x -- "$3" "$hc_m/used" 2>/dev/null || printf '%s\n' "$3" >>"$hc_m/used"
 }
+
+# Writes the files a swarm stack's `configs:` read into DIR, from COUNT
+# pairs of data frames (a path in the stack's folder, its content in
+# base64), so that `file: ./PATH` resolves beside a compose file there.
+hc_write_configs() { # DIR COUNT
+    hc_i=0
+    while [ "$hc_i" -lt "$2" ]; do
+        hc_data hc_path
+        hc_data hc_b64
+        # shellcheck disable=SC2154 # hc_path and hc_b64 are set by hc_data
+        mkdir -p "$1/$(dirname "$hc_path")" || return 1
+        # shellcheck disable=SC2154 # as above
+        printf '%s' "$hc_b64" | base64 -d >"$1/$hc_path" || { echo "cannot write $hc_path"; return 1; }
+        hc_i=$((hc_i + 1))
+    done
+}

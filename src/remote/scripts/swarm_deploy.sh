@@ -13,14 +13,5 @@ hc_dir="$HOMECTL_STATE/swarm/$HC_PROJECT"
 mkdir -p "$hc_dir" || exit 1
 hc_file="$hc_dir/compose.yml"
 printf '%s' "$HC_COMPOSE_TEXT" >"$hc_file.new" && mv -f "$hc_file.new" "$hc_file" || exit 1
-hc_i=0
-while [ "$hc_i" -lt "$HC_CONFIGS" ]; do
-    hc_data hc_path
-    hc_data hc_b64
-    # shellcheck disable=SC2154 # hc_path and hc_b64 are set by hc_data
-    mkdir -p "$hc_dir/$(dirname "$hc_path")" || exit 1
-    # shellcheck disable=SC2154 # as above
-    printf '%s' "$hc_b64" | base64 -d >"$hc_dir/$hc_path" || { echo "cannot write $hc_path"; exit 1; }
-    hc_i=$((hc_i + 1))
-done
+hc_write_configs "$hc_dir" "$HC_CONFIGS" || exit 1
 docker stack deploy --resolve-image never -c "$hc_file" "$HC_PROJECT" 2>&1

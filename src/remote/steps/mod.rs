@@ -30,6 +30,7 @@ pub mod swarm_deploy;
 pub mod swarm_deployed;
 pub mod swarm_down;
 pub mod swarm_ended;
+pub mod swarm_hook;
 pub mod swarm_info;
 pub mod swarm_logs;
 pub mod swarm_prune;

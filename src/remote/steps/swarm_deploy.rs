@@ -29,29 +29,50 @@ pub struct SwarmDeployInput<'a> {
 }
 
 pub fn step(input: &SwarmDeployInput) -> Step {
-    let mut step = StepInput::new(format!("stack deploy {}", input.project)).code(LIB);
-    for (key, value) in input.env {
-        step = step.export(key, value);
-    }
-    for (key, reference) in input.secret_vars {
-        let value = input
-            .secrets
-            .get(reference)
-            .cloned()
-            .unwrap_or_else(|| SecretValue::new(String::new()));
-        step = step.secret_env(key, value);
-    }
-    step = step
+    StepInput::new(format!("stack deploy {}", input.project))
+        .code(LIB)
+        .swarm_env(input.env, input.secret_vars, input.secrets)
         .var("HC_PROJECT", input.project)
         .var("HC_CONFIGS", &input.configs.len().to_string())
-        .data("HC_COMPOSE_TEXT", input.file.to_string());
-    for (path, content) in input.configs {
-        let b64 = base64::engine::general_purpose::STANDARD.encode(content);
-        step = step
-            .frames_read_by_body("hc_path", vec![path.clone()])
-            .frames_read_by_body("hc_b64", vec![b64]);
+        .data("HC_COMPOSE_TEXT", input.file.to_string())
+        .config_frames(input.configs)
+        .step(DEPLOY)
+}
+
+impl StepInput {
+    /// The stack's env exported, each secret read from a data frame and
+    /// exported: what `docker stack deploy` and a hook's Compose
+    /// interpolate the file with.
+    pub(super) fn swarm_env(
+        mut self,
+        env: &BTreeMap<String, String>,
+        secret_vars: &BTreeMap<String, SecretRef>,
+        secrets: &Secrets,
+    ) -> Self {
+        for (key, value) in env {
+            self = self.export(key, value);
+        }
+        for (key, reference) in secret_vars {
+            let value = secrets
+                .get(reference)
+                .cloned()
+                .unwrap_or_else(|| SecretValue::new(String::new()));
+            self = self.secret_env(key, value);
+        }
+        self
     }
-    step.step(DEPLOY)
+
+    /// The files `configs:` read, as the frames lib.sh's
+    /// `hc_write_configs` reads: a path, then its content in base64.
+    pub(super) fn config_frames(mut self, configs: &[(String, Vec<u8>)]) -> Self {
+        for (path, content) in configs {
+            let b64 = base64::engine::general_purpose::STANDARD.encode(content);
+            self = self
+                .frames_read_by_body("hc_path", vec![path.clone()])
+                .frames_read_by_body("hc_b64", vec![b64]);
+        }
+        self
+    }
 }
 
 #[cfg(test)]
