@@ -48,7 +48,8 @@ pub fn run(global: &GlobalSettings, args: &RunSettings) -> Result<i32> {
     if stack.is_swarm() {
         return Err(Error::usage(format!(
             "stack {} is a swarm stack: `run` starts a one-off container from a compose stack's \
-             folder on its node, which a swarm stack has not (docs/swarm.md, \"Hooks (not yet)\"); \
+             folder on its node, which a swarm stack has not (a swarm stack's hooks run on its manager: \
+             docs/swarm.md, \"Hooks\"); \
              `homectl exec NODE {} -- CMD` runs in one of its tasks",
             stack.name, target.service
         )));
