@@ -14,6 +14,7 @@ use futures_util::future::join_all;
 
 use super::reporter::Status;
 use super::swarm_history::{record, rollback_images};
+use super::swarm_prune::after_deploy;
 use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
@@ -292,11 +293,21 @@ async fn run(
     match result {
         "ok" => {
             event(&manager, "converge", Status::Ok, "");
+            let pruned = after_deploy(ctx, &target.stack, &manager, sessions).await;
+            let freed: Vec<String> = pruned
+                .iter()
+                .map(|(node, line)| format!("{node} {line}"))
+                .collect();
             Ok(format!(
-                "stack {} converged through {manager}: {}; tasks on {}",
+                "stack {} converged through {manager}: {}; tasks on {}{}",
                 target.stack,
                 summary(&state),
-                nodes.join(", ")
+                nodes.join(", "),
+                if freed.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", freed.join("; "))
+                }
             ))
         }
         "interrupted" => Err(SwarmFailure {

@@ -2,7 +2,8 @@
 //! "Hooks"): a one-off container of the service on the manager, before the
 //! stack deploy, with the stack's env, secrets and configs, on the stack's
 //! overlay network (created attachable by homectl on a first deploy); a
-//! failed hook deploys nothing and shows no secret.
+//! failed hook deploys nothing and shows no secret. And a successful swarm
+//! deploy prunes by itself (docs/swarm.md, "prune").
 
 use std::path::{Path, PathBuf};
 
@@ -15,8 +16,9 @@ use crate::swarm_common::{assert_tasks, digest_of, lab_swarm, SwarmUp, CORE, PRO
 /// it reached the training workers' tasks over the stack's network.
 const HOOK: &str = r#"case "$HOOK_TAG" in unhealthy) echo "key=$KTRDR_API_KEY"; exit 3;; esac; test -n "$KTRDR_API_KEY" && grep -q threads /etc/worker.conf && echo "$HOOK_TAG" >> /hook/ran && if wget -q -O /dev/null http://tasks.training-worker:5005/health; then echo reached >> /hook/ran; fi"#;
 
-/// The lab's swarm inventory and a copy of stacks/swarm-workers with a
-/// hook on backtest-worker (which mounts the volume `hooklog`).
+/// The lab's swarm inventory (keeping 1 version) and a copy of
+/// stacks/swarm-workers with a hook on backtest-worker (which mounts the
+/// volume `hooklog`).
 fn hooked_inventory(dir: &Path) -> PathBuf {
     let stack = dir.join("stacks/swarm-workers");
     std::fs::create_dir_all(&stack).unwrap();
@@ -49,7 +51,7 @@ fn hooked_inventory(dir: &Path) -> PathBuf {
         .replacen(
             "[ssh]",
             &format!(
-                "stacks_dir = {:?}\n\n[ssh]",
+                "stacks_dir = {:?}\nkeep = 1\n\n[ssh]",
                 dir.join("stacks").display().to_string()
             ),
             1,
@@ -159,6 +161,32 @@ fn swarm_hooks_run_on_the_manager_before_the_stack_deploy_and_a_failed_one_deplo
     let last: serde_json::Value = serde_json::from_str(last.trim()).unwrap();
     assert_eq!(last["result"], "failed", "{last}");
     assert_eq!(last["tag"], bad.as_str(), "{last}");
+
+    // A third tag: its deploy prunes by itself (keep = 1: the spec's and
+    // the previous spec's images stay), so a prune after it has nothing
+    // left to remove of the stack on any node.
+    let third = lab_var("LAB_TAG_DB");
+    let run = homectl().args(["deploy", "swarm", "--tag", &third]).run();
+    run.success();
+    for node in ["node-a", "node-b", "node-c"] {
+        assert!(
+            run.all().contains(&format!("{node} prune: ")),
+            "{node}: {}",
+            run.all()
+        );
+    }
+    let dry = homectl()
+        .args(["--json", "prune", "swarm", "--dry-run"])
+        .run();
+    dry.success();
+    for node in dry.json()["nodes"].as_array().expect("nodes") {
+        assert_eq!(node["removed_images"], serde_json::json!([]), "{node}");
+    }
+    assert!(
+        on_node(CORE, &format!("docker image inspect {}", digest_of(&new)))
+            .status
+            .success()
+    );
 
     // No one-off container left, and no secret in the files homectl wrote.
     let left = on_node_ok(
