@@ -20,6 +20,7 @@ pub mod reporter;
 pub mod ssh;
 pub mod step_output;
 pub mod swarm_deploy;
+pub mod swarm_deploy_prune;
 pub mod swarm_down;
 pub mod swarm_exec;
 pub mod swarm_history;

@@ -201,7 +201,40 @@ pub async fn after_deploy(
     }
     let t = std::time::Instant::now();
     ctx.progress.event(node, "prune", Status::Started, None, "");
-    match prune_node(shell, node, stacks, ctx.project.inventory.keep, false, &[]).await {
+    // A swarm stack of this node may keep one of these images (a rollback
+    // target of its spec): its manager says which, or nothing is pruned.
+    let mut swarm = Vec::new();
+    for stack in &inventory.nodes[node].stacks {
+        if ctx.project.stacks[stack].is_swarm() {
+            match super::swarm_prune::facts_of(&ctx.project, stack).await {
+                Ok(facts) => swarm.push(facts),
+                Err(e) => {
+                    let why = ctx.secrets.mask(&e);
+                    ctx.progress.event(
+                        node,
+                        "prune",
+                        Status::Skipped,
+                        Some(t.elapsed()),
+                        &format!("warning: {why}"),
+                    );
+                    ctx.progress.note(&format!(
+                        "warning: {node}: the deploy succeeded but nothing was pruned: {why}"
+                    ));
+                    return Some("prune skipped (a warning)".to_string());
+                }
+            }
+        }
+    }
+    match prune_node(
+        shell,
+        node,
+        stacks,
+        ctx.project.inventory.keep,
+        false,
+        &swarm,
+    )
+    .await
+    {
         Ok(pruned) => {
             let line = pruned.summary();
             ctx.progress

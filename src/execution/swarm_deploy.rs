@@ -13,8 +13,8 @@ use super::node_session::NodeSession;
 use futures_util::future::join_all;
 
 use super::reporter::Status;
+use super::swarm_deploy_prune::after_deploy;
 use super::swarm_history::{record, rollback_images};
-use super::swarm_prune::after_deploy;
 use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };

@@ -31,12 +31,14 @@ pub async fn swarm_facts(
     stacks.dedup();
     let mut out = BTreeMap::new();
     for stack in stacks {
-        out.insert(stack.clone(), of_stack(project, stack).await);
+        out.insert(stack.clone(), facts_of(project, stack).await);
     }
     out
 }
 
-async fn of_stack(project: &Project, stack: &str) -> Result<SwarmFacts, String> {
+/// What the first listed node of `stack` that is a manager says of it
+/// (read-only, no lock), or why none answered.
+pub async fn facts_of(project: &Project, stack: &str) -> Result<SwarmFacts, String> {
     let inv = &project.inventory;
     let step = facts_step(&inv.project_name(stack));
     let mut errors = Vec::new();
@@ -68,75 +70,4 @@ async fn of_stack(project: &Project, stack: &str) -> Result<SwarmFacts, String> 
             format!(" ({})", errors.join("; "))
         }
     ))
-}
-
-/// After a successful swarm deploy, in its sessions and under its locks:
-/// the prune of the stack on every node (docs/swarm.md, "prune"), from
-/// what the manager says now. A failure is a warning on that node, never a
-/// failed deploy. The summary line of each node, in the nodes' order.
-pub async fn after_deploy(
-    ctx: &super::swarm_session::SwarmContext<'_>,
-    stack: &str,
-    manager: &str,
-    sessions: &mut BTreeMap<String, NodeSession>,
-) -> Vec<(String, String)> {
-    use super::reporter::Status;
-    if ctx.interrupt.is_set() {
-        return Vec::new();
-    }
-    let project = ctx.project.inventory.project_name(stack);
-    let asked = match sessions.get_mut(manager) {
-        Some(session) => session.run(&facts_step(&project), TIMEOUT).await,
-        None => Err("no session".into()),
-    };
-    let facts = match asked.map(|out| parse_facts(&out, manager, stack)) {
-        Ok(Some(facts)) => facts,
-        Ok(None) | Err(_) => {
-            let why = format!(
-                "warning: the deploy succeeded but {manager} did not say what swarm stack {stack} keeps, so nothing was pruned (run `homectl prune`)"
-            );
-            ctx.progress.note(&ctx.secrets.mask(&why));
-            return Vec::new();
-        }
-    };
-    let keep = ctx.project.inventory.keep;
-    let stacks = [stack.to_string()];
-    let pruned = futures_util::future::join_all(sessions.iter_mut().map(|(node, session)| {
-        let facts = std::slice::from_ref(&facts);
-        let stacks = &stacks;
-        async move {
-            let started = std::time::Instant::now();
-            ctx.progress.event(node, "prune", Status::Started, None, "");
-            let result =
-                super::node_prune::prune_node(&mut session.shell, node, stacks, keep, false, facts)
-                    .await;
-            (node.clone(), result, started.elapsed())
-        }
-    }))
-    .await;
-    pruned
-        .into_iter()
-        .map(|(node, result, took)| match result {
-            Ok(pruned) => {
-                let line = pruned.summary();
-                ctx.progress
-                    .event(&node, "prune", Status::Ok, Some(took), &line);
-                (node, line)
-            }
-            Err(e) => {
-                let why = ctx.secrets.mask(&e);
-                ctx.progress.event(
-                    &node,
-                    "prune",
-                    Status::Skipped,
-                    Some(took),
-                    &format!("warning: {why}"),
-                );
-                ctx.progress.note(&format!(
-                    "warning: {node}: the deploy succeeded but its prune failed: {why}"
-                ));
-                (node, "prune failed (a warning)".to_string())
-            }
-        })
-        .collect()
 }

@@ -29,13 +29,14 @@ mod tests {
 
     /// The command run by a real `sh` with a stand-in `docker` (a shell
     /// function: no file to exec), as a manager and as a worker: each
-    /// service's logs, names kept whole.
+    /// service's logs, names kept whole. Each call is logged in one write:
+    /// the background `docker logs` run beside the next `docker ps`.
     #[test]
     fn a_manager_reads_service_logs_a_worker_its_task_containers() {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("log");
         let docker = format!(
-            "docker() {{ for a in \"$@\"; do printf '[%s]' \"$a\"; done >> {log}; echo >> {log}\ncase $1 in\n info) echo \"$HC_TEST_MANAGER\" ;;\n ps) echo c1; echo c2 ;;\nesac\n}}\n",
+            "docker() {{ l=; for a in \"$@\"; do l=\"$l[$a]\"; done; printf '%s\\n' \"$l\" >> {log}\ncase $1 in\n info) echo \"$HC_TEST_MANAGER\" ;;\n ps) echo c1; echo c2 ;;\nesac\n}}\n",
             log = crate::remote::quote(&log.display().to_string())
         );
         let services = ["w".to_string(), "a b".to_string()];
