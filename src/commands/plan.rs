@@ -55,7 +55,7 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
     let (selection, swarm) = crate::plan::swarm_plan::split_swarm(&project, selection);
     let runtime = crate::commands::runtime()?;
     let project = Arc::new(project);
-    let results = runtime.block_on(async {
+    let (results, swarm_results) = runtime.block_on(async {
         let tasks: Vec<_> = selection
             .nodes
             .iter()
@@ -71,6 +71,12 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
                 })
             })
             .collect();
+        // Swarm stacks: once each, through their manager (docs/swarm.md,
+        // "plan"), beside the nodes' plans, once the secrets are here.
+        let swarm_results = match resolved_secrets(resolved.clone()).await {
+            Some(secrets) => swarm_plans(&project, &swarm, &secrets, &tag, scale).await,
+            None => Vec::new(),
+        };
         let mut results = Vec::new();
         for task in tasks {
             match task.await {
@@ -78,11 +84,13 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
                 Err(e) => results.push(("?".into(), Err(format!("internal error: {e}")))),
             }
         }
-        results
+        (results, swarm_results)
     });
-    let secrets = match resolver.join() {
+    // The provider's error, once (the nodes' and swarm stacks' plans
+    // stopped before any step).
+    match resolver.join() {
         Ok(result) => {
-            result.map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?
+            result.map_err(|e| Error::runtime(format!("secrets: {e}\nno node was touched")))?;
         }
         Err(_) => {
             return Err(Error::runtime(
@@ -90,8 +98,6 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
             ))
         }
     };
-    // Swarm stacks: once each, through their manager (docs/swarm.md, "plan").
-    let swarm_results = runtime.block_on(swarm_plans(&project, &swarm, &secrets, &tag, scale));
 
     let mut all: Vec<StackChanges> = Vec::new();
     let mut swarm_all: Vec<SwarmChanges> = Vec::new();
@@ -135,7 +141,7 @@ pub fn run(global: &GlobalSettings, settings: PlanSettings) -> Result<i32> {
     ))
 }
 
-/// Each swarm stack, one after the other, through its manager.
+/// Each swarm stack through its manager, all at once.
 async fn swarm_plans(
     project: &Project,
     targets: &[SwarmTarget],
@@ -144,11 +150,8 @@ async fn swarm_plans(
     scale: Option<u32>,
 ) -> Vec<std::result::Result<SwarmChanges, SwarmFailure>> {
     let ctx = SwarmContext::read_only(project, tag, scale, secrets);
-    let mut out = Vec::new();
-    for target in targets {
-        out.push(swarm_plan::plan(&ctx, target).await);
-    }
-    out
+    futures_util::future::join_all(targets.iter().map(|target| swarm_plan::plan(&ctx, target)))
+        .await
 }
 
 /// The secrets once resolved (`None` if the provider failed: the command

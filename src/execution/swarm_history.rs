@@ -7,9 +7,29 @@ use std::time::Instant;
 
 use super::node_session::NodeSession;
 use super::swarm_session::{SwarmContext, STEP_TIMEOUT};
+use crate::plan::deploy_plan::{plan_stack, StackDeploy};
+use crate::plan::fingerprint::{fingerprint, value_prints};
 use crate::plan::history::{now_rfc3339, HistoryRecord, ImageRecord};
 use crate::plan::swarm_plan::SwarmTarget;
 use crate::remote::steps::record::step as record_step;
+
+/// The stack's env and secrets as a deploy gives them to the manager, for
+/// their per-name prints (docs/swarm.md, "plan"): without the node's name
+/// and the tag (the images are compared by digest).
+pub(crate) fn swarm_values(ctx: &SwarmContext<'_>, stack: &str, manager: &str) -> StackDeploy {
+    let inv = &ctx.project.inventory;
+    let mut deploy = plan_stack(
+        inv,
+        &inv.nodes[manager],
+        &ctx.project.stacks[stack],
+        None,
+        ctx.tag,
+        1,
+    );
+    deploy.env.remove("HOMECTL_NODE");
+    deploy.env.remove("IMAGE_TAG");
+    deploy
+}
 
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn record(
@@ -52,6 +72,11 @@ pub(crate) async fn record(
         files: String::new(),
         values: BTreeMap::new(),
     };
+    if matches!(kind, "deploy" | "rollback") {
+        let values = swarm_values(ctx, &target.stack, manager);
+        record.inputs = fingerprint(&values, "", ctx.secrets);
+        record.values = value_prints(&record.inputs, &values, ctx.secrets);
+    }
     record.mask_detail(&ctx.secrets.masker());
     if let Ok(json) = serde_json::to_string(&record) {
         let _ = session.run(&record_step(&json), STEP_TIMEOUT).await;

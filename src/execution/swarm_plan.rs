@@ -4,10 +4,13 @@
 //! registry's digest of each reference a deploy would pull (asked from
 //! the manager, never a pull). The decision is `plan::swarm_changes`.
 
+use super::swarm_history::swarm_values;
 use super::swarm_session::{
     close_all, fail, manager_of, open_all, SwarmContext, SwarmFailure, STEP_TIMEOUT,
 };
 use crate::plan::deploy_plan::plan_stack;
+use crate::plan::fingerprint::{changed_names, value_prints};
+use crate::plan::history::RecordResult;
 use crate::plan::swarm_changes::{swarm_changes, SwarmChanges, SwarmFacts};
 use crate::plan::swarm_plan::{decide, service_images, SwarmTarget};
 use crate::remote::steps::lib::Login;
@@ -67,6 +70,15 @@ pub async fn plan(
             .await
             .map_err(failed)?;
         let deployed = swarm_deployed::parse(&out);
+        // The env and secret values against the last successful deploy's
+        // prints (salted as it stored them): names only.
+        let values = swarm_values(ctx, &target.stack, &manager);
+        let changed_values = records
+            .iter()
+            .rev()
+            .find(|r| r.stack == target.stack && r.result == RecordResult::Ok && r.kind.is_deploy())
+            .filter(|r| !r.values.is_empty())
+            .map(|r| changed_names(&r.values, &value_prints(&r.inputs, &values, ctx.secrets)));
         Ok(swarm_changes(
             stack,
             target,
@@ -78,6 +90,7 @@ pub async fn plan(
                 registry: &answers.names,
                 history: &records,
                 deployed_file: deployed.as_deref(),
+                changed_values: changed_values.as_deref(),
             },
         ))
     }

@@ -38,6 +38,8 @@ pub struct SwarmChanges {
     /// The `before_up` hooks a deploy would run (`SERVICE: COMMAND`), on
     /// the manager before the stack deploy; none if nothing changes.
     pub hooks: Vec<String>,
+    /// The env and secret names whose value changed (never a value).
+    pub values: Vec<String>,
 }
 
 /// What the manager and the registry said, for one swarm stack.
@@ -52,6 +54,9 @@ pub struct SwarmFacts<'a> {
     pub history: &'a [HistoryRecord],
     /// The file the last deploy gave `docker stack deploy` (None: none).
     pub deployed_file: Option<&'a str>,
+    /// The env and secret names whose value differs from the last
+    /// successful deploy's (None: it recorded no prints).
+    pub changed_values: Option<&'a [String]>,
 }
 
 pub fn swarm_changes(
@@ -102,6 +107,12 @@ pub fn swarm_changes(
         }
         services.push(change);
     }
+    // An env or secret value behind the same name: the file reads it as
+    // `${NAME}`, so only the recorded prints tell.
+    let values: Vec<String> = facts.changed_values.unwrap_or_default().to_vec();
+    if !values.is_empty() {
+        why.push(format!("env or secrets changed: {}", values.join(", ")));
+    }
     if !missing.is_empty() {
         why.push(format!(
             "not in the registry: {}",
@@ -137,6 +148,7 @@ pub fn swarm_changes(
         engine: "swarm",
         manager: facts.manager.to_string(),
         hooks,
+        values,
         no_change: why.is_empty(),
         why: (!why.is_empty()).then(|| why.join("; ")),
         services,
@@ -265,6 +277,7 @@ mod tests {
             registry: &registry,
             history: &history,
             deployed_file: Some(&deployed),
+            changed_values: Some(&[]),
         };
         let same = swarm_changes(stack, &target(None), None, &facts(&old_refs));
         assert!(same.no_change, "{same:?}");
@@ -278,6 +291,24 @@ mod tests {
         assert!(!other.no_change);
         assert_eq!(other.services[0].to, format!("{REPO}:new@sha256:2"));
         assert!(other.why.as_deref().unwrap().contains("new image"));
+
+        // A new value behind an env or secret name: a change, by name.
+        let names = ["KTRDR_API_KEY".to_string()];
+        let valued = swarm_changes(
+            stack,
+            &target(None),
+            None,
+            &SwarmFacts {
+                changed_values: Some(&names),
+                ..facts(&old_refs)
+            },
+        );
+        assert!(!valued.no_change);
+        assert_eq!(valued.values, names);
+        assert_eq!(
+            valued.why.as_deref(),
+            Some("env or secrets changed: KTRDR_API_KEY")
+        );
 
         let scaled = swarm_changes(stack, &target(None), Some(2), &facts(&old_refs));
         assert!(!scaled.no_change);
@@ -310,6 +341,7 @@ mod tests {
             registry: &registry,
             history: &[],
             deployed_file: Some(&edited),
+            changed_values: None,
         };
         let c = swarm_changes(stack, &target(None), None, &facts);
         assert_eq!(c.why.as_deref(), Some("the compose file changed"));

@@ -22,6 +22,12 @@ pub fn render_swarm_plan(changes: &[SwarmChanges]) -> String {
                 s.service, s.to, s.service, s.replicas_to
             )));
         }
+        if !c.values.is_empty() {
+            out.push_str(&format!(
+                "  env and secrets changed: {}\n",
+                escape_controls(&c.values.join(", "))
+            ));
+        }
         for hook in &c.hooks {
             out.push_str(&format!("  hook: {}\n", escape_controls(hook)));
         }
@@ -53,10 +59,11 @@ mod tests {
                 replicas_to: 2,
             }],
             hooks: vec!["w: migrate up".into()],
+            values: vec!["API_KEY".into()],
         };
         assert_eq!(
             render_swarm_plan(std::slice::from_ref(&c)),
-            "swarm stack w (manager node-a): changes\n  image w: r:a@sha256:1 → r:b@sha256:2\n  replicas w: 5 → 2\n  hook: w: migrate up\n  why: w: new image\n"
+            "swarm stack w (manager node-a): changes\n  image w: r:a@sha256:1 → r:b@sha256:2\n  replicas w: 5 → 2\n  env and secrets changed: API_KEY\n  hook: w: migrate up\n  why: w: new image\n"
         );
         c.no_change = true;
         assert_eq!(

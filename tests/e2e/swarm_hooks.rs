@@ -3,7 +3,8 @@
 //! stack deploy, with the stack's env, secrets and configs, on the stack's
 //! overlay network (created attachable by homectl on a first deploy); a
 //! failed hook deploys nothing and shows no secret. And a successful swarm
-//! deploy prunes by itself (docs/swarm.md, "prune").
+//! deploy prunes by itself (docs/swarm.md, "prune"), and `plan` names an
+//! env value that changed behind the same name.
 
 use std::path::{Path, PathBuf};
 
@@ -186,6 +187,25 @@ fn swarm_hooks_run_on_the_manager_before_the_stack_deploy_and_a_failed_one_deplo
         on_node(CORE, &format!("docker image inspect {}", digest_of(&new)))
             .status
             .success()
+    );
+
+    // plan sees a new env value behind the same name (by name, from the
+    // prints the deploy recorded), where the deployed file is the same.
+    let plan = homectl().args(["plan", "swarm", "--tag", &third]).run();
+    plan.success();
+    assert!(plan.stdout.contains("no change"), "{}", plan.all());
+    let toml = dir.path().join("stacks/swarm-workers/stack.toml");
+    let text = std::fs::read_to_string(&toml).unwrap();
+    let edited = text.replacen(":8000\"", ":8001\"", 1);
+    assert_ne!(edited, text);
+    std::fs::write(&toml, edited).unwrap();
+    let plan = homectl().args(["plan", "swarm", "--tag", &third]).run();
+    plan.success();
+    assert!(
+        plan.stdout
+            .contains("env and secrets changed: KTRDR_API_URL"),
+        "{}",
+        plan.all()
     );
 
     // No one-off container left, and no secret in the files homectl wrote.
