@@ -13,9 +13,12 @@ use crate::swarm_common::{assert_tasks, digest_of, lab_swarm, SwarmUp, CORE, PRO
 
 /// What the hook does: it fails (printing the secret, which must come out
 /// masked) for the unhealthy tag; else it checks its env, secret and
-/// config, notes the tag in the stack's volume on the manager, and whether
-/// it reached the training workers' tasks over the stack's network.
-const HOOK: &str = r#"case "$HOOK_TAG" in unhealthy) echo "key=$KTRDR_API_KEY"; exit 3;; esac; test -n "$KTRDR_API_KEY" && grep -q threads /etc/worker.conf && echo "$HOOK_TAG" >> /hook/ran && if wget -q -O /dev/null http://tasks.training-worker:5005/health; then echo reached >> /hook/ran; fi"#;
+/// config, notes the tag in the stack's volume on the manager, and (from
+/// the second run on) whether it reached the training workers' tasks over
+/// the stack's network (within
+/// 10 s: the other nodes learn of a new container on an overlay network a
+/// moment after it starts, docs/swarm.md, "Hooks").
+const HOOK: &str = r#"case "$HOOK_TAG" in unhealthy) echo "key=$KTRDR_API_KEY"; exit 3;; esac; test -n "$KTRDR_API_KEY" && grep -q threads /etc/worker.conf || exit 4; again=; if [ -s /hook/ran ]; then again=1; fi; echo "$HOOK_TAG" >> /hook/ran; if [ -n "$again" ]; then for i in 1 2 3 4 5 6 7 8 9 10; do if wget -q -O /dev/null http://tasks.training-worker:5005/health; then echo reached >> /hook/ran; break; fi; sleep 1; done; fi"#;
 
 /// The lab's swarm inventory (keeping 1 version) and a copy of
 /// stacks/swarm-workers with a hook on backtest-worker (which mounts the
