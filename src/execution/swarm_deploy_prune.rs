@@ -8,6 +8,7 @@ use super::node_prune::prune_node;
 use super::node_session::NodeSession;
 use super::reporter::Status;
 use super::swarm_session::SwarmContext;
+use crate::plan::prune_swarm::nothing_to_prune;
 use crate::remote::steps::swarm_prune::{facts_step, parse_facts};
 
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -41,6 +42,12 @@ pub async fn after_deploy(
         }
     };
     let keep = ctx.project.inventory.keep;
+    if nothing_to_prune(&facts, keep) {
+        return vec![(
+            manager.to_string(),
+            format!("prune: nothing to remove (every image is within the last {keep} versions)"),
+        )];
+    }
     let stacks = [stack.to_string()];
     let pruned = futures_util::future::join_all(sessions.iter_mut().map(|(node, session)| {
         let facts = std::slice::from_ref(&facts);

@@ -6,8 +6,10 @@
 //! services name in their spec (or previous spec, what Swarm rolls back
 //! to) are never removed. Pure.
 
+use std::collections::BTreeSet;
+
 use super::history::HistoryRecord;
-use super::prune::NodeFacts;
+use super::prune::{versions, NodeFacts};
 
 /// What a manager says about a swarm stack.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -58,6 +60,35 @@ fn id_of(facts: &NodeFacts, digest: &str) -> Option<String> {
         .iter()
         .find(|i| i.digests.iter().any(|d| d == digest))
         .map(|i| i.id.clone())
+}
+
+/// Whether a prune of the swarm stack could remove no image on any node:
+/// every image its records name (by digest, whatever their result) is
+/// one of its last `keep` distinct successful versions. A deploy then
+/// skips its own prune (the ended tasks' containers wait for the next
+/// one; Swarm keeps at most a few per slot).
+pub fn nothing_to_prune(swarm: &SwarmFacts, keep: usize) -> bool {
+    let by_digest: Vec<HistoryRecord> = swarm
+        .history
+        .iter()
+        .filter(|r| r.stack == swarm.stack)
+        .cloned()
+        .map(|mut r| {
+            for image in r.images.values_mut() {
+                image.id = image.digests.first().cloned().unwrap_or_default();
+            }
+            r
+        })
+        .collect();
+    let kept: BTreeSet<String> = versions(&by_digest, &swarm.stack)
+        .into_iter()
+        .take(keep)
+        .flat_map(|v| v.images.into_values())
+        .collect();
+    by_digest
+        .iter()
+        .flat_map(|r| r.images.values())
+        .all(|i| i.id.is_empty() || kept.contains(&i.id))
 }
 
 #[cfg(test)]
@@ -115,6 +146,18 @@ mod tests {
     fn removed(facts: &NodeFacts, keep: usize) -> Vec<String> {
         let plan = plan_prune(facts, &["sw".to_string()], keep);
         plan[0].remove_images.iter().map(|i| i.id.clone()).collect()
+    }
+
+    #[test]
+    fn a_prune_has_nothing_to_do_while_every_recorded_image_is_within_keep() {
+        let ok = |tags: &[&str]| manager(tags.iter().map(|t| swarm_record(t, "ok")).collect(), &[]);
+        assert!(nothing_to_prune(&ok(&["t1", "t2", "t1", "t2"]), 2));
+        assert!(!nothing_to_prune(&ok(&["t1", "t2", "t3"]), 2));
+        assert!(nothing_to_prune(&ok(&["t1", "t2", "t3"]), 3));
+        // A failed deploy's images are the prune's to remove.
+        let mut failed = ok(&["t1"]);
+        failed.history.push(swarm_record("bad", "rolled-back"));
+        assert!(!nothing_to_prune(&failed, 3));
     }
 
     #[test]
